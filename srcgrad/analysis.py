@@ -1,0 +1,70 @@
+"""Activity analysis: which names depend on the `wrt` inputs and reach the output.
+
+Flow-insensitive on purpose: a name is varied if any assignment to it reads a varied name
+through a differentiable operation, and useful if any assignment from it feeds a useful
+name. Over-approximating only costs a few zero adjoints; it never drops a derivative.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Callable, Iterator
+
+_MUTATORS = {"append", "extend", "insert", "update", "setdefault"}
+
+
+def statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement of `body`, nested ones included, in source order."""
+    for stmt in body:
+        yield stmt
+        for field in ("body", "orelse"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list):
+                yield from statements(inner)
+
+
+def loads(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def flow(stmt: ast.stmt) -> tuple[set[str], set[str]] | None:
+    """(names written, names read) of a statement through which derivatives may flow."""
+    if isinstance(stmt, ast.Assign):
+        target = stmt.targets[0]
+        if isinstance(target, ast.Subscript):
+            container = target.value.id  # type: ignore[attr-defined]
+            return {container}, loads(stmt.value) | {container}
+        written = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+        return written, loads(stmt.value)
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        func = stmt.value.func
+        if isinstance(func, ast.Attribute) and func.attr in _MUTATORS and isinstance(func.value, ast.Name):
+            read = set().union(*(loads(a) for a in stmt.value.args)) if stmt.value.args else set()
+            return {func.value.id}, read | {func.value.id}
+    return None
+
+
+def activity(
+    body: list[ast.stmt],
+    wrt: set[str],
+    returned: set[str],
+    carries_derivative: Callable[[ast.stmt], bool],
+) -> set[str]:
+    """The active names: varied by `wrt` and useful for the names in `returned`."""
+    flows = [f for s in statements(body) if carries_derivative(s) and (f := flow(s)) is not None]
+    varied = _fixpoint(set(wrt), [(read, written) for written, read in flows])
+    useful = _fixpoint(set(returned), flows)
+    return varied & useful
+
+
+def _fixpoint(seed: set[str], edges: list[tuple[set[str], set[str]]]) -> set[str]:
+    """Close `seed` under `source & reached -> reached |= destination` for each edge."""
+    reached = set(seed)
+    changed = True
+    while changed:
+        changed = False
+        for source, destination in edges:
+            if source & reached and not destination <= reached:
+                reached |= destination
+                changed = True
+    return reached

@@ -1,0 +1,62 @@
+"""Turn a generated function AST into readable text and a live function.
+
+The generated function runs in the user's module globals and shares the user function's
+closure cells; the objects it needs besides (rule helpers, derivatives of callees) reach it
+as closure cells too, so nothing is written into the user's module. The text is registered
+with `linecache`, so tracebacks and debuggers show the generated code.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import linecache
+import re
+import types
+from typing import Any
+
+_COUNTER = itertools.count(1)
+_FACTORY = "__srcgrad_factory__"
+
+
+def render(node: ast.FunctionDef, comments: dict[str, str]) -> str:
+    """The source text of `node`, with comment markers turned into `#` comments."""
+    text = ast.unparse(node)
+
+    def replace(match: re.Match[str]) -> str:
+        return match.group(1) + comments[match.group(2)]
+
+    return re.sub(r"^(\s*)(__comment\d+__)$", replace, text, flags=re.MULTILINE)
+
+
+def build_function(
+    node: ast.FunctionDef,
+    comments: dict[str, str],
+    namespace: dict[str, Any],
+    user_globals: dict[str, Any],
+    user_closure: dict[str, types.CellType],
+    defaults: tuple | None = None,
+    kwdefaults: dict | None = None,
+) -> tuple[types.FunctionType, str]:
+    """Compile `node` into a function and return it with its source text."""
+    text = render(node, comments)
+    free = sorted(set(namespace) | set(user_closure))
+    header = [f"def {_FACTORY}():"] + [f"    {name} = None" for name in free]
+    body = ["    " + line if line else line for line in text.splitlines()]
+    module_text = "\n".join(header + body + [f"    return {node.name}", ""])
+    filename = f"<srcgrad {node.name} #{next(_COUNTER)}>"
+    code = compile(module_text, filename, "exec")
+    linecache.cache[filename] = (len(module_text), None, module_text.splitlines(True), filename)
+    factory = next(c for c in code.co_consts if isinstance(c, types.CodeType) and c.co_name == _FACTORY)
+    inner = next(c for c in factory.co_consts if isinstance(c, types.CodeType) and c.co_name == node.name)
+    cells = tuple(_cell_for(name, namespace, user_closure) for name in inner.co_freevars)
+    function = types.FunctionType(inner, user_globals, node.name, defaults, cells)
+    function.__kwdefaults__ = kwdefaults
+    return function, text
+
+
+def _cell_for(name: str, namespace: dict[str, Any], user_closure: dict[str, types.CellType]) -> types.CellType:
+    if name in namespace:
+        value = namespace[name]
+        return value if isinstance(value, types.CellType) else types.CellType(value)
+    return user_closure[name]

@@ -1,0 +1,148 @@
+"""Reject what srcgrad cannot differentiate, with the user's file, line and a caret."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any, Callable
+
+from .errors import SourceInfo, located_error
+
+_MUTATING_METHODS = {
+    "append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "update",
+    "setdefault", "popitem", "fill", "resize", "put", "itemset", "setfield", "partition",
+}
+
+_UNSUPPORTED: dict[type, str] = {
+    ast.Yield: "generators (`yield`) cannot be differentiated; return a list instead",
+    ast.YieldFrom: "generators (`yield from`) cannot be differentiated; return a list instead",
+    ast.Await: "`async` code cannot be differentiated; differentiate a plain function",
+    ast.AsyncFor: "`async for` cannot be differentiated; differentiate a plain function",
+    ast.AsyncWith: "`async with` cannot be differentiated; differentiate a plain function",
+    ast.AsyncFunctionDef: "async functions cannot be differentiated",
+    ast.Global: "`global` writes are not supported: pass the value in and return the result",
+    ast.Nonlocal: "`nonlocal` writes are not supported: pass the value in and return the result",
+    ast.ClassDef: "a class defined inside a differentiated function is not supported; "
+    "define it at module level",
+    ast.Try: "`try` blocks are not supported inside a differentiated function; "
+    "move the `try` outside it",
+    ast.Delete: "`del` is not supported inside a differentiated function",
+    ast.NamedExpr: "assignment expressions (`:=`) are not supported; use a plain assignment",
+    ast.Import: "`import` inside a differentiated function is not supported; "
+    "import at module level",
+    ast.ImportFrom: "`import` inside a differentiated function is not supported; "
+    "import at module level",
+    ast.Starred: "`*` unpacking is not supported here; pass or assign the items one by one",
+    ast.Match: "`match` statements are not supported; use `if`/`elif`",
+    ast.FunctionDef: "a `def` inside a differentiated function is not supported; define "
+    "it at module level (it is then differentiated too) or use a lambda",
+}
+if hasattr(ast, "TryStar"):
+    _UNSUPPORTED[ast.TryStar] = _UNSUPPORTED[ast.Try]
+
+
+def check(
+    node: ast.FunctionDef, info: SourceInfo, is_no_grad: Callable[[ast.expr], bool]
+) -> None:
+    """Raise a located NotDifferentiableError at the first unsupported construct in `node`."""
+    params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
+    if node.args.vararg or node.args.kwarg:
+        star = node.args.vararg or node.args.kwarg
+        raise located_error(info, star, "`*args`/`**kwargs` parameters are not supported; "
+                            "list the parameters by name")
+    aliases = _aliases_of(node, params)
+    for child in _walk_body(node):
+        _check_node(child, info, aliases, is_no_grad)
+
+
+def _walk_body(node: ast.FunctionDef):
+    for stmt in node.body:
+        yield from ast.walk(stmt)
+
+
+def _check_node(child: ast.AST, info: SourceInfo, aliases: set[str], is_no_grad: Any) -> None:
+    message = _UNSUPPORTED.get(type(child))
+    if message:
+        raise located_error(info, child, message)
+    if isinstance(child, ast.With):
+        for item in child.items:
+            if not is_no_grad(item.context_expr):
+                raise located_error(
+                    info, item.context_expr,
+                    "only `with srcgrad.no_grad():` is supported inside a differentiated "
+                    "function; move other `with` blocks outside it",
+                )
+    elif isinstance(child, ast.Call):
+        _check_call(child, info, aliases)
+    elif isinstance(child, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+        targets = child.targets if isinstance(child, ast.Assign) else [child.target]
+        for target in targets:
+            _check_target(target, info, aliases)
+
+
+def _check_call(call: ast.Call, info: SourceInfo, aliases: set[str]) -> None:
+    if isinstance(call.func, ast.Name) and call.func.id in ("eval", "exec", "compile"):
+        raise located_error(info, call, f"`{call.func.id}` cannot be differentiated: "
+                            "srcgrad needs the code as source; write it out directly")
+    for keyword in call.keywords:
+        if keyword.arg == "out":
+            raise located_error(info, keyword.value, "`out=` writes in place and cannot be "
+                                "differentiated; assign the result instead")
+        if keyword.arg is None:
+            raise located_error(info, keyword.value, "`**` unpacking in a call is not "
+                                "supported; pass the keyword arguments by name")
+    func = call.func
+    if (
+        isinstance(func, ast.Attribute)
+        and func.attr in _MUTATING_METHODS
+        and _root_name(func.value) in aliases
+    ):
+        raise located_error(info, call, f"`.{func.attr}()` mutates an input argument in "
+                            "place; copy it first (e.g. `x = list(x)` or `x = x.copy()`)")
+
+
+def _check_target(target: ast.expr, info: SourceInfo, aliases: set[str]) -> None:
+    if isinstance(target, ast.Attribute):
+        raise located_error(info, target, "assigning to an attribute is not supported inside "
+                            "a differentiated function; return the new value instead")
+    if isinstance(target, ast.Subscript) and _root_name(target.value) in aliases:
+        raise located_error(info, target, "this writes in place into an input argument, "
+                            "which cannot be differentiated; copy it first: `y = x.copy()`")
+    if isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            _check_target(element, info, aliases)
+
+
+def _root_name(expr: ast.expr) -> str | None:
+    while isinstance(expr, (ast.Attribute, ast.Subscript)):
+        expr = expr.value
+    return expr.id if isinstance(expr, ast.Name) else None
+
+
+def _aliases_of(node: ast.FunctionDef, params: set[str]) -> set[str]:
+    """Names that may refer to (part of) an input argument: the parameters, and names bound
+    to them, their items, attributes or views without a copy."""
+    aliases = set(params)
+    changed = True
+    while changed:
+        changed = False
+        for child in _walk_body(node):
+            if isinstance(child, ast.Assign) and _is_view_of(child.value, aliases):
+                for target in child.targets:
+                    for name in ast.walk(target):
+                        if isinstance(name, ast.Name) and name.id not in aliases:
+                            aliases.add(name.id)
+                            changed = True
+    return aliases
+
+
+_VIEW_METHODS = {"reshape", "ravel", "view", "transpose", "swapaxes", "squeeze"}
+
+
+def _is_view_of(value: ast.expr, aliases: set[str]) -> bool:
+    if isinstance(value, (ast.Name, ast.Subscript)):
+        return _root_name(value) in aliases
+    if isinstance(value, ast.Attribute):
+        return value.attr == "T" or _root_name(value) in aliases
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+        return value.func.attr in _VIEW_METHODS and _root_name(value.func.value) in aliases
+    return False

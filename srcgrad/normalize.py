@@ -1,0 +1,498 @@
+"""Three-address form: one operation per statement, on names and constants.
+
+Augmented assignment, tuple unpacking, chained assignment, conditional expressions,
+`and`/`or` values, comprehensions, lambdas (inlined where called) and iteration over
+sequences are expanded into plain statements. Straight-line reassignments get fresh
+versions (`x`, `x_1`, ...), so only loops and branches overwrite values. Expressions whose
+value carries no derivative (comparisons, `len`, `.shape`, ...) are kept whole and listed
+in `opaque`. Every new statement keeps the line number of the user's statement.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .errors import SourceInfo, located_error
+from .naming import Namer
+
+_OPAQUE_ATTRS = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
+
+
+@dataclass
+class Normalized:
+    """The normalized function and what the later passes need to know about it."""
+
+    node: ast.FunctionDef
+    opaque: set[int] = field(default_factory=set)  # ids of statements with no derivative
+    constant: set[int] = field(default_factory=set)  # ids of statements inside no_grad
+
+
+class Normalizer:
+    """Rewrites one function body; `is_opaque_call` says which calls carry no derivative."""
+
+    def __init__(
+        self,
+        info: SourceInfo,
+        namer: Namer,
+        params: list[str],
+        is_opaque_call: Callable[[ast.Call], bool],
+        is_no_grad: Callable[[ast.expr], bool],
+    ) -> None:
+        self.info = info
+        self.namer = namer
+        self.current = {p: p for p in params}
+        self.defined = set(params)
+        self.depth = 0
+        self.is_opaque_call = is_opaque_call
+        self.is_no_grad = is_no_grad
+        self.lambdas: dict[str, ast.Lambda] = {}
+        self.result = Normalized(node=None)  # type: ignore[arg-type]
+        self.in_no_grad = 0
+        self.out: list[ast.stmt] = []
+        self.origin: ast.stmt | None = None
+        self.sequence_name = namer.reserve("as_sequence")
+
+    # ---- driver -------------------------------------------------------------------
+    def run(self, node: ast.FunctionDef) -> Normalized:
+        body = self.block(node.body)
+        if not body or not isinstance(body[-1], ast.Return):
+            body.append(self._located(ast.Return(ast.Constant(None)), node.body[-1]))
+        new = ast.FunctionDef(
+            name=node.name, args=node.args, body=body, decorator_list=[], returns=None,
+            type_comment=None, type_params=[],
+        )
+        self.result.node = ast.fix_missing_locations(ast.copy_location(new, node))
+        return self.result
+
+    def block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        saved, self.out = self.out, []
+        for stmt in stmts:
+            self.origin = stmt
+            self.statement(stmt)
+        produced, self.out = self.out, saved
+        return produced
+
+    def nested(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        self.depth += 1
+        try:
+            return self.block(stmts) or [self._located(ast.Pass(), stmts[0] if stmts else None)]
+        finally:
+            self.depth -= 1
+
+    def emit(self, stmt: ast.stmt, opaque: bool = False) -> None:
+        self._located(stmt, self.origin)
+        if opaque:
+            self.result.opaque.add(id(stmt))
+        if self.in_no_grad:
+            self.result.constant.add(id(stmt))
+        self.out.append(stmt)
+
+    def _located(self, stmt: ast.stmt, origin: ast.AST | None) -> ast.stmt:
+        if origin is not None:
+            ast.copy_location(stmt, origin)
+            for child in ast.walk(stmt):
+                if not hasattr(child, "lineno") and isinstance(child, (ast.expr, ast.stmt)):
+                    ast.copy_location(child, origin)
+        return stmt
+
+    # ---- names ----------------------------------------------------------------------
+    def read(self, name: str) -> ast.Name:
+        if name in self.lambdas:
+            raise located_error(self.info, self.origin, f"the lambda `{name}` is used as a "
+                                "value; srcgrad differentiates lambdas only where they are called")
+        return ast.Name(self.current.get(name, name), ast.Load())
+
+    def write(self, name: str) -> ast.Name:
+        if self.depth == 0 and name in self.defined:
+            new = self.namer.version(name)
+        else:
+            new = self.current.get(name, name)
+        self.defined.add(name)
+        self.current[name] = new
+        return ast.Name(new, ast.Store())
+
+    def rename(self, expr: ast.expr) -> ast.expr:
+        """A copy of a whole (opaque) expression with reads renamed to current versions."""
+        normalizer = self
+
+        class Renamer(ast.NodeTransformer):
+            def visit_Name(self, node: ast.Name) -> ast.Name:
+                return normalizer.read(node.id) if isinstance(node.ctx, ast.Load) else node
+
+            def visit_Lambda(self, node: ast.Lambda) -> ast.Lambda:
+                return node
+
+        return Renamer().visit(_copy(expr))
+
+    # ---- statements -------------------------------------------------------------------
+    def statement(self, stmt: ast.stmt) -> None:
+        method = getattr(self, "stmt_" + type(stmt).__name__, None)
+        if method is None:
+            raise located_error(self.info, stmt, f"`{type(stmt).__name__}` statements are "
+                                "not supported inside a differentiated function")
+        method(stmt)
+
+    def stmt_Pass(self, stmt: ast.Pass) -> None:
+        pass
+
+    def stmt_Break(self, stmt: ast.Break) -> None:
+        self.emit(ast.Break())
+
+    def stmt_Continue(self, stmt: ast.Continue) -> None:
+        self.emit(ast.Continue())
+
+    def stmt_Expr(self, stmt: ast.Expr) -> None:
+        value = stmt.value
+        if isinstance(value, ast.Constant):
+            return  # docstring or bare constant
+        if isinstance(value, ast.Call) and not self.is_opaque_call(value):
+            self.emit(ast.Expr(self.call(value)))
+        else:
+            self.emit(ast.Expr(self.rename(value)), opaque=True)
+
+    def stmt_Return(self, stmt: ast.Return) -> None:
+        if self.depth:
+            raise located_error(self.info, stmt, "`return` inside a branch or loop is not "
+                                "supported yet; assign the result and return it at the end")
+        value = self.atom(stmt.value) if stmt.value is not None else ast.Constant(None)
+        self.emit(ast.Return(value))
+
+    def stmt_AnnAssign(self, stmt: ast.AnnAssign) -> None:
+        if stmt.value is not None:
+            self.assign([stmt.target], stmt.value)
+
+    def stmt_Assign(self, stmt: ast.Assign) -> None:
+        value = stmt.value
+        if isinstance(value, ast.Lambda) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            self.lambdas[stmt.targets[0].id] = value
+            return
+        self.assign(stmt.targets, value)
+
+    def stmt_AugAssign(self, stmt: ast.AugAssign) -> None:
+        target = stmt.target
+        if isinstance(target, ast.Name):
+            self.assign([target], ast.BinOp(ast.Name(target.id, ast.Load()), stmt.op, stmt.value))
+            return
+        if isinstance(target, ast.Subscript):
+            container = self.read(_root(target.value))
+            index = self.index(target.slice)
+            old = self.fresh_assign(ast.Subscript(container, index, ast.Load()))
+            new = self.fresh_assign(ast.BinOp(old, stmt.op, self.atom(stmt.value)))
+            self.setitem(container, _copy(index), new)
+            return
+        raise located_error(self.info, target, "this augmented assignment target is not supported")
+
+    def stmt_If(self, stmt: ast.If) -> None:
+        decision = self.fresh_assign(self.rename(stmt.test), opaque=True, prefix="_cond")
+        self.emit(ast.If(decision, self.nested(stmt.body), self.nested(stmt.orelse) if stmt.orelse else []))
+
+    def stmt_While(self, stmt: ast.While) -> None:
+        if stmt.orelse:
+            raise located_error(self.info, stmt, "`while ... else` is not supported yet")
+        self.depth += 1
+        test = self.rename(stmt.test)
+        self.depth -= 1
+        self.emit(ast.While(test, self.nested(stmt.body), []))
+
+    def stmt_For(self, stmt: ast.For) -> None:
+        if stmt.orelse:
+            raise located_error(self.info, stmt, "`for ... else` is not supported yet")
+        iterable, target = stmt.iter, stmt.target
+        if _is_call_to(iterable, "range") and isinstance(target, ast.Name):
+            steps = self.fresh_assign(self.rename(iterable), opaque=True, prefix="_range")
+            self.emit(ast.For(self.write(target.id), steps, self.nested(stmt.body), []))
+            return
+        position = self.namer.fresh("_i")
+        index = ast.Name(position, ast.Load())
+        if _is_call_to(iterable, "enumerate") and isinstance(target, ast.Tuple) and len(target.elts) == 2:
+            sequences = [self.sequence(iterable.args[0])]
+            offset = iterable.args[1] if len(iterable.args) > 1 else ast.Constant(0)
+            count = ast.BinOp(index, ast.Add(), offset) if _nonzero(offset) else index
+            unpack = [ast.Assign([target.elts[0]], count), self._item(target.elts[1], sequences[0], index)]
+        elif _is_call_to(iterable, "zip") and isinstance(target, ast.Tuple) and len(target.elts) == len(iterable.args):
+            sequences = [self.sequence(a) for a in iterable.args]
+            unpack = [self._item(t, s, index) for t, s in zip(target.elts, sequences)]
+        else:
+            reverse = _is_call_to(iterable, "reversed")
+            sequences = [self.sequence(iterable.args[0] if reverse else iterable)]
+            unpack = [self._item(target, sequences[0], index)]
+        lengths = [ast.Call(ast.Name("len", ast.Load()), [s], []) for s in sequences]
+        length = lengths[0] if len(lengths) == 1 else ast.Call(ast.Name("min", ast.Load()), lengths, [])
+        bounds = [length] if not _is_call_to(iterable, "reversed") else [
+            ast.BinOp(length, ast.Sub(), ast.Constant(1)), ast.Constant(-1), ast.Constant(-1)]
+        steps = self.fresh_assign(ast.Call(ast.Name("range", ast.Load()), bounds, []), opaque=True, prefix="_range")
+        unpack = [self._located(ast.fix_missing_locations(u), stmt) for u in unpack]
+        self.current.setdefault(position, position)
+        self.emit(ast.For(ast.Name(position, ast.Store()), steps, self.nested([*unpack, *stmt.body]), []))
+
+    def sequence(self, iterable: ast.expr) -> ast.Name:
+        """Bind an iterable to a name as a list (sequences and arrays are indexed in place)."""
+        value = self.atom(iterable)
+        return self.fresh_assign(ast.Call(ast.Name(self.sequence_name, ast.Load()), [value], []), prefix="_seq")
+
+    @staticmethod
+    def _item(target: ast.expr, sequence: ast.Name, index: ast.Name) -> ast.Assign:
+        return ast.Assign([target], ast.Subscript(_copy(sequence), _copy(index), ast.Load()))
+
+    def stmt_With(self, stmt: ast.With) -> None:
+        self.in_no_grad += 1
+        try:
+            for inner in stmt.body:
+                self.origin = inner
+                self.statement(inner)
+        finally:
+            self.in_no_grad -= 1
+
+    # ---- assignment -------------------------------------------------------------------------
+    def assign(self, targets: list[ast.expr], value: ast.expr) -> None:
+        first, *rest = targets
+        self.assign_one(first, value)
+        for other in rest:
+            self.assign_one(other, _load(first))
+
+    def assign_one(self, target: ast.expr, value: ast.expr) -> None:
+        if isinstance(target, ast.Name):
+            rhs, opaque = self.value(value)
+            if isinstance(rhs, ast.Name) and rhs.id == self.current.get(target.id, target.id) and self.depth:
+                return
+            if self.depth and target.id in _names(rhs) and not opaque:
+                rhs = self.fresh_assign(rhs)
+            self.emit(ast.Assign([self.write(target.id)], rhs), opaque=opaque)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            self.unpack(target, value)
+        elif isinstance(target, ast.Subscript):
+            container = self.read(_root(target.value))
+            if not isinstance(target.value, ast.Name):
+                container = self.atom(target.value)
+            self.setitem(container, self.index(target.slice), self.atom(value))
+        else:
+            raise located_error(self.info, target, "this assignment target is not supported")
+
+    def unpack(self, target: ast.Tuple | ast.List, value: ast.expr) -> None:
+        if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
+            parts = [self.atom(element) for element in value.elts]
+            parts = [self.fresh_assign(p) if isinstance(p, ast.Name) else p for p in parts]
+        else:
+            whole = self.atom(value)
+            parts = [ast.Subscript(_copy(whole), ast.Constant(i), ast.Load()) for i in range(len(target.elts))]
+        for element, part in zip(target.elts, parts):
+            self.assign_one(element, part)
+
+    def setitem(self, container: ast.expr, index: ast.expr, value: ast.expr) -> None:
+        self.emit(ast.Assign([ast.Subscript(container, index, ast.Store())], value))
+
+    def fresh_assign(self, rhs: ast.expr, opaque: bool = False, prefix: str = "_t") -> ast.Name:
+        name = self.namer.fresh(prefix)
+        self.emit(ast.Assign([ast.Name(name, ast.Store())], rhs), opaque=opaque)
+        return ast.Name(name, ast.Load())
+
+    # ---- expressions --------------------------------------------------------------------
+    def atom(self, expr: ast.expr) -> ast.expr:
+        """A name or constant holding the value of `expr` (emitting statements as needed)."""
+        if isinstance(expr, ast.Name):
+            return self.read(expr.id)
+        if _is_constant(expr):
+            return _fold(expr)
+        if isinstance(expr, ast.Attribute) and self._is_global_chain(expr):
+            return expr
+        rhs, opaque = self.value(expr)
+        if isinstance(rhs, ast.Name) or _is_constant(rhs):
+            return rhs
+        return self.fresh_assign(rhs, opaque=opaque)
+
+    def value(self, expr: ast.expr) -> tuple[ast.expr, bool]:
+        """One operation on atoms, and whether it is opaque (carries no derivative)."""
+        if isinstance(expr, ast.Name) or _is_constant(expr):
+            return self.atom(expr), False
+        if isinstance(expr, (ast.Compare, ast.JoinedStr)) or (
+            isinstance(expr, ast.UnaryOp) and isinstance(expr.op, (ast.Not, ast.Invert))
+        ):
+            return self.rename(expr), True
+        if isinstance(expr, ast.Attribute):
+            if expr.attr in _OPAQUE_ATTRS or self._is_global_chain(expr):
+                return self.rename(expr), expr.attr in _OPAQUE_ATTRS
+            return ast.Attribute(self.atom(expr.value), expr.attr, ast.Load()), False
+        if isinstance(expr, ast.BinOp):
+            return ast.BinOp(self.atom(expr.left), expr.op, self.atom(expr.right)), False
+        if isinstance(expr, ast.UnaryOp):
+            return ast.UnaryOp(expr.op, self.atom(expr.operand)), False
+        if isinstance(expr, ast.Call):
+            if self.is_opaque_call(expr):
+                return self.rename(expr), True
+            return self.call(expr), False
+        if isinstance(expr, ast.Subscript):
+            return ast.Subscript(self.atom(expr.value), self.index(expr.slice), ast.Load()), False
+        if isinstance(expr, (ast.Tuple, ast.List)):
+            return type(expr)([self.atom(e) for e in expr.elts], ast.Load()), False
+        if isinstance(expr, ast.Dict):
+            if any(k is None for k in expr.keys):
+                raise located_error(self.info, expr, "`**` in a dict display is not supported")
+            return ast.Dict([self.atom(k) for k in expr.keys], [self.atom(v) for v in expr.values]), False
+        if isinstance(expr, ast.IfExp):
+            return self.lower_ifexp(expr), False
+        if isinstance(expr, ast.BoolOp):
+            return self.lower_boolop(expr), False
+        if isinstance(expr, (ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp)):
+            return self.lower_comprehension(expr), False
+        if isinstance(expr, ast.Lambda):
+            raise located_error(self.info, expr, "a lambda used as a value cannot be "
+                                "differentiated; assign it to a name and call it, or use `def`")
+        raise located_error(self.info, expr, f"`{type(expr).__name__}` expressions are not "
+                            "supported inside a differentiated function")
+
+    def call(self, call: ast.Call) -> ast.expr:
+        func = call.func
+        if isinstance(func, ast.Name) and func.id in self.lambdas:
+            return self.inline_lambda(self.lambdas[func.id], call)
+        if isinstance(func, ast.Attribute) and not self._is_global_chain(func):
+            func = ast.Attribute(self.atom(func.value), func.attr, ast.Load())
+        elif isinstance(func, ast.Name):
+            func = self.read(func.id)
+        elif not isinstance(func, ast.Attribute):
+            func = self.atom(func)
+        args = [self.atom(a) for a in call.args]
+        keywords = [ast.keyword(k.arg, self.atom(k.value)) for k in call.keywords]
+        return ast.Call(func, args, keywords)
+
+    def inline_lambda(self, lam: ast.Lambda, call: ast.Call) -> ast.expr:
+        params = [a.arg for a in lam.args.args]
+        if len(call.args) != len(params) or call.keywords:
+            raise located_error(self.info, call, "call this lambda with exactly its positional arguments")
+        bound = {p: self.atom(a) for p, a in zip(params, call.args)}
+        saved = dict(self.current)
+        saved_lambdas = self.lambdas
+        self.lambdas = {k: v for k, v in self.lambdas.items() if k not in params}
+        for param, atom in bound.items():
+            if isinstance(atom, ast.Name):
+                self.current[param] = atom.id
+            else:
+                self.current[param] = self.fresh_assign(atom).id
+        try:
+            result = self.atom(lam.body)
+        finally:
+            self.current = saved
+            self.lambdas = saved_lambdas
+        return result
+
+    def index(self, expr: ast.expr) -> ast.expr:
+        if isinstance(expr, ast.Slice):
+            parts = [None if p is None else self.atom(p) for p in (expr.lower, expr.upper, expr.step)]
+            return ast.Slice(*parts)
+        if isinstance(expr, ast.Tuple):
+            return ast.Tuple([self.index(e) for e in expr.elts], ast.Load())
+        return self.atom(expr)
+
+    # ---- lowering ----------------------------------------------------------------------
+    def lower_ifexp(self, expr: ast.IfExp) -> ast.expr:
+        name = self.namer.fresh("_t")
+        store = ast.Name(name, ast.Store())
+        lowered = ast.If(expr.test, [ast.Assign([store], expr.body)], [ast.Assign([_copy(store)], expr.orelse)])
+        self._lower_into(lowered, name)
+        return ast.Name(name, ast.Load())
+
+    def lower_boolop(self, expr: ast.BoolOp) -> ast.expr:
+        name = self.namer.fresh("_t")
+        load = ast.Name(name, ast.Load())
+        stmts: list[ast.stmt] = [ast.Assign([ast.Name(name, ast.Store())], expr.values[0])]
+        for value in expr.values[1:]:
+            test = load if isinstance(expr.op, ast.And) else ast.UnaryOp(ast.Not(), load)
+            stmts = stmts + [ast.If(test, [ast.Assign([ast.Name(name, ast.Store())], value)], [])]
+        for stmt in stmts:
+            self._lower_into(stmt, name)
+        return load
+
+    def lower_comprehension(self, expr: ast.expr) -> ast.expr:
+        name = self.namer.fresh("_t")
+        load = ast.Name(name, ast.Load())
+        if isinstance(expr, ast.DictComp):
+            start: ast.expr = ast.Dict([], [])
+            body: ast.stmt = ast.Assign([ast.Subscript(load, expr.key, ast.Store())], expr.value)
+        else:
+            start = ast.List([], ast.Load())
+            method = ast.Attribute(load, "append", ast.Load())
+            body = ast.Expr(ast.Call(method, [expr.elt], []))
+        renames = {}
+        for generator in expr.generators:
+            for target in ast.walk(generator.target):
+                if isinstance(target, ast.Name):
+                    renames[target.id] = self.namer.fresh("_" + target.id.lstrip("_") + "_")
+        for generator in reversed(expr.generators):
+            for condition in reversed(generator.ifs):
+                body = ast.If(condition, [body], [])
+            body = ast.For(generator.target, generator.iter, [body], [])
+        body = _rename_names(body, renames)
+        self._lower_into(ast.Assign([ast.Name(name, ast.Store())], start), name)
+        self._lower_into(body, name)
+        if isinstance(expr, ast.SetComp):
+            return ast.Call(ast.Name("set", ast.Load()), [load], [])
+        return load
+
+    def _lower_into(self, stmt: ast.stmt, name: str) -> None:
+        self._located(stmt, self.origin)
+        self.statement(ast.fix_missing_locations(stmt))
+
+    def _is_global_chain(self, expr: ast.expr) -> bool:
+        """`np.linalg.norm`-like chains rooted at a name that is not a local variable."""
+        while isinstance(expr, ast.Attribute):
+            expr = expr.value
+        return isinstance(expr, ast.Name) and expr.id not in self.current and expr.id not in self.defined
+
+
+def _is_call_to(call: ast.expr, name: str) -> bool:
+    return isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == name
+
+
+def _nonzero(expr: ast.expr) -> bool:
+    return not (isinstance(expr, ast.Constant) and expr.value == 0)
+
+
+def _is_constant(expr: ast.expr) -> bool:
+    if isinstance(expr, ast.Constant):
+        return True
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, (ast.USub, ast.UAdd)):
+        return isinstance(expr.operand, ast.Constant) and isinstance(expr.operand.value, (int, float, complex))
+    if isinstance(expr, ast.Tuple):
+        return all(_is_constant(e) for e in expr.elts)
+    return False
+
+
+def _fold(expr: ast.expr) -> ast.expr:
+    if isinstance(expr, ast.UnaryOp):
+        value = expr.operand.value  # type: ignore[attr-defined]
+        return ast.Constant(-value if isinstance(expr.op, ast.USub) else value)
+    if isinstance(expr, ast.Tuple):
+        return ast.Tuple([_fold(e) for e in expr.elts], ast.Load())
+    return expr
+
+
+def _root(expr: ast.expr) -> str:
+    while isinstance(expr, (ast.Attribute, ast.Subscript)):
+        expr = expr.value
+    return expr.id if isinstance(expr, ast.Name) else ""
+
+
+def _names(expr: ast.expr) -> set[str]:
+    return {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
+
+
+def _load(expr: ast.expr) -> ast.expr:
+    copy = _copy(expr)
+    for node in ast.walk(copy):
+        if hasattr(node, "ctx"):
+            node.ctx = ast.Load()
+    return copy
+
+
+def _copy(node: ast.AST) -> ast.AST:
+    import copy
+
+    return copy.deepcopy(node)
+
+
+def _rename_names(node: ast.AST, renames: dict[str, str]) -> ast.AST:
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name) and child.id in renames:
+            child.id = renames[child.id]
+    return node

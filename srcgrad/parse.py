@@ -1,0 +1,157 @@
+"""Read a Python function's source into an AST, with where it came from and what it sees."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import textwrap
+import types
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .errors import SourceInfo, UsageError
+
+
+@dataclass
+class ParsedFunction:
+    """A user function's definition AST plus its source location and namespaces."""
+
+    fn: Callable[..., Any]
+    node: ast.FunctionDef
+    info: SourceInfo
+    globals: dict[str, Any]
+    closure: dict[str, types.CellType] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    @property
+    def param_names(self) -> list[str]:
+        args = self.node.args
+        return [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+
+    @property
+    def positional_names(self) -> list[str]:
+        args = self.node.args
+        return [a.arg for a in args.posonlyargs + args.args]
+
+
+_MISSING = object()
+
+
+def unwrap(fn: Any) -> Callable[..., Any]:
+    """The plain Python function behind a bound method, staticmethod or functools.wraps."""
+    if isinstance(fn, (staticmethod, classmethod)):
+        fn = fn.__func__
+    if isinstance(fn, types.MethodType):
+        fn = fn.__func__
+    return inspect.unwrap(fn)
+
+
+def parse_function(fn: Callable[..., Any]) -> ParsedFunction:
+    """Parse `fn` (a function, lambda or bound method) or raise UsageError saying why not."""
+    plain = unwrap(fn)
+    if not isinstance(plain, types.FunctionType):
+        name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+        raise UsageError(
+            f"srcgrad cannot read the source of {name!r}: it is not a Python function "
+            f"(a builtin or C function?). Give it a derivative with @srcgrad.adjoint({name})."
+        )
+    try:
+        lines, first_line = inspect.getsourcelines(plain)
+    except (OSError, TypeError) as exc:
+        raise UsageError(
+            f"srcgrad cannot find the source of {plain.__qualname__!r} ({exc}). "
+            "Define it in a file (not in an interactive prompt or with exec), "
+            "or register a derivative with @srcgrad.adjoint."
+        ) from None
+    text = "".join(lines)
+    dedented = textwrap.dedent(text)
+    indent = _indent_removed(text, dedented)
+    filename = plain.__code__.co_filename
+    info = SourceInfo(filename, first_line, tuple(dedented.splitlines()), indent)
+    node = _find_definition(plain, dedented, info)
+    closure = {}
+    if plain.__closure__:
+        closure = dict(zip(plain.__code__.co_freevars, plain.__closure__))
+    return ParsedFunction(plain, node, info, plain.__globals__, closure)
+
+
+def _indent_removed(original: str, dedented: str) -> int:
+    first = next((line for line in original.splitlines() if line.strip()), "")
+    first_dedented = next((line for line in dedented.splitlines() if line.strip()), "")
+    return len(first) - len(first_dedented)
+
+
+def _find_definition(fn: types.FunctionType, source: str, info: SourceInfo) -> ast.FunctionDef:
+    if fn.__name__ != "<lambda>":
+        try:
+            module = ast.parse(source)
+        except SyntaxError as exc:
+            raise UsageError(f"cannot parse the source of {fn.__qualname__}: {exc}") from None
+        node = module.body[0]
+        if not isinstance(node, ast.FunctionDef):
+            kind = "async function" if isinstance(node, ast.AsyncFunctionDef) else "definition"
+            raise UsageError(
+                f"{info.filename}:{info.first_line}: {fn.__qualname__} is an {kind}; "
+                "srcgrad differentiates plain `def` functions"
+            )
+        node.decorator_list = []
+        return node
+    return _lambda_as_function(fn, source, info)
+
+
+def _lambda_as_function(fn: types.FunctionType, source: str, info: SourceInfo) -> ast.FunctionDef:
+    """Find the lambda in its source line(s) and wrap it as `def <lambda>(...): return ...`."""
+    module = _parse_fragment(source)
+    wanted = list(fn.__code__.co_varnames[: fn.__code__.co_argcount])
+    found = [
+        node
+        for node in ast.walk(module) if module is not None
+        if isinstance(node, ast.Lambda) and [a.arg for a in node.args.args] == wanted
+    ] if module is not None else []
+    if len(found) != 1:
+        raise UsageError(
+            f"{info.filename}:{info.first_line}: cannot tell which lambda on this line is "
+            f"{fn.__qualname__}; define it with `def` or put it on a line of its own"
+        )
+    lam = found[0]
+    definition = ast.FunctionDef(
+        name="lambda_",
+        args=lam.args,
+        body=[ast.copy_location(ast.Return(lam.body), lam.body)],
+        decorator_list=[],
+        returns=None,
+        type_comment=None,
+        type_params=[],
+    )
+    return ast.fix_missing_locations(ast.copy_location(definition, lam))
+
+
+def _parse_fragment(source: str) -> ast.Module | None:
+    """Parse source lines that may be a fragment of a larger statement."""
+    candidates = [source, source.strip().rstrip(",").rstrip(")"), "(" + source.strip() + ")"]
+    for candidate in candidates:
+        try:
+            return ast.parse(candidate)
+        except SyntaxError:
+            continue
+    return None
+
+
+def lookup(parsed: ParsedFunction, name: str) -> Any:
+    """The value a free name of the function refers to now, or `MISSING`."""
+    cell = parsed.closure.get(name)
+    if cell is not None:
+        try:
+            return cell.cell_contents
+        except ValueError:
+            return _MISSING
+    if name in parsed.globals:
+        return parsed.globals[name]
+    return getattr(builtins, name, _MISSING)
+
+
+MISSING = _MISSING

@@ -1,0 +1,96 @@
+"""What a call in the user's code refers to, decided once at transform time."""
+
+from __future__ import annotations
+
+import ast
+import types
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import runtime
+from .parse import MISSING, ParsedFunction, lookup
+from .rules import array_rules
+from .rules.registry import has_vjp_rule, is_nondifferentiable
+
+# Array methods, and the function whose rule differentiates `x.method(...)` as `f(x, ...)`.
+METHOD_PRIMALS: dict[str, Any] = {
+    "sum": np.sum, "mean": np.mean, "prod": np.prod, "max": np.max, "min": np.min,
+    "var": np.var, "std": np.std, "dot": np.dot, "reshape": np.reshape,
+    "transpose": np.transpose, "ravel": np.ravel, "squeeze": np.squeeze,
+    "swapaxes": np.swapaxes, "clip": np.clip, "cumsum": np.cumsum, "trace": np.trace,
+    "diagonal": np.diagonal, "conj": np.conj, "conjugate": np.conj, "repeat": np.repeat,
+    "flatten": getattr(array_rules, "flatten", None), "copy": getattr(array_rules, "copy", None),
+    "astype": getattr(array_rules, "astype", None), "item": getattr(array_rules, "item", None),
+    "items": runtime.dict_items, "values": runtime.dict_values, "get": runtime.dict_get,
+}
+PACKED_METHODS = {"reshape", "transpose"}  # x.reshape(2, 3) means np.reshape(x, (2, 3))
+NONDIFF_METHODS = {
+    "argmax", "argmin", "argsort", "nonzero", "any", "all", "keys", "index", "count",
+    "startswith", "endswith", "format", "join", "split", "isdigit", "tolist_shape",
+}
+ATTRIBUTE_PRIMALS: dict[str, Any] = {"T": np.transpose, "real": np.real}
+
+
+@dataclass(frozen=True)
+class Callee:
+    """How one call is differentiated: by a rule, a user function's source, or at run time."""
+
+    kind: str  # "rule", "nondiff", "user", "method", "dynamic", "unknown"
+    value: Any = None
+    name: str = ""
+
+
+class Resolver:
+    """Resolves names and calls of one parsed function against its globals and closure."""
+
+    def __init__(self, parsed: ParsedFunction, injected: dict[str, Any], local_names: set[str]) -> None:
+        self.parsed = parsed
+        self.injected = injected
+        self.local_names = local_names
+
+    def static_value(self, expr: ast.expr) -> Any:
+        """The object a `name` or `module.attr.chain` refers to, or MISSING for locals."""
+        if isinstance(expr, ast.Name):
+            if expr.id in self.injected:
+                return self.injected[expr.id]
+            if expr.id in self.local_names:
+                return MISSING
+            return lookup(self.parsed, expr.id)
+        if isinstance(expr, ast.Attribute):
+            base = self.static_value(expr.value)
+            if base is MISSING:
+                return MISSING
+            return getattr(base, expr.attr, MISSING)
+        return MISSING
+
+    def callee(self, call: ast.Call) -> Callee:
+        func = call.func
+        name = ast.unparse(func)
+        value = self.static_value(func)
+        if value is MISSING:
+            if isinstance(func, ast.Attribute):
+                if func.attr in NONDIFF_METHODS:
+                    return Callee("nondiff", None, name)
+                primal = METHOD_PRIMALS.get(func.attr)
+                if primal is not None:
+                    return Callee("method", primal, name)
+            return Callee("dynamic", None, name)
+        return classify(value, name)
+
+    def is_opaque_call(self, call: ast.Call) -> bool:
+        return self.callee(call).kind == "nondiff"
+
+
+def classify(value: Any, name: str = "") -> Callee:
+    """How calls to the object `value` are differentiated."""
+    if is_nondifferentiable(value) or isinstance(value, type) and value in (int, bool, str, range, type):
+        return Callee("nondiff", value, name)
+    if has_vjp_rule(value):
+        return Callee("rule", value, name)
+    if isinstance(value, (types.FunctionType, types.MethodType)):
+        return Callee("user", value, name)
+    if callable(value) and isinstance(getattr(type(value), "__call__", None), types.FunctionType):
+        return Callee("user", value.__call__, name)
+    return Callee("unknown", value, name)

@@ -1,0 +1,542 @@
+"""Reverse mode: emit the forward sweep and the backward sweep of a normalized function.
+
+Invariant: when the backward sweep reaches the adjoint of statement S, every variable holds
+the value it had right after S ran forward. Loops and branches overwrite values, so a value
+the backward sweep reads is pushed on the per-call tape before it is overwritten and popped
+right after the adjoint of the statement that overwrote it. Straight-line code needs no tape
+(normalization gave each reassignment its own name).
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+from typing import Any, Callable
+
+from . import analysis
+from .errors import SourceInfo, located_error
+from .naming import Namer
+from .normalize import Normalized
+from .resolve import ATTRIBUTE_PRIMALS, PACKED_METHODS, Callee, Resolver
+from .rules.registry import find_vjp_rule
+
+_SAVE, _RESTORE = "__save__", "__restore__"
+
+
+class Namespace:
+    """Objects the generated code refers to by name (rule helpers, callee derivatives)."""
+
+    def __init__(self, namer: Namer) -> None:
+        self.namer = namer
+        self.values: dict[str, Any] = {}
+        self.by_id: dict[int, str] = {}
+
+    def bind(self, preferred: str, value: Any) -> str:
+        key = id(value)
+        if key in self.by_id:
+            return self.by_id[key]
+        name = self.namer.reserve(preferred)
+        self.values[name] = value
+        self.by_id[key] = name
+        return name
+
+
+class ReverseBuilder:
+    """Builds the derivative of one normalized function."""
+
+    def __init__(
+        self,
+        norm: Normalized,
+        info: SourceInfo,
+        resolver: Resolver,
+        namer: Namer,
+        wrt: list[str],
+        callee_vjp: Callable[[Any, tuple[int, ...]], Any],
+        runtime_names: dict[str, Any],
+    ) -> None:
+        self.norm, self.info, self.resolver, self.namer = norm, info, resolver, namer
+        self.wrt = wrt
+        self.outputs = list(wrt)
+        self.callee_vjp = callee_vjp
+        self.namespace = Namespace(namer)
+        self.rt = {name: self.namespace.bind(name, value) for name, value in runtime_names.items()}
+        body = norm.node.body
+        self.returned = body[-1].value  # type: ignore[attr-defined]
+        returned_names = analysis.loads(self.returned)
+        self.active = analysis.activity(body, set(wrt), returned_names, self.carries_derivative)
+        self.defined: set[str] = set()
+        self.depth = 0
+        self.saved: set[str] = set()
+        self.tape = namer.reserve("_tape")
+        self.comments: dict[str, str] = {}
+        args = norm.node.args
+        self.params = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+
+    # ---- public ---------------------------------------------------------------------
+    def build(self, name: str, seed_from_argument: bool, return_value: bool = True) -> ast.FunctionDef:
+        """`name(params)` running both sweeps; with `seed_from_argument` it is a vjp form
+        `(value, pullback)`, otherwise it returns `(value, gradients)` for a scalar output."""
+        body = self.norm.node.body
+        returned = self.returned
+        seed_name = self.adjoint(returned.id) if isinstance(returned, ast.Name) else self.namer.reserve("_out_bar")
+        if isinstance(returned, ast.Name) and returned.id in self.active:
+            self.defined.add(returned.id)
+        forward, backward = self.block(body[:-1])
+        forward, backward = self.finish(forward, backward)
+        results = ast.Tuple([self.final_adjoint(p) for p in self.outputs], ast.Load())
+        value = copy.deepcopy(returned)
+        if seed_from_argument:
+            pullback = self.namer.reserve(f"{self.norm.node.name}_pullback")
+            restored = sorted(self._written(backward) & (self._written(forward) | set(self.params)))
+            inner = ([ast.Nonlocal(restored)] if restored else []) + backward + [ast.Return(results)]
+            definition = _function(pullback, [seed_name], inner)
+            tail = [definition, ast.Return(ast.Tuple([value, ast.Name(pullback, ast.Load())], ast.Load()))]
+            stmts = forward + tail
+        else:
+            seed = _assign(seed_name, _call(self.rt["seed"], [copy.deepcopy(returned)]))
+            returned_value = ast.Tuple([value, results], ast.Load()) if return_value else results
+            stmts = forward + [seed] + backward + [ast.Return(returned_value)]
+        definition = _function(name, [], stmts)
+        definition.args = copy.deepcopy(self.norm.node.args)
+        return ast.fix_missing_locations(definition)
+
+    def final_adjoint(self, param: str) -> ast.expr:
+        if param in self.active and param in self.defined:
+            return ast.Name(self.adjoint(param), ast.Load())
+        return ast.Constant(0.0)
+
+    # ---- blocks ----------------------------------------------------------------------
+    def block(self, stmts: list[ast.stmt]) -> tuple[list[ast.stmt], list[ast.stmt]]:
+        """Forward statements in order and backward statements in execution order."""
+        forward: list[ast.stmt] = []
+        backward: list[ast.stmt] = []
+        for stmt in reversed(stmts):
+            fwd, bwd = self.statement(stmt)
+            forward[:0] = fwd
+            backward.extend(bwd)
+        return forward, backward
+
+    def statement(self, stmt: ast.stmt) -> tuple[list[ast.stmt], list[ast.stmt]]:
+        if isinstance(stmt, (ast.If, ast.For, ast.While)):
+            return self.compound(stmt)
+        if isinstance(stmt, (ast.Break, ast.Continue)):
+            raise located_error(self.info, stmt, "`break` and `continue` are not supported yet; "
+                                "use a condition on the loop instead")
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Subscript):
+            return self.setitem(stmt)
+        if isinstance(stmt, ast.Assign):
+            return self.assignment(stmt)
+        if isinstance(stmt, ast.Expr):
+            return self.expression_statement(stmt)
+        raise located_error(self.info, stmt, f"cannot differentiate `{type(stmt).__name__}` here")
+
+    def compound(self, stmt: ast.stmt) -> tuple[list[ast.stmt], list[ast.stmt]]:
+        zeros = []
+        if self.depth == 0:
+            touched = self.active & {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+            for name in sorted(touched - self.defined):
+                zeros.append(_assign(self.adjoint(name), ast.Constant(0.0)))
+                self.defined.add(name)
+        self.depth += 1
+        try:
+            body_fwd, body_bwd = self.block(stmt.body)
+            if isinstance(stmt, ast.If):
+                else_fwd, else_bwd = self.block(stmt.orelse)
+                fwd = [ast.If(stmt.test, body_fwd or [ast.Pass()], else_fwd)]
+                bwd = [ast.If(copy.deepcopy(stmt.test), body_bwd or [ast.Pass()], else_bwd)] if body_bwd or else_bwd else []
+            elif isinstance(stmt, ast.For):
+                fwd = [ast.For(stmt.target, stmt.iter, body_fwd or [ast.Pass()], [])]
+                reverse_steps = _call("reversed", [copy.deepcopy(stmt.iter)])
+                bwd = [ast.For(copy.deepcopy(stmt.target), reverse_steps, body_bwd, [])] if body_bwd else []
+            else:
+                fwd, bwd = self.while_loop(stmt, body_fwd, body_bwd)
+        finally:
+            self.depth -= 1
+        for new in fwd + bwd:
+            ast.copy_location(new, stmt)
+        if not bwd:
+            self.defined -= {z.targets[0].id for z in zeros}  # type: ignore[attr-defined]
+            return fwd, []
+        return fwd, self.comment(stmt) + zeros + bwd
+
+    def while_loop(self, stmt: ast.While, body_fwd: list, body_bwd: list) -> tuple[list, list]:
+        count = self.namer.fresh("_n")
+        increment = ast.AugAssign(ast.Name(count, ast.Store()), ast.Add(), ast.Constant(1))
+        fwd: list[ast.stmt] = [_assign(count, ast.Constant(0)), ast.While(stmt.test, [increment, *body_fwd], [])]
+        bwd: list[ast.stmt] = []
+        if body_bwd:
+            if self.depth > 1:
+                fwd.append(ast.Expr(_call(f"{self.tape}.append", [ast.Name(count, ast.Load())])))
+                bwd.append(_assign(count, _call(f"{self.tape}.pop", [])))
+            bwd.append(ast.For(ast.Name("_", ast.Store()), _call("range", [ast.Name(count, ast.Load())]), body_bwd, []))
+        return fwd, bwd
+
+    # ---- simple statements ---------------------------------------------------------------
+    def assignment(self, stmt: ast.Assign) -> tuple[list[ast.stmt], list[ast.stmt]]:
+        target = stmt.targets[0]
+        assert isinstance(target, ast.Name), ast.dump(target)
+        name = target.id
+        forward: list[ast.stmt] = [stmt]
+        backward: list[ast.stmt] = []
+        if self.carries_derivative(stmt) and name in self.active and self._has_adjoint(name):
+            forward, backward = self.adjoint_of(stmt, name)
+        elif self.carries_derivative(stmt) and isinstance(stmt.value, ast.Call):
+            self._check_callable(stmt.value)
+        if self.depth and name in self.active:
+            backward.append(_assign(self.adjoint(name), ast.Constant(0.0)))
+        elif not self.depth:
+            self.defined.discard(name)
+        return self.with_save(name, forward, backward, stmt)
+
+    def with_save(self, name: str, forward: list, backward: list, stmt: ast.stmt) -> tuple[list, list]:
+        if self.depth:
+            forward = [_marker(_SAVE, name, stmt)] + forward
+            backward = backward + [_marker(_RESTORE, name, stmt)]
+        if backward and any(not isinstance(b, ast.Expr) or not _is_marker(b) for b in backward):
+            backward = self.comment(stmt) + backward
+        return forward, backward
+
+    def adjoint_of(self, stmt: ast.Assign, name: str) -> tuple[list[ast.stmt], list[ast.stmt]]:
+        value = stmt.value
+        g = ast.Name(self.adjoint(name), ast.Load())
+        ans = ast.Name(name, ast.Load())
+        if isinstance(value, ast.Name):
+            return [stmt], self.accumulate([(value, g)])
+        if isinstance(value, ast.Constant):
+            return [stmt], []
+        if isinstance(value, (ast.BinOp, ast.UnaryOp)):
+            operands = [value.left, value.right] if isinstance(value, ast.BinOp) else [value.operand]
+            rule = find_vjp_rule(type(value.op), len(operands), ())
+            if rule is None:
+                raise located_error(self.info, value, "this operator has no derivative rule")
+            return [stmt], self.apply_rule(rule, g, ans, operands, {}, stmt)
+        if isinstance(value, ast.Subscript):
+            index = _index_value(value.slice)
+            cotangent = _call(self.rt["getitem_vjp"], [g, value.value, index])
+            return [stmt], self.accumulate([(value.value, cotangent)])
+        if isinstance(value, ast.Attribute):
+            primal = ATTRIBUTE_PRIMALS.get(value.attr)
+            rule = find_vjp_rule(primal, 1, ()) if primal is not None else None
+            if rule is None:
+                raise located_error(self.info, value, f"cannot differentiate the attribute `.{value.attr}` of a differentiated value")
+            return [stmt], self.apply_rule(rule, g, ans, [value.value], {}, stmt)
+        if isinstance(value, (ast.Tuple, ast.List)):
+            pairs = [(e, _call(self.rt["getitem"], [g, ast.Constant(i)])) for i, e in enumerate(value.elts)]
+            return [stmt], self.accumulate(pairs)
+        if isinstance(value, ast.Dict):
+            pairs = [(v, _call(self.rt["getitem"], [g, k])) for k, v in zip(value.keys, value.values)]
+            return [stmt], self.accumulate(pairs)
+        if isinstance(value, ast.Call):
+            return self.call(stmt, value, g, ans)
+        raise located_error(self.info, value, f"cannot differentiate `{ast.unparse(value)}`")
+
+    def call(self, stmt: ast.Assign, call: ast.Call, g: ast.expr, ans: ast.expr) -> tuple[list, list]:
+        callee = self.resolver.callee(call)
+        args = list(call.args)
+        keywords = {k.arg: k.value for k in call.keywords}
+        if not self._any_active(args + list(keywords.values()) + _receiver(call)):
+            return [stmt], []
+        if callee.kind == "method":
+            receiver = call.func.value  # type: ignore[attr-defined]
+            method = call.func.attr  # type: ignore[attr-defined]
+            if method in PACKED_METHODS and len(args) > 1:
+                args = [ast.Tuple(args, ast.Load())]
+            args = [receiver, *args]
+            callee = Callee("rule", callee.value, callee.name)
+        if callee.kind == "rule":
+            rule = find_vjp_rule(callee.value, len(args), tuple(keywords))
+            if rule is None:
+                raise located_error(self.info, call, f"`{callee.name}` has a derivative rule, but not for these arguments; "
+                                    "check the call or register one with @srcgrad.adjoint")
+            return [stmt], self.apply_rule(rule, g, ans, args, keywords, stmt)
+        if callee.kind in ("user", "dynamic"):
+            return self.split_call(stmt, call, callee, g)
+        raise self._no_rule(call, callee)
+
+    def split_call(self, stmt: ast.Assign, call: ast.Call, callee: Callee, g: ast.expr) -> tuple[list, list]:
+        """`z = f(a, b)` for f with Python source: `z, pb = vjp_f(a, b)` and `pb(z_bar)`."""
+        pullback = self.namer.fresh("_pullback")
+        args = list(call.args) + [k.value for k in call.keywords]
+        if callee.kind == "user":
+            positions = self._callee_positions(callee, call)
+            mask = tuple(sorted({p for p, a in zip(positions, args) if self._is_active(a)}))
+            vjp_name = self.namespace.bind(f"vjp_{_simple_name(callee.value)}", self.callee_vjp(callee.value, mask))
+            func: ast.expr = ast.Name(vjp_name, ast.Load())
+            new_call = ast.Call(func, call.args, call.keywords)
+            picks = [positions[i] for i in range(len(args))]
+            cotangent_of = {i: pick for i, pick in enumerate(picks)}
+        else:
+            new_call = _call(self.rt["call_vjp"], [call.func, *call.args], call.keywords)
+            cotangent_of = {i: i for i in range(len(args))}
+        target = stmt.targets[0]
+        forward = ast.Assign([ast.Tuple([target, ast.Name(pullback, ast.Store())], ast.Store())], new_call)
+        ast.copy_location(forward, stmt)
+        results = self.namer.fresh("_c")
+        backward = [_assign(results, _call(pullback, [g]))]
+        pairs = [(a, ast.Subscript(ast.Name(results, ast.Load()), ast.Constant(cotangent_of[i]), ast.Load())) for i, a in enumerate(args)]
+        backward += self.accumulate(pairs)
+        save = [_marker(_SAVE, pullback, stmt)] if self.depth else []
+        restore = [_marker(_RESTORE, pullback, stmt)] if self.depth else []
+        return save + [ast.fix_missing_locations(forward)], backward + restore
+
+    def apply_rule(self, rule: Any, g: ast.expr, ans: ast.expr, args: list, keywords: dict, stmt: ast.stmt) -> list[ast.stmt]:
+        bound = rule.signature.bind(g, ans, *args, **keywords)
+        names = list(rule.signature.parameters)
+        diff_args = [bound.arguments.get(n) for n in names[2:]]
+        if not rule.inline or any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in rule.signature.parameters.values()):
+            fn_name = self.namespace.bind(rule.fn.__name__, rule.fn)
+            results = self.namer.fresh("_c")
+            invoke = _call(self.rt["call_rule"], [ast.Name(fn_name, ast.Load()), g, ans, *args], [ast.keyword(k, v) for k, v in keywords.items()])
+            pairs = [(a, ast.Subscript(ast.Name(results, ast.Load()), ast.Constant(i), ast.Load())) for i, a in enumerate(args)]
+            return [_assign(results, invoke)] + self.accumulate(pairs)
+        template, template_globals = rule.template()
+        substitutions: dict[str, ast.expr] = {}
+        for param in rule.signature.parameters.values():
+            if param.name in bound.arguments:
+                substitutions[param.name] = bound.arguments[param.name]
+            else:
+                substitutions[param.name] = self._constant(param.default)
+        for global_name, value in template_globals.items():
+            substitutions[global_name] = ast.Name(self.namespace.bind(global_name, value), ast.Load())
+        expr = _substitute(template, substitutions)
+        if isinstance(expr, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in expr.elts):
+            pairs = [(a, e) for a, e in zip(diff_args, expr.elts) if a is not None]
+            return self.accumulate(pairs)
+        results = self.namer.fresh("_c")
+        pairs = [(a, ast.Subscript(ast.Name(results, ast.Load()), ast.Constant(i), ast.Load())) for i, a in enumerate(diff_args) if a is not None]
+        return [_assign(results, expr)] + self.accumulate(pairs)
+
+    def setitem(self, stmt: ast.Assign) -> tuple[list[ast.stmt], list[ast.stmt]]:
+        target = stmt.targets[0]
+        container = target.value.id  # type: ignore[attr-defined]
+        index = _index_value(target.slice)  # type: ignore[attr-defined]
+        old = self.namer.fresh("_old")
+        save = _assign(old, _call(self.rt["copy_item"], [ast.Name(container, ast.Load()), index]))
+        forward: list[ast.stmt] = [save, stmt]
+        backward: list[ast.stmt] = []
+        if container in self.active and self._has_adjoint(container):
+            g = ast.Name(self.adjoint(container), ast.Load())
+            part = _call(self.rt["getitem"], [g, copy.deepcopy(index)])
+            backward = self.accumulate([(stmt.value, part)])
+            backward.append(_assign(g.id, _call(self.rt["zero_at"], [g, copy.deepcopy(index)])))
+        restore = _call(self.rt["restore_item"], [ast.Name(container, ast.Load()), copy.deepcopy(index), ast.Name(old, ast.Load())])
+        backward.append(ast.Expr(restore))
+        return self.with_save(old, forward, backward, stmt)
+
+    def expression_statement(self, stmt: ast.Expr) -> tuple[list[ast.stmt], list[ast.stmt]]:
+        call = stmt.value
+        if id(stmt) in self.norm.opaque or not isinstance(call, ast.Call):
+            return [stmt], []
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr == "append" and isinstance(func.value, ast.Name):
+            lst = func.value.id
+            backward: list[ast.stmt] = []
+            if lst in self.active and self._has_adjoint(lst):
+                g = ast.Name(self.adjoint(lst), ast.Load())
+                backward = self.accumulate([(call.args[0], _call(self.rt["getitem"], [g, ast.Constant(-1)]))])
+                backward.append(_assign(g.id, _call(self.rt["drop_last"], [g])))
+            backward.append(ast.Expr(_call(f"{lst}.pop", [])))
+            return [stmt], self.comment(stmt) + backward
+        if self._any_active(list(call.args) + [k.value for k in call.keywords] + _receiver(call)):
+            callee = self.resolver.callee(call)
+            if callee.kind != "nondiff":
+                raise located_error(self.info, call, f"the result of `{callee.name}(...)` is discarded but it "
+                                    "takes a differentiated value; if it mutates that value, srcgrad cannot follow")
+        return [stmt], []
+
+    # ---- accumulation ----------------------------------------------------------------
+    def accumulate(self, pairs: list[tuple[ast.expr, ast.expr]]) -> list[ast.stmt]:
+        """`a_bar = contribution` for the first contribution to `a`, `a_bar = a_bar + ...` after."""
+        out = []
+        for arg, contribution in pairs:
+            if not isinstance(arg, ast.Name) or arg.id not in self.active:
+                continue
+            if isinstance(contribution, ast.Constant) and contribution.value is None:
+                continue
+            bar = self.adjoint(arg.id)
+            if arg.id in self.defined or self.depth:
+                contribution = ast.BinOp(ast.Name(bar, ast.Load()), ast.Add(), contribution)
+            self.defined.add(arg.id)
+            out.append(_assign(bar, contribution))
+        return out
+
+    # ---- finishing: tape pushes and pops ------------------------------------------------
+    def finish(self, forward: list[ast.stmt], backward: list[ast.stmt]) -> tuple[list, list]:
+        needed = set()
+        for stmt in backward:
+            for node in _walk_without_markers(stmt):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                    needed.add(node.id)
+        self.needed = needed
+        forward = self._materialize(forward, needed)
+        backward = self._materialize(backward, needed)
+        inits = [_assign(name, ast.Constant(None)) for name in sorted(self.saved - set(self.params))]
+        if self.saved:
+            inits.insert(0, _assign(self.tape, ast.List([], ast.Load())))
+        return inits + forward, backward
+
+    def _materialize(self, stmts: list[ast.stmt], needed: set[str]) -> list[ast.stmt]:
+        builder = self
+
+        class Replace(ast.NodeTransformer):
+            def visit_Expr(self, node: ast.Expr) -> Any:
+                if not _is_marker(node):
+                    return node
+                kind, name = node.value.func.id, node.value.args[0].id  # type: ignore[attr-defined]
+                if name not in needed:
+                    return None
+                builder.saved.add(name)
+                if kind == _SAVE:
+                    return ast.copy_location(ast.Expr(_call(f"{builder.tape}.append", [ast.Name(name, ast.Load())])), node)
+                return ast.copy_location(_assign(name, _call(f"{builder.tape}.pop", [])), node)
+
+        out = []
+        for stmt in stmts:
+            new = Replace().visit(stmt)
+            if new is not None:
+                out.append(new)
+        return _drop_empty(out, builder.comments)
+
+    # ---- helpers -------------------------------------------------------------------------
+    def carries_derivative(self, stmt: ast.stmt) -> bool:
+        return id(stmt) not in self.norm.opaque and id(stmt) not in self.norm.constant
+
+    def adjoint(self, name: str) -> str:
+        return self.namer.adjoint(name)
+
+    def _has_adjoint(self, name: str) -> bool:
+        return self.depth > 0 or name in self.defined
+
+    def _is_active(self, expr: ast.expr) -> bool:
+        return any(isinstance(n, ast.Name) and n.id in self.active for n in ast.walk(expr))
+
+    def _any_active(self, exprs: list[ast.expr]) -> bool:
+        return any(self._is_active(e) for e in exprs)
+
+    def _check_callable(self, call: ast.Call) -> None:
+        callee = self.resolver.callee(call)
+        if callee.kind == "unknown" and self._any_active(list(call.args) + [k.value for k in call.keywords]):
+            raise self._no_rule(call, callee)
+
+    def _no_rule(self, call: ast.Call, callee: Callee) -> Exception:
+        return located_error(
+            self.info, call,
+            f"`{callee.name}` has no derivative rule and no Python source srcgrad can read; "
+            f"register one with @srcgrad.adjoint({callee.name})",
+        )
+
+    def _callee_positions(self, callee: Callee, call: ast.Call) -> list[int]:
+        import inspect
+
+        params = list(inspect.signature(callee.value).parameters)
+        positions = list(range(len(call.args)))
+        positions += [params.index(k.arg) for k in call.keywords]
+        return positions
+
+    def _constant(self, value: Any) -> ast.expr:
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return ast.Constant(value)
+        if isinstance(value, tuple) and all(isinstance(v, (int, float, str, type(None))) for v in value):
+            return ast.Tuple([ast.Constant(v) for v in value], ast.Load())
+        return ast.Name(self.namespace.bind("_default", value), ast.Load())
+
+    def comment(self, stmt: ast.stmt) -> list[ast.stmt]:
+        lineno = getattr(stmt, "lineno", 0)
+        text = self.info.line_text(lineno).strip()
+        key = f"__comment{len(self.comments) + 1}__"
+        self.comments[key] = f"# adjoint of line {self.info.absolute_line(lineno)}: {text}"
+        return [ast.Expr(ast.Name(key, ast.Load()))]
+
+    @staticmethod
+    def _written(stmts: list[ast.stmt]) -> set[str]:
+        return {n.id for s in stmts for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+# ---- AST construction helpers --------------------------------------------------------------
+def _call(func: str, args: list[ast.expr], keywords: list[ast.keyword] | None = None) -> ast.Call:
+    node: ast.expr = ast.parse(func, mode="eval").body if isinstance(func, str) else func
+    return ast.Call(node, args, keywords or [])
+
+
+def _assign(name: str, value: ast.expr) -> ast.Assign:
+    return ast.Assign([ast.Name(name, ast.Store())], value)
+
+
+def _function(name: str, params: list[str], body: list[ast.stmt]) -> ast.FunctionDef:
+    args = ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in params], vararg=None,
+                         kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+    return ast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None,
+                           type_comment=None, type_params=[])
+
+
+def _marker(kind: str, name: str, stmt: ast.stmt) -> ast.Expr:
+    return ast.copy_location(ast.Expr(ast.Call(ast.Name(kind, ast.Load()), [ast.Name(name, ast.Load())], [])), stmt)
+
+
+def _is_marker(stmt: ast.stmt) -> bool:
+    return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
+            and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id in (_SAVE, _RESTORE))
+
+
+def _is_comment(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Name) and stmt.value.id.startswith("__comment")
+
+
+def _walk_without_markers(node: ast.AST):
+    if _is_marker(node):
+        return
+    yield node
+    for child in ast.iter_child_nodes(node):
+        yield from _walk_without_markers(child)
+
+
+def _drop_empty(stmts: list[ast.stmt], comments: dict[str, str] | None = None) -> list[ast.stmt]:
+    """Remove comments that head no code or repeat the one before, and fill emptied bodies
+    with `pass`."""
+    out: list[ast.stmt] = []
+    last = None
+    for i, stmt in enumerate(stmts):
+        if _is_comment(stmt):
+            text = comments.get(stmt.value.id) if comments else None  # type: ignore[attr-defined]
+            if i + 1 == len(stmts) or _is_comment(stmts[i + 1]) or (text is not None and text == last):
+                continue
+            last = text
+        elif isinstance(stmt, (ast.If, ast.For, ast.While)):
+            last = None
+        for field in ("body", "orelse"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list):
+                setattr(stmt, field, _drop_empty(inner, comments))
+        if isinstance(stmt, (ast.If, ast.For, ast.While)) and not stmt.body:
+            stmt.body = [ast.Pass()]
+        out.append(stmt)
+    return out
+
+
+def _receiver(call: ast.Call) -> list[ast.expr]:
+    return [call.func.value] if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) else []
+
+
+def _index_value(index: ast.expr) -> ast.expr:
+    """The runtime value of a subscript: `1:3` becomes `slice(1, 3, None)`."""
+    if isinstance(index, ast.Slice):
+        parts = [copy.deepcopy(p) if p is not None else ast.Constant(None) for p in (index.lower, index.upper, index.step)]
+        return _call("slice", parts)
+    if isinstance(index, ast.Tuple):
+        return ast.Tuple([_index_value(e) for e in index.elts], ast.Load())
+    return copy.deepcopy(index)
+
+
+def _substitute(template: ast.expr, substitutions: dict[str, ast.expr]) -> ast.expr:
+    class Substitute(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.expr:
+            if node.id in substitutions:
+                return copy.deepcopy(substitutions[node.id])
+            return node
+
+    return Substitute().visit(copy.deepcopy(template))
+
+
+def _simple_name(fn: Any) -> str:
+    name = getattr(fn, "__name__", "f")
+    return name if name.isidentifier() else "lambda_"

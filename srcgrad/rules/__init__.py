@@ -1,0 +1,20 @@
+"""Per-primitive derivative rules. Importing this package registers every built-in rule."""
+
+from . import array_rules, builtin_rules, container_rules, math_rules, numpy_rules, operators  # noqa: F401
+from .registry import (
+    find_vjp_rule,
+    has_vjp_rule,
+    is_nondifferentiable,
+    nondifferentiable,
+    register_adjoint,
+    vjp_rule,
+)
+
+__all__ = [
+    "find_vjp_rule",
+    "has_vjp_rule",
+    "is_nondifferentiable",
+    "nondifferentiable",
+    "register_adjoint",
+    "vjp_rule",
+]

@@ -1,0 +1,153 @@
+"""The rule registry: reverse (vjp) rules and non-differentiable functions.
+
+A built-in rule is a plain function whose body is a single `return`; its parameters are
+`(g, ans, *primal_args)` and it returns one cotangent per differentiable argument (`None` is
+a zero). The returned expression doubles as a template that the reverse pass inlines, with
+the rule's parameters replaced by the names of the generated code. User rules registered
+with `srcgrad.adjoint` may be any callable; they are called, not inlined.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+Key = Any  # a primal callable, or an `ast` operator class such as `ast.Mult`
+
+
+@dataclass
+class VJPRule:
+    """One reverse rule for one primal (one arity, when a primal has several)."""
+
+    primal: Key
+    fn: Callable[..., Any]
+    inline: bool = True
+    _template: ast.expr | None = field(default=None, repr=False)
+    _globals: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def signature(self) -> inspect.Signature:
+        return inspect.signature(self.fn)
+
+    @property
+    def primal_params(self) -> list[inspect.Parameter]:
+        """The parameters after `(g, ans)`: the primal's own arguments."""
+        return list(self.signature.parameters.values())[2:]
+
+    def accepts(self, n_positional: int, keywords: tuple[str, ...]) -> bool:
+        """Whether a primal call with these arguments binds to this rule's parameters."""
+        placeholders = [None] * (2 + n_positional)
+        try:
+            self.signature.bind(*placeholders, **{k: None for k in keywords})
+        except TypeError:
+            return False
+        return True
+
+    def template(self) -> tuple[ast.expr, dict[str, Any]]:
+        """The returned expression and the globals it reads (for inlining)."""
+        if self._template is None:
+            self._template, self._globals = _parse_template(self.fn)
+        assert self._globals is not None
+        return self._template, self._globals
+
+
+def _parse_template(fn: Callable[..., Any]) -> tuple[ast.expr, dict[str, Any]]:
+    source = textwrap.dedent(inspect.getsource(fn))
+    definition = ast.parse(source).body[0]
+    assert isinstance(definition, ast.FunctionDef), fn
+    body = [s for s in definition.body if not _is_docstring(s)]
+    if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
+        raise TypeError(f"rule {fn.__name__} must have a single `return` as its body")
+    expr = body[0].value
+    params = {a.arg for a in definition.args.args + definition.args.kwonlyargs}
+    free = {
+        n.id for n in ast.walk(expr) if isinstance(n, ast.Name) and n.id not in params
+    }
+    namespace = {}
+    for name in free:
+        if name in fn.__globals__:
+            namespace[name] = fn.__globals__[name]
+        elif hasattr(builtins, name):
+            namespace[name] = getattr(builtins, name)
+        else:
+            raise TypeError(f"rule {fn.__name__} reads unknown name {name!r}")
+    return expr, namespace
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(
+        stmt.value.value, str
+    )
+
+
+_VJP_RULES: dict[Key, list[VJPRule]] = {}
+_NONDIFF: dict[Key, str] = {}
+
+
+def vjp_rule(*primals: Key) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register the decorated template function as the reverse rule of each of `primals`.
+
+    A primal may get several rules of different arities (e.g. `math.log(x)` and
+    `math.log(x, base)`); the first one whose signature binds the call is used.
+    """
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        for primal in primals:
+            _VJP_RULES.setdefault(_key(primal), []).append(VJPRule(primal, fn))
+        return fn
+
+    return register
+
+
+def register_adjoint(primal: Key, rule: Callable[..., Any]) -> None:
+    """Register a user rule `rule(g, ans, *args) -> tuple`, called rather than inlined.
+
+    It replaces every earlier rule of `primal`, so a user can override a built-in.
+    """
+    _VJP_RULES[_key(primal)] = [VJPRule(primal, rule, inline=False)]
+    _NONDIFF.pop(_key(primal), None)
+
+
+def nondifferentiable(*primals: Key, reason: str = "") -> None:
+    """Declare primals whose outputs carry no derivative (comparisons, shapes, floor...)."""
+    for primal in primals:
+        _NONDIFF[_key(primal)] = reason
+
+
+def find_vjp_rule(primal: Key, n_positional: int, keywords: tuple[str, ...]) -> VJPRule | None:
+    """The rule for a call of `primal` with these arguments, or None if there is none."""
+    for rule in _VJP_RULES.get(_key(primal), ()):
+        if rule.accepts(n_positional, keywords):
+            return rule
+    return None
+
+
+def has_vjp_rule(primal: Key) -> bool:
+    return _key(primal) in _VJP_RULES
+
+
+def is_nondifferentiable(primal: Key) -> bool:
+    return _key(primal) in _NONDIFF
+
+
+def all_rules() -> dict[Key, list[VJPRule]]:
+    """Every registered reverse rule, for documentation and tests."""
+    return dict(_VJP_RULES)
+
+
+def all_nondifferentiable() -> dict[Key, str]:
+    return dict(_NONDIFF)
+
+
+def _key(primal: Key) -> Key:
+    # Bound methods of the same object compare equal but are distinct objects; unwrap
+    # `functools.wraps` style wrappers so decorated NumPy functions hit their rule.
+    try:
+        hash(primal)
+    except TypeError:
+        return id(primal)
+    return primal

@@ -1,0 +1,263 @@
+"""The small runtime that generated derivative code imports.
+
+Everything here is array-library neutral: NumPy functions that dispatch through
+`__array_function__`, shapes read with `np.shape`, no in-place writes into inputs.
+Zero cotangents are the Python float `0.0`; container cotangents (for dict, list and
+tuple values) are the `*Cotangent` classes below, which add element by element.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+_SCALARS = (float, int, complex, np.floating, np.integer, np.complexfloating, np.bool_, bool)
+
+
+def unbroadcast(g: Any, x: Any) -> Any:
+    """Sum the cotangent `g` down to the shape of `x`, undoing NumPy broadcasting."""
+    if type(g) is float and type(x) is float:
+        return g
+    g_shape, x_shape = np.shape(g), np.shape(x)
+    if g_shape == x_shape:
+        return g
+    extra = len(g_shape) - len(x_shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(x_shape) if n == 1 and np.shape(g)[i] != 1)
+    if stretched:
+        g = np.sum(g, axis=stretched, keepdims=True)
+    return g
+
+
+def is_zero(g: Any) -> bool:
+    """True for the symbolic zero cotangents (`None`, and the Python scalar `0.0`)."""
+    return g is None or (type(g) in (float, int) and g == 0)
+
+
+def add(a: Any, b: Any) -> Any:
+    """Sum two cotangents of any kind (scalars, arrays, container cotangents)."""
+    if is_zero(a):
+        return b
+    if is_zero(b):
+        return a
+    return a + b
+
+
+class DictCotangent(dict):
+    """Cotangent of a dict: holds entries only for keys that received a derivative."""
+
+    def __add__(self, other: Any) -> Any:
+        if is_zero(other):
+            return self
+        out = DictCotangent(self)
+        for key, value in other.items():
+            out[key] = add(out.get(key), value)
+        return out
+
+    __radd__ = __add__
+
+
+class ListCotangent(list):
+    """Cotangent of a list: one entry per element, `0.0` where there is none."""
+
+    def __add__(self, other: Any) -> Any:
+        if is_zero(other):
+            return self
+        return type(self)(add(a, b) for a, b in zip(self, other))
+
+    __radd__ = __add__
+
+
+class TupleCotangent(tuple):
+    """Cotangent of a tuple: one entry per element, `0.0` where there is none."""
+
+    def __add__(self, other: Any) -> Any:
+        if is_zero(other):
+            return self
+        return TupleCotangent(add(a, b) for a, b in zip(self, other))
+
+    __radd__ = __add__
+
+
+def getitem_vjp(g: Any, x: Any, index: Any) -> Any:
+    """Cotangent of `x` from the cotangent `g` of `x[index]` (dict, list, tuple or array)."""
+    if isinstance(x, dict):
+        return DictCotangent({index: g})
+    if isinstance(x, (list, tuple)):
+        cls = TupleCotangent if isinstance(x, tuple) else ListCotangent
+        out = [0.0] * len(x)
+        if isinstance(index, slice):
+            for position, value in zip(range(*index.indices(len(x))), g):
+                out[position] = value
+        else:
+            out[index] = g
+        return cls(out)
+    out = np.zeros(np.shape(x), dtype=_float_dtype(x))
+    if _is_basic_index(index):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)
+    return out
+
+
+def getitem(g: Any, index: Any) -> Any:
+    """`g[index]` for a cotangent that may still be the symbolic zero."""
+    if is_zero(g):
+        return 0.0
+    if isinstance(g, dict):
+        return g.get(index, 0.0)
+    return g[index]
+
+
+def zero_at(g: Any, index: Any) -> Any:
+    """A copy of the cotangent `g` with the entries at `index` set to zero."""
+    if is_zero(g):
+        return g
+    if isinstance(g, dict):
+        out = DictCotangent(g)
+        out.pop(index, None)
+        return out
+    if isinstance(g, list):
+        out = ListCotangent(g)
+        out[index] = 0.0
+        return out
+    out = np.array(g, copy=True)
+    out[index] = 0
+    return out
+
+
+def split(g: Any, n: int) -> Any:
+    """The `n` element cotangents of a sequence cotangent (zeros where `g` is zero)."""
+    if is_zero(g):
+        return (0.0,) * n
+    if isinstance(g, (list, tuple)):
+        return tuple(g)
+    return tuple(g[i] for i in range(n))
+
+
+def _is_basic_index(index: Any) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(
+        part is None or part is Ellipsis or isinstance(part, (slice, int, np.integer))
+        for part in parts
+    )
+
+
+def _float_dtype(x: Any) -> Any:
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and np.issubdtype(dtype, np.inexact):
+        return dtype
+    return np.float64
+
+
+def match(g: Any, x: Any) -> Any:
+    """Shape the raw cotangent `g` like the argument `x`: structure, shape and float dtype."""
+    if isinstance(x, dict):
+        g = g if isinstance(g, dict) else {}
+        return type(x)((key, match(g.get(key, 0.0), value)) for key, value in x.items())
+    if isinstance(x, (list, tuple)):
+        parts = split(g, len(x))
+        items = [match(part, value) for part, value in zip(parts, x)]
+        return items if isinstance(x, list) else _rebuild_tuple(x, items)
+    if isinstance(x, np.ndarray):
+        dtype = _float_dtype(x)
+        if is_zero(g):
+            return np.zeros(x.shape, dtype=dtype)
+        g = np.asarray(g)
+        if g.shape != x.shape:
+            g = np.broadcast_to(g, x.shape)
+        return np.array(g, dtype=dtype, copy=True) if g.dtype != dtype or g.base is not None else g
+    if isinstance(x, (float, int, bool)):
+        return complex(g) if np.iscomplexobj(g) else float(g)
+    if isinstance(x, (np.floating, np.integer)):
+        return np.dtype(_float_dtype(x)).type(g)
+    return g
+
+
+def _rebuild_tuple(x: tuple, items: list) -> tuple:
+    if hasattr(x, "_fields"):  # namedtuple
+        return type(x)(*items)
+    return tuple(items)
+
+
+def fresh_like(x: Any) -> Any:
+    """A zero cotangent of the argument `x` (used when nothing reaches the output)."""
+    return match(0.0, x)
+
+
+def is_scalar(x: Any) -> bool:
+    return isinstance(x, _SCALARS) or (isinstance(x, np.ndarray) and x.ndim == 0)
+
+
+def seed(out: Any) -> float:
+    """The cotangent 1.0 that starts a gradient; the output must be a scalar."""
+    if type(out) is float or is_scalar(out):
+        return 1.0
+    from .errors import UsageError
+
+    raise UsageError(
+        f"grad needs a function that returns a scalar, but it returned a value of shape "
+        f"{np.shape(out)} ({type(out).__name__}); use srcgrad.vjp for other outputs, or "
+        "reduce the output (e.g. `.sum()`)"
+    )
+
+
+def copy_item(container: Any, index: Any) -> Any:
+    """A copy of `container[index]`, saved before an item assignment overwrites it."""
+    if isinstance(container, dict) and index not in container:
+        return _ABSENT
+    value = container[index]
+    return value.copy() if hasattr(value, "copy") else value
+
+
+class _Absent:
+    """Stands for a dict entry that did not exist before an assignment created it."""
+
+
+_ABSENT = _Absent()
+
+
+def drop_last(g: Any) -> Any:
+    """The cotangent of a list before its last `append`."""
+    if is_zero(g):
+        return g
+    return ListCotangent(g[:-1])
+
+
+def call_rule(rule: Any, g: Any, ans: Any, *args: Any, **kwargs: Any) -> tuple:
+    """Call a user rule registered with `srcgrad.adjoint`; `None` entries become zeros."""
+    result = rule(g, ans, *args, **kwargs)
+    if not isinstance(result, tuple):
+        result = (result,)
+    if len(result) < len(args):
+        result = result + (None,) * (len(args) - len(result))
+    return tuple(0.0 if part is None else part for part in result)
+
+
+def as_sequence(x: Any) -> Any:
+    """`x` itself if it can be indexed by position, else `list(x)`."""
+    if isinstance(x, (list, tuple)) or np.ndim(x) > 0 and hasattr(x, "shape"):
+        return x
+    return list(x)
+
+
+def dict_items(d: dict) -> list:
+    return list(d.items())
+
+
+def dict_values(d: dict) -> list:
+    return list(d.values())
+
+
+def dict_get(d: dict, key: Any, default: Any = None) -> Any:
+    return d.get(key, default)
+
+
+def restore_item(container: Any, index: Any, old: Any) -> None:
+    """Undo `container[index] = ...` in the backward sweep, given the saved old entry."""
+    if old is _ABSENT:
+        del container[index]
+    else:
+        container[index] = old

@@ -1,0 +1,130 @@
+"""The pipeline: parse, fence, normalize, analyse, emit reverse code, compile; cached."""
+
+from __future__ import annotations
+
+import ast
+import threading
+import types
+import weakref
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from . import fence, runtime
+from .compile import build_function
+from .naming import Namer
+from .normalize import Normalizer
+from .parse import ParsedFunction, parse_function, unwrap
+from .resolve import Resolver
+from .reverse import ReverseBuilder
+
+
+@dataclass
+class Generated:
+    """A compiled derivative and its readable source."""
+
+    function: types.FunctionType
+    source: str
+    parsed: ParsedFunction
+    wrt: tuple[str, ...]
+
+
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_VJP_CELLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_LOCK = threading.RLock()
+
+_RUNTIME_NAMES = (
+    "seed", "getitem_vjp", "getitem", "zero_at", "copy_item", "restore_item", "drop_last", "call_rule",
+)
+
+
+def generate(fn: Callable[..., Any], wrt: tuple[str, ...], mode: str, outputs: tuple[str, ...] | None = None) -> Generated:
+    """The derivative of `fn` w.r.t. the parameters named in `wrt`, built once and cached.
+
+    `mode` is "grad" (returns the gradients), "value_and_grad" (value and gradients) or
+    "vjp" (returns the value and a pullback). `outputs` names the parameters whose
+    cotangents are returned (default: `wrt`).
+    """
+    plain = unwrap(fn)
+    key = (wrt, mode, outputs)
+    with _LOCK:
+        per_function = _CACHE.setdefault(plain, {})
+        if key not in per_function:
+            per_function[key] = _generate(plain, wrt, mode, outputs or wrt)
+        return per_function[key]
+
+
+def _generate(fn: types.FunctionType, wrt: tuple[str, ...], mode: str, outputs: tuple[str, ...]) -> Generated:
+    parsed = parse_function(fn)
+    local_names = set(parsed.param_names) | {
+        n.id for n in ast.walk(parsed.node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+    namer = Namer.for_tree(parsed.node)
+    injected: dict[str, Any] = {}
+    resolver = Resolver(parsed, injected, local_names)
+    fence.check(parsed.node, parsed.info, lambda expr: _is_no_grad(resolver, expr))
+    normalizer = Normalizer(parsed.info, namer, parsed.param_names, resolver.is_opaque_call,
+                            lambda expr: _is_no_grad(resolver, expr))
+    injected[normalizer.sequence_name] = runtime.as_sequence
+    norm = normalizer.run(parsed.node)
+    resolver.local_names |= {
+        n.id for n in ast.walk(norm.node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+    runtime_names = {name: getattr(runtime, name) for name in _RUNTIME_NAMES}
+    from .api import call_vjp
+
+    runtime_names["call_vjp"] = call_vjp
+    builder = ReverseBuilder(norm, parsed.info, resolver, namer, list(wrt), vjp_cell, runtime_names)
+    builder.outputs = list(outputs)
+    name = namer.reserve(f"{mode}_{_identifier(parsed.name)}")
+    node = builder.build(name, seed_from_argument=(mode == "vjp"), return_value=(mode != "grad"))
+    namespace = dict(builder.namespace.values)
+    namespace.update({k: v for k, v in injected.items()})
+    function, source = build_function(
+        node, builder.comments, namespace, parsed.globals, parsed.closure,
+        fn.__defaults__, fn.__kwdefaults__,
+    )
+    return Generated(function, source, parsed, wrt)
+
+
+def vjp_cell(fn: Any, mask: tuple[int, ...]) -> types.CellType:
+    """A cell holding the vjp form of user function `fn` with the parameters at `mask`
+    active; filled once the transform finishes, so recursive functions can refer to it."""
+    plain = unwrap(fn)
+    with _LOCK:
+        cells = _VJP_CELLS.setdefault(plain, {})
+        if mask in cells:
+            return cells[mask]
+        cell = types.CellType()
+        cells[mask] = cell
+        parsed_params = list(_param_names(plain))
+        wrt = tuple(parsed_params[i] for i in mask if i < len(parsed_params))
+        try:
+            cell.cell_contents = generate(plain, wrt, "vjp", tuple(parsed_params)).function
+        except BaseException:
+            del cells[mask]
+            raise
+        return cell
+
+
+def _param_names(fn: types.FunctionType) -> list[str]:
+    code = fn.__code__
+    count = code.co_argcount + code.co_kwonlyargcount
+    return list(code.co_varnames[:count])
+
+
+def _is_no_grad(resolver: Resolver, expr: ast.expr) -> bool:
+    from .api import no_grad
+
+    target = expr.func if isinstance(expr, ast.Call) else expr
+    return resolver.static_value(target) is no_grad
+
+
+def _identifier(name: str) -> str:
+    return name if name.isidentifier() else "lambda_"
+
+
+def clear_cache() -> None:
+    """Forget every generated derivative (after a rule changes)."""
+    with _LOCK:
+        _CACHE.clear()
+        _VJP_CELLS.clear()
