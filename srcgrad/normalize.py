@@ -153,9 +153,6 @@ class Normalizer:
             self.emit(ast.Expr(self.rename(value)), opaque=True)
 
     def stmt_Return(self, stmt: ast.Return) -> None:
-        if self.depth:
-            raise located_error(self.info, stmt, "`return` inside a branch or loop is not "
-                                "supported yet; assign the result and return it at the end")
         value = self.atom(stmt.value) if stmt.value is not None else ast.Constant(None)
         self.emit(ast.Return(value))
 
@@ -189,16 +186,12 @@ class Normalizer:
         self.emit(ast.If(decision, self.nested(stmt.body), self.nested(stmt.orelse) if stmt.orelse else []))
 
     def stmt_While(self, stmt: ast.While) -> None:
-        if stmt.orelse:
-            raise located_error(self.info, stmt, "`while ... else` is not supported yet")
         self.depth += 1
         test = self.rename(stmt.test)
         self.depth -= 1
         self.emit(ast.While(test, self.nested(stmt.body), []))
 
     def stmt_For(self, stmt: ast.For) -> None:
-        if stmt.orelse:
-            raise located_error(self.info, stmt, "`for ... else` is not supported yet")
         iterable, target = stmt.iter, stmt.target
         if _is_call_to(iterable, "range") and isinstance(target, ast.Name):
             steps = self.fresh_assign(self.rename(iterable), opaque=True, prefix="_range")
@@ -304,6 +297,12 @@ class Normalizer:
 
     def value(self, expr: ast.expr) -> tuple[ast.expr, bool]:
         """One operation on atoms, and whether it is opaque (carries no derivative)."""
+        result, opaque = self._value(expr)
+        if not hasattr(result, "lineno") or isinstance(result, ast.Name):
+            ast.copy_location(result, expr)
+        return result, opaque
+
+    def _value(self, expr: ast.expr) -> tuple[ast.expr, bool]:
         if isinstance(expr, ast.Name) or _is_constant(expr):
             return self.atom(expr), False
         if isinstance(expr, (ast.Compare, ast.JoinedStr)) or (

@@ -65,6 +65,7 @@ class ReverseBuilder:
         returned_names = analysis.loads(self.returned)
         self.active = analysis.activity(body, set(wrt), returned_names, self.carries_derivative)
         self.defined: set[str] = set()
+        self.local_temps = _block_local_names(body)
         self.depth = 0
         self.saved: set[str] = set()
         self.tape = namer.reserve("_tape")
@@ -119,9 +120,8 @@ class ReverseBuilder:
     def statement(self, stmt: ast.stmt) -> tuple[list[ast.stmt], list[ast.stmt]]:
         if isinstance(stmt, (ast.If, ast.For, ast.While)):
             return self.compound(stmt)
-        if isinstance(stmt, (ast.Break, ast.Continue)):
-            raise located_error(self.info, stmt, "`break` and `continue` are not supported yet; "
-                                "use a condition on the loop instead")
+        if isinstance(stmt, ast.Break):
+            return [stmt], []  # jumps were lowered to flags: this is the loop's single exit
         if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Subscript):
             return self.setitem(stmt)
         if isinstance(stmt, ast.Assign):
@@ -133,7 +133,7 @@ class ReverseBuilder:
     def compound(self, stmt: ast.stmt) -> tuple[list[ast.stmt], list[ast.stmt]]:
         zeros = []
         if self.depth == 0:
-            touched = self.active & {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+            touched = (self.active - self.local_temps) & {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
             for name in sorted(touched - self.defined):
                 zeros.append(_assign(self.adjoint(name), ast.Constant(0.0)))
                 self.defined.add(name)
@@ -144,12 +144,12 @@ class ReverseBuilder:
                 else_fwd, else_bwd = self.block(stmt.orelse)
                 fwd = [ast.If(stmt.test, body_fwd or [ast.Pass()], else_fwd)]
                 bwd = [ast.If(copy.deepcopy(stmt.test), body_bwd or [ast.Pass()], else_bwd)] if body_bwd or else_bwd else []
-            elif isinstance(stmt, ast.For):
+            elif isinstance(stmt, ast.For) and not _breaks(stmt.body):
                 fwd = [ast.For(stmt.target, stmt.iter, body_fwd or [ast.Pass()], [])]
                 reverse_steps = _call("reversed", [copy.deepcopy(stmt.iter)])
                 bwd = [ast.For(copy.deepcopy(stmt.target), reverse_steps, body_bwd, [])] if body_bwd else []
             else:
-                fwd, bwd = self.while_loop(stmt, body_fwd, body_bwd)
+                fwd, bwd = self.counted_loop(stmt, body_fwd, body_bwd)
         finally:
             self.depth -= 1
         for new in fwd + bwd:
@@ -159,16 +159,27 @@ class ReverseBuilder:
             return fwd, []
         return fwd, self.comment(stmt) + zeros + bwd
 
-    def while_loop(self, stmt: ast.While, body_fwd: list, body_bwd: list) -> tuple[list, list]:
+    def counted_loop(self, stmt: ast.For | ast.While, body_fwd: list, body_bwd: list) -> tuple[list, list]:
+        """A `while` loop, or a `for` loop that may break: count the trips forward and
+        replay that many backward."""
         count = self.namer.fresh("_n")
         increment = ast.AugAssign(ast.Name(count, ast.Store()), ast.Add(), ast.Constant(1))
-        fwd: list[ast.stmt] = [_assign(count, ast.Constant(0)), ast.While(stmt.test, [increment, *body_fwd], [])]
+        if isinstance(stmt, ast.While):
+            loop: ast.stmt = ast.While(stmt.test, [increment, *body_fwd], [])
+            target: ast.expr = ast.Name("_", ast.Store())
+            steps = _call("range", [ast.Name(count, ast.Load())])
+        else:
+            loop = ast.For(stmt.target, stmt.iter, [increment, *body_fwd], [])
+            target = copy.deepcopy(stmt.target)
+            taken = ast.Subscript(copy.deepcopy(stmt.iter), ast.Slice(None, ast.Name(count, ast.Load()), None), ast.Load())
+            steps = _call("reversed", [taken])
+        fwd: list[ast.stmt] = [_assign(count, ast.Constant(0)), loop]
         bwd: list[ast.stmt] = []
         if body_bwd:
             if self.depth > 1:
                 fwd.append(ast.Expr(_call(f"{self.tape}.append", [ast.Name(count, ast.Load())])))
                 bwd.append(_assign(count, _call(f"{self.tape}.pop", [])))
-            bwd.append(ast.For(ast.Name("_", ast.Store()), _call("range", [ast.Name(count, ast.Load())]), body_bwd, []))
+            bwd.append(ast.For(target, steps, body_bwd, []))
         return fwd, bwd
 
     # ---- simple statements ---------------------------------------------------------------
@@ -182,9 +193,9 @@ class ReverseBuilder:
             forward, backward = self.adjoint_of(stmt, name)
         elif self.carries_derivative(stmt) and isinstance(stmt.value, ast.Call):
             self._check_callable(stmt.value)
-        if self.depth and name in self.active:
+        if self.depth and name in self.active and name not in self.local_temps:
             backward.append(_assign(self.adjoint(name), ast.Constant(0.0)))
-        elif not self.depth:
+        else:
             self.defined.discard(name)
         return self.with_save(name, forward, backward, stmt)
 
@@ -354,7 +365,7 @@ class ReverseBuilder:
             if isinstance(contribution, ast.Constant) and contribution.value is None:
                 continue
             bar = self.adjoint(arg.id)
-            if arg.id in self.defined or self.depth:
+            if arg.id in self.defined or (self.depth and arg.id not in self.local_temps):
                 contribution = ast.BinOp(ast.Name(bar, ast.Load()), ast.Add(), contribution)
             self.defined.add(arg.id)
             out.append(_assign(bar, contribution))
@@ -362,11 +373,15 @@ class ReverseBuilder:
 
     # ---- finishing: tape pushes and pops ------------------------------------------------
     def finish(self, forward: list[ast.stmt], backward: list[ast.stmt]) -> tuple[list, list]:
-        needed = set()
-        for stmt in backward:
-            for node in _walk_without_markers(stmt):
-                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                    needed.add(node.id)
+        while True:
+            needed = {
+                node.id for stmt in backward for node in _walk_without_markers(stmt)
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+            }
+            pruned = _prune(backward, needed)
+            if _dump(pruned) == _dump(backward):
+                break
+            backward = pruned
         self.needed = needed
         forward = self._materialize(forward, needed)
         backward = self._materialize(backward, needed)
@@ -405,7 +420,7 @@ class ReverseBuilder:
         return self.namer.adjoint(name)
 
     def _has_adjoint(self, name: str) -> bool:
-        return self.depth > 0 or name in self.defined
+        return (self.depth > 0 and name not in self.local_temps) or name in self.defined
 
     def _is_active(self, expr: ast.expr) -> bool:
         return any(isinstance(n, ast.Name) and n.id in self.active for n in ast.walk(expr))
@@ -480,6 +495,68 @@ def _is_marker(stmt: ast.stmt) -> bool:
 
 def _is_comment(stmt: ast.stmt) -> bool:
     return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Name) and stmt.value.id.startswith("__comment")
+
+
+def _is_idle(stmt: ast.stmt, needed: set[str]) -> bool:
+    """A backward statement that does nothing: a comment, `pass`, an unneeded restore,
+    or a branch or loop made only of those."""
+    if isinstance(stmt, ast.Pass) or _is_comment(stmt):
+        return True
+    if _is_marker(stmt):
+        return stmt.value.args[0].id not in needed  # type: ignore[attr-defined]
+    if isinstance(stmt, (ast.If, ast.For)):
+        return all(_is_idle(s, needed) for s in stmt.body + stmt.orelse)
+    return False
+
+
+def _prune(stmts: list[ast.stmt], needed: set[str]) -> list[ast.stmt]:
+    """Drop idle branches and loops from a backward sweep (their decisions then need no tape)."""
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, (ast.If, ast.For)):
+            if _is_idle(stmt, needed):
+                continue
+            stmt = copy.copy(stmt)
+            stmt.body = _prune(stmt.body, needed)
+            stmt.orelse = _prune(stmt.orelse, needed)
+        out.append(stmt)
+    return out
+
+
+def _dump(stmts: list[ast.stmt]) -> str:
+    return "\n".join(ast.dump(s) for s in stmts)
+
+
+def _block_local_names(body: list[ast.stmt]) -> set[str]:
+    """Names assigned once and read once, both in the same statement list: their adjoint
+    is assigned by the one reader and consumed by the one definition, even inside loops."""
+    stores: dict[str, list[int]] = {}
+    reads: dict[str, list[int]] = {}
+
+    def visit(stmts: list[ast.stmt]) -> None:
+        for stmt in stmts:
+            inner = [getattr(stmt, f) for f in ("body", "orelse") if isinstance(getattr(stmt, f, None), list)]
+            heads = [stmt.test] if isinstance(stmt, (ast.If, ast.While)) else [stmt.iter, stmt.target] if isinstance(stmt, ast.For) else [] if inner else [stmt]
+            for head in heads:
+                for node in ast.walk(head):
+                    if isinstance(node, ast.Name):
+                        table = stores if isinstance(node.ctx, ast.Store) else reads
+                        table.setdefault(node.id, []).append(id(stmts))
+            for block in inner:
+                visit(block)
+
+    visit(body)
+    return {name for name, where in stores.items() if len(where) == 1 and reads.get(name) == where}
+
+
+def _breaks(body: list[ast.stmt]) -> bool:
+    """Whether a loop body holds a `break` of its own (not of an inner loop)."""
+    for stmt in body:
+        if isinstance(stmt, ast.Break):
+            return True
+        if isinstance(stmt, ast.If) and (_breaks(stmt.body) or _breaks(stmt.orelse)):
+            return True
+    return False
 
 
 def _walk_without_markers(node: ast.AST):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ast
+import copy
 import threading
 import types
 import weakref
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from . import fence, runtime
+from . import fence, jumps, runtime
 from .compile import build_function
 from .naming import Namer
 from .normalize import Normalizer
@@ -65,7 +66,7 @@ def _generate(fn: types.FunctionType, wrt: tuple[str, ...], mode: str, outputs: 
     normalizer = Normalizer(parsed.info, namer, parsed.param_names, resolver.is_opaque_call,
                             lambda expr: _is_no_grad(resolver, expr))
     injected[normalizer.sequence_name] = runtime.as_sequence
-    norm = normalizer.run(parsed.node)
+    norm = normalizer.run(jumps.lower(copy.deepcopy(parsed.node), namer))
     resolver.local_names |= {
         n.id for n in ast.walk(norm.node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
     }

@@ -1,0 +1,17 @@
+"""Quickstart: differentiate f(x) = 3x² + 2x + 1 and print the generated derivative code."""
+
+import srcgrad
+
+
+def f(x):
+    return 3 * x**2 + 2 * x + 1
+
+
+df = srcgrad.grad(f)
+
+print(f"f(x) = 3x² + 2x + 1")
+print(f"f(2) = {f(2.0)}")
+print(f"f'(2) = {df(2.0)}")
+print()
+print("Generated derivative code (srcgrad.source(df)):")
+print(srcgrad.source(df))

@@ -1,0 +1,143 @@
+"""Lower early `return`, `break`, `continue` and loop `else` into flags and guards.
+
+After this pass a loop body runs straight through: a jump sets a flag, the rest of the body
+is guarded by `if not flag:`, and the only jump left is one `if flag: break` at the end of
+the body. The backward sweep then mirrors the body exactly and only needs the trip count.
+The pass works on the user's AST before normalization; new nodes carry the jump's line.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from .naming import Namer
+
+_LOOPS = (ast.For, ast.While)
+
+
+def lower(node: ast.FunctionDef, namer: Namer) -> ast.FunctionDef:
+    """Rewrite `node`'s body in place so that it has a single, final `return`."""
+    body = node.body
+    if _has_inner_return(body):
+        result, returned = namer.fresh("_result"), namer.fresh("_returned")
+        body = [_assign(result, ast.Constant(None), node), _assign(returned, ast.Constant(False), node)]
+        body += _lower_returns(node.body, result, returned, in_loop=False)
+        body.append(ast.copy_location(ast.Return(ast.Name(result, ast.Load())), node.body[-1]))
+    node.body = _lower_loops(body, namer)
+    ast.fix_missing_locations(node)
+    return node
+
+
+def _has_inner_return(body: list[ast.stmt]) -> bool:
+    for i, stmt in enumerate(body):
+        if isinstance(stmt, ast.Return) and i < len(body) - 1:
+            return True
+        if any(isinstance(n, ast.Return) for child in _children(stmt) for n in ast.walk(child)):
+            return True
+    return False
+
+
+def _children(stmt: ast.stmt) -> list[ast.stmt]:
+    return [s for field in ("body", "orelse") for s in getattr(stmt, field, []) or []]
+
+
+def _lower_returns(body: list[ast.stmt], result: str, returned: str, in_loop: bool) -> list[ast.stmt]:
+    out: list[ast.stmt] = []
+    for i, stmt in enumerate(body):
+        if isinstance(stmt, ast.Return):
+            value = stmt.value or ast.Constant(None)
+            out += [_assign(result, value, stmt), _assign(returned, ast.Constant(True), stmt)]
+            if in_loop:
+                out.append(ast.copy_location(ast.Break(), stmt))
+            return out
+        if not any(isinstance(n, ast.Return) for n in ast.walk(stmt)):
+            out.append(stmt)
+            continue
+        inner_loop = in_loop or isinstance(stmt, _LOOPS)
+        stmt.body = _lower_returns(stmt.body, result, returned, inner_loop)
+        stmt.orelse = _lower_returns(stmt.orelse, result, returned, in_loop)
+        out.append(stmt)
+        if isinstance(stmt, _LOOPS) and in_loop:
+            out.append(_if(ast.Name(returned, ast.Load()), [ast.copy_location(ast.Break(), stmt)], stmt))
+        rest = _lower_returns(body[i + 1:], result, returned, in_loop)
+        if rest:
+            out.append(_if(_not(returned), rest, stmt))
+        return out
+    return out
+
+
+def _lower_loops(body: list[ast.stmt], namer: Namer) -> list[ast.stmt]:
+    out: list[ast.stmt] = []
+    for stmt in body:
+        for field in ("body", "orelse"):
+            if hasattr(stmt, field) and not isinstance(stmt, _LOOPS):
+                setattr(stmt, field, _lower_loops(getattr(stmt, field), namer))
+        if isinstance(stmt, _LOOPS):
+            out += _lower_loop(stmt, namer)
+        else:
+            out.append(stmt)
+    return out
+
+
+def _lower_loop(loop: ast.For | ast.While, namer: Namer) -> list[ast.stmt]:
+    loop.body = _lower_loops(loop.body, namer)
+    orelse = _lower_loops(loop.orelse, namer)
+    loop.orelse = []
+    has_break = _jumps(loop.body, ast.Break)
+    has_continue = _jumps(loop.body, ast.Continue)
+    if not has_break and not has_continue:
+        return [loop, *orelse]
+    stop = namer.fresh("_break") if has_break else None
+    skip = namer.fresh("_continue") if has_continue else None
+    flags = [f for f in (stop, skip) if f]
+    body = _guard(loop.body, stop, skip, flags)
+    if skip:
+        body.insert(0, _assign(skip, ast.Constant(False), loop))
+    if stop:
+        body.append(_if(ast.Name(stop, ast.Load()), [ast.copy_location(ast.Break(), loop)], loop))
+    loop.body = body
+    before = [_assign(stop, ast.Constant(False), loop)] if stop else []
+    after = [_if(_not(stop), orelse, loop)] if stop and orelse else orelse
+    return before + [loop] + after
+
+
+def _jumps(body: list[ast.stmt], kind: type) -> bool:
+    """Whether `body` holds a `kind` jump belonging to this loop (not to an inner loop)."""
+    for stmt in body:
+        if isinstance(stmt, kind):
+            return True
+        if isinstance(stmt, ast.If) and (_jumps(stmt.body, kind) or _jumps(stmt.orelse, kind)):
+            return True
+    return False
+
+
+def _guard(body: list[ast.stmt], stop: str | None, skip: str | None, flags: list[str]) -> list[ast.stmt]:
+    out: list[ast.stmt] = []
+    for i, stmt in enumerate(body):
+        if isinstance(stmt, (ast.Break, ast.Continue)):
+            flag = stop if isinstance(stmt, ast.Break) else skip
+            out.append(_assign(flag, ast.Constant(True), stmt))  # type: ignore[arg-type]
+            return out
+        if isinstance(stmt, ast.If) and (_jumps([stmt], ast.Break) or _jumps([stmt], ast.Continue)):
+            stmt.body = _guard(stmt.body, stop, skip, flags) or [ast.Pass()]
+            stmt.orelse = _guard(stmt.orelse, stop, skip, flags)
+            out.append(stmt)
+            rest = _guard(body[i + 1:], stop, skip, flags)
+            if rest:
+                test = ast.BoolOp(ast.And(), [_not(f) for f in flags]) if len(flags) > 1 else _not(flags[0])
+                out.append(_if(test, rest, stmt))
+            return out
+        out.append(stmt)
+    return out
+
+
+def _assign(name: str, value: ast.expr, where: ast.AST) -> ast.Assign:
+    return ast.copy_location(ast.Assign([ast.Name(name, ast.Store())], value), where)
+
+
+def _if(test: ast.expr, body: list[ast.stmt], where: ast.AST) -> ast.If:
+    return ast.copy_location(ast.If(test, body, []), where)
+
+
+def _not(name: str) -> ast.expr:
+    return ast.UnaryOp(ast.Not(), ast.Name(name, ast.Load()))
