@@ -72,14 +72,25 @@ class _Derivative:
         self.positions = [names.index(n) for n in self.wrt]
         self.self_arg = (f.__self__,) if isinstance(f, types.MethodType) else ()
         self.defaults = inspect.signature(f).parameters
+        self.names = _parameters(f)[0]
         self._generated: transform.Generated | None = None
+        self._by_types: dict[tuple, Callable[..., Any]] = {}
         functools.update_wrapper(self, f)
 
     @property
     def generated(self) -> transform.Generated:
+        """The derivative as built for the most recent call (general code before any call)."""
         if self._generated is None:
             self._generated = transform.generate(self.f, self.wrt, self.mode)
         return self._generated
+
+    def _specialise(self, args: tuple) -> Callable[..., Any]:
+        """Code for this combination of argument types: parameters that hold Python numbers
+        get scalar arithmetic without broadcasting bookkeeping."""
+        scalars = frozenset(name for name, a in zip(self.names, args) if type(a) in (float, int))
+        self._generated = transform.generate(self.f, self.wrt, self.mode, scalars=scalars)
+        function = self._by_types[tuple(map(type, args))] = self._generated.function
+        return function
 
     @property
     def source(self) -> str:
@@ -102,7 +113,8 @@ class _Derivative:
         return matched[0] if self.single else matched
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        raw = self.generated.function(*self.self_arg, *args, **kwargs)
+        function = self._by_types.get(tuple(map(type, args))) or self._specialise(args)
+        raw = function(*self.self_arg, *args, **kwargs)
         if self.mode == "grad":
             return self._shape(raw, args, kwargs)
         value, grads = raw

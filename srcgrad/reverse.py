@@ -18,7 +18,9 @@ from .errors import SourceInfo, located_error
 from .naming import Namer
 from .normalize import Normalized
 from .resolve import ATTRIBUTE_PRIMALS, PACKED_METHODS, Callee, Resolver
+from .optimize import clean_function, fold_constants
 from .rules.registry import find_vjp_rule
+from .scalars import scalar_names
 
 _SAVE, _RESTORE = "__save__", "__restore__"
 
@@ -53,6 +55,7 @@ class ReverseBuilder:
         wrt: list[str],
         callee_vjp: Callable[[Any, tuple[int, ...]], Any],
         runtime_names: dict[str, Any],
+        scalar_params: frozenset[str] = frozenset(),
     ) -> None:
         self.norm, self.info, self.resolver, self.namer = norm, info, resolver, namer
         self.wrt = wrt
@@ -66,6 +69,7 @@ class ReverseBuilder:
         self.active = analysis.activity(body, set(wrt), returned_names, self.carries_derivative)
         self.defined: set[str] = set()
         self.local_temps = _block_local_names(body)
+        self.scalars = scalar_names(body, set(scalar_params), resolver.static_value)
         self.depth = 0
         self.saved: set[str] = set()
         self.tape = namer.reserve("_tape")
@@ -94,12 +98,26 @@ class ReverseBuilder:
             tail = [definition, ast.Return(ast.Tuple([value, ast.Name(pullback, ast.Load())], ast.Load()))]
             stmts = forward + tail
         else:
-            seed = _assign(seed_name, _call(self.rt["seed"], [copy.deepcopy(returned)]))
+            if self._is_scalar(returned):
+                seed = _assign(seed_name, ast.Constant(1.0))
+            else:
+                seed = _assign(seed_name, _call(self.rt["seed"], [copy.deepcopy(returned)]))
             returned_value = ast.Tuple([value, results], ast.Load()) if return_value else results
             stmts = forward + [seed] + backward + [ast.Return(returned_value)]
         definition = _function(name, [], stmts)
         definition.args = copy.deepcopy(self.norm.node.args)
+        if not seed_from_argument:
+            definition = clean_function(definition, self.is_pure)
         return ast.fix_missing_locations(definition)
+
+    def is_pure(self, call: ast.Call) -> bool:
+        """Calls a dead assignment may be dropped with: rules' primals and helpers."""
+        func = call.func
+        if isinstance(func, ast.Name) and func.id in self.namespace.values:
+            value = self.namespace.values[func.id]
+            return getattr(value, "__module__", "").startswith(("srcgrad.runtime", "srcgrad.rules", "numpy")) and func.id not in (
+                self.rt["seed"], self.rt["call_rule"], self.rt["call_vjp"])
+        return self.resolver.callee(call).kind in ("rule", "method")
 
     def final_adjoint(self, param: str) -> ast.expr:
         if param in self.active and param in self.defined:
@@ -310,6 +328,9 @@ class ReverseBuilder:
         for global_name, value in template_globals.items():
             substitutions[global_name] = ast.Name(self.namespace.bind(global_name, value), ast.Load())
         expr = _substitute(template, substitutions)
+        if all(self._is_scalar(a) for a in [ans, *args, *keywords.values()]):
+            expr = _drop_unbroadcast(expr, substitutions.get("unbroadcast"))
+        expr = fold_constants(expr)
         if isinstance(expr, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in expr.elts):
             pairs = [(a, e) for a, e in zip(diff_args, expr.elts) if a is not None]
             return self.accumulate(pairs)
@@ -421,6 +442,11 @@ class ReverseBuilder:
 
     def _has_adjoint(self, name: str) -> bool:
         return (self.depth > 0 and name not in self.local_temps) or name in self.defined
+
+    def _is_scalar(self, expr: ast.expr) -> bool:
+        if isinstance(expr, ast.Constant):
+            return isinstance(expr.value, (int, float))
+        return isinstance(expr, ast.Name) and expr.id in self.scalars
 
     def _is_active(self, expr: ast.expr) -> bool:
         return any(isinstance(n, ast.Name) and n.id in self.active for n in ast.walk(expr))
@@ -612,6 +638,21 @@ def _substitute(template: ast.expr, substitutions: dict[str, ast.expr]) -> ast.e
             return node
 
     return Substitute().visit(copy.deepcopy(template))
+
+
+def _drop_unbroadcast(expr: ast.expr, unbroadcast: ast.expr | None) -> ast.expr:
+    """`unbroadcast(e, x)` is `e` when every value involved is a Python number."""
+    if not isinstance(unbroadcast, ast.Name):
+        return expr
+
+    class Drop(ast.NodeTransformer):
+        def visit_Call(self, node: ast.Call) -> ast.expr:
+            self.generic_visit(node)
+            if isinstance(node.func, ast.Name) and node.func.id == unbroadcast.id:
+                return node.args[0]
+            return node
+
+    return Drop().visit(expr)
 
 
 def _simple_name(fn: Any) -> str:

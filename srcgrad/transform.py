@@ -38,23 +38,32 @@ _RUNTIME_NAMES = (
 )
 
 
-def generate(fn: Callable[..., Any], wrt: tuple[str, ...], mode: str, outputs: tuple[str, ...] | None = None) -> Generated:
+def generate(
+    fn: Callable[..., Any],
+    wrt: tuple[str, ...],
+    mode: str,
+    outputs: tuple[str, ...] | None = None,
+    scalars: frozenset[str] = frozenset(),
+) -> Generated:
     """The derivative of `fn` w.r.t. the parameters named in `wrt`, built once and cached.
 
     `mode` is "grad" (returns the gradients), "value_and_grad" (value and gradients) or
     "vjp" (returns the value and a pullback). `outputs` names the parameters whose
-    cotangents are returned (default: `wrt`).
+    cotangents are returned (default: `wrt`). `scalars` names parameters known to be Python
+    numbers, for which the code is specialised (the caller guards that).
     """
     plain = unwrap(fn)
-    key = (wrt, mode, outputs)
+    key = (wrt, mode, outputs, scalars)
     with _LOCK:
         per_function = _CACHE.setdefault(plain, {})
         if key not in per_function:
-            per_function[key] = _generate(plain, wrt, mode, outputs or wrt)
+            per_function[key] = _generate(plain, wrt, mode, outputs or wrt, scalars)
         return per_function[key]
 
 
-def _generate(fn: types.FunctionType, wrt: tuple[str, ...], mode: str, outputs: tuple[str, ...]) -> Generated:
+def _generate(
+    fn: types.FunctionType, wrt: tuple[str, ...], mode: str, outputs: tuple[str, ...], scalars: frozenset[str]
+) -> Generated:
     parsed = parse_function(fn)
     local_names = set(parsed.param_names) | {
         n.id for n in ast.walk(parsed.node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
@@ -74,7 +83,7 @@ def _generate(fn: types.FunctionType, wrt: tuple[str, ...], mode: str, outputs: 
     from .api import call_vjp
 
     runtime_names["call_vjp"] = call_vjp
-    builder = ReverseBuilder(norm, parsed.info, resolver, namer, list(wrt), vjp_cell, runtime_names)
+    builder = ReverseBuilder(norm, parsed.info, resolver, namer, list(wrt), vjp_cell, runtime_names, scalars)
     builder.outputs = list(outputs)
     name = namer.reserve(f"{mode}_{_identifier(parsed.name)}")
     node = builder.build(name, seed_from_argument=(mode == "vjp"), return_value=(mode != "grad"))

@@ -1,0 +1,185 @@
+"""Peephole simplifications of inlined rule templates: fold constants, drop `* 1` and `** 1`."""
+
+from __future__ import annotations
+
+import ast
+import operator
+from typing import Callable
+
+_FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Pow: operator.pow}
+
+
+def _number(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
+
+
+def _is(node: ast.expr, value: float) -> bool:
+    return _number(node) and node.value == value  # type: ignore[attr-defined]
+
+
+class _Folder(ast.NodeTransformer):
+    def visit_Assign(self, node: ast.Assign) -> ast.stmt:
+        node.value = self.visit(node.value)
+        return node
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
+        self.generic_visit(node)
+        left, right, op = node.left, node.right, type(node.op)
+        if _number(left) and _number(right) and op in _FOLD:
+            return ast.Constant(_FOLD[op](left.value, right.value))  # type: ignore[attr-defined]
+        if op in (ast.Mult, ast.Div, ast.Pow) and _is(right, 1):
+            return left
+        if op is ast.Mult and _is(left, 1):
+            return right
+        return node
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.expr:
+        self.generic_visit(node)
+        if isinstance(node.op, ast.USub) and _number(node.operand):
+            return ast.Constant(-node.operand.value)  # type: ignore[attr-defined]
+        return node
+
+
+class _ConstantFolder(ast.NodeTransformer):
+    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
+        self.generic_visit(node)
+        if _number(node.left) and _number(node.right) and type(node.op) in _FOLD:
+            return ast.Constant(_FOLD[type(node.op)](node.left.value, node.right.value))  # type: ignore[attr-defined]
+        if isinstance(node.left, ast.BinOp) and type(node.op) is type(node.left.op) is ast.Mult:
+            inner = node.left
+            if _number(inner.left) and _number(node.right):  # (2 * x) * 3 -> 6 * x
+                return ast.BinOp(ast.Constant(inner.left.value * node.right.value), ast.Mult(), inner.right)
+            if _number(inner.right) and _number(node.right):  # (x * 2) * 3 -> x * 6
+                return ast.BinOp(inner.left, ast.Mult(), ast.Constant(inner.right.value * node.right.value))
+        return node
+
+
+def fold_constants(expr: ast.expr) -> ast.expr:
+    """`x ** (2 - 1)` becomes `x`, `3 * 1` becomes `3`; everything else is left as written."""
+    return _Folder().visit(expr)
+
+
+# ---- whole-function clean-up ------------------------------------------------------------
+def _assigned_names(stmt: ast.stmt) -> set[str]:
+    return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _store_counts(body: list[ast.stmt]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for stmt in body:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                counts[node.id] = counts.get(node.id, 0) + 1
+            elif isinstance(node, ast.arg):
+                counts[node.arg] = counts.get(node.arg, 0) + 1
+            elif isinstance(node, (ast.AugAssign,)) and isinstance(node.target, ast.Name):
+                counts[node.target.id] = counts.get(node.target.id, 0) + 1
+    return counts
+
+
+def _reads(body: list[ast.stmt]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for stmt in body:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                counts[node.id] = counts.get(node.id, 0) + 1
+            elif isinstance(node, ast.Nonlocal):
+                for name in node.names:
+                    counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+class _Replace(ast.NodeTransformer):
+    def __init__(self, name: str, value: ast.expr) -> None:
+        self.name, self.value = name, value
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        if node.id == self.name and isinstance(node.ctx, ast.Load):
+            return ast.copy_location(type(self.value)(**{f: getattr(self.value, f) for f in self.value._fields}), node)
+        return node
+
+
+def _propagate(body: list[ast.stmt], params: set[str]) -> list[ast.stmt]:
+    """Replace names bound once, at top level, to a number or to another name bound once."""
+    stores = _store_counts(body)
+    once = {name for name, count in stores.items() if count == 1 and name not in params}
+    fixed_params = {name for name in params if stores.get(name, 1) == 1}
+    out: list[ast.stmt] = []
+    pending = list(body)
+    while pending:
+        stmt = pending.pop(0)
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            name, value = stmt.targets[0].id, stmt.value
+            constant = isinstance(value, ast.Constant) and type(value.value) in (int, float)
+            copy_of_fixed = isinstance(value, ast.Name) and (value.id in once or value.id in fixed_params)
+            if name in once and (constant or copy_of_fixed):
+                replace = _Replace(name, value)
+                pending = [replace.visit(s) for s in pending]
+                continue
+        out.append(stmt)
+    return out
+
+
+def _merge_accumulations(body: list[ast.stmt]) -> list[ast.stmt]:
+    """`v = a` directly followed by `v = v + e` (e not reading v) becomes `v = a + e`."""
+    out: list[ast.stmt] = []
+    for stmt in body:
+        for field in ("body", "orelse"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list) and inner:
+                setattr(stmt, field, _merge_accumulations(inner))
+        previous = out[-1] if out else None
+        if (
+            isinstance(previous, ast.Assign) and isinstance(stmt, ast.Assign)
+            and len(previous.targets) == len(stmt.targets) == 1
+            and isinstance(previous.targets[0], ast.Name) and isinstance(stmt.targets[0], ast.Name)
+            and previous.targets[0].id == stmt.targets[0].id
+            and isinstance(stmt.value, ast.BinOp) and isinstance(stmt.value.op, ast.Add)
+            and isinstance(stmt.value.left, ast.Name) and stmt.value.left.id == stmt.targets[0].id
+            and stmt.targets[0].id not in {n.id for n in ast.walk(stmt.value.right) if isinstance(n, ast.Name)}
+            and stmt.targets[0].id not in {n.id for n in ast.walk(previous.value) if isinstance(n, ast.Name)}
+        ):
+            first = previous.value
+            merged = stmt.value.right if _is(first, 0) else ast.BinOp(first, ast.Add(), stmt.value.right)
+            out[-1] = ast.copy_location(ast.Assign(previous.targets, merged), previous)
+            continue
+        out.append(stmt)
+    return out
+
+
+def _drop_dead(body: list[ast.stmt], is_pure: Callable[[ast.Call], bool]) -> list[ast.stmt]:
+    reads = _reads(body)
+
+    def prune(stmts: list[ast.stmt]) -> list[ast.stmt]:
+        kept = []
+        for stmt in stmts:
+            if (
+                isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets)
+                and not any(reads.get(t.id) for t in stmt.targets)  # type: ignore[attr-defined]
+                and all(is_pure(c) for c in ast.walk(stmt.value) if isinstance(c, ast.Call))
+            ):
+                continue
+            for field in ("body", "orelse"):
+                inner = getattr(stmt, field, None)
+                if isinstance(inner, list) and inner and not isinstance(stmt, ast.FunctionDef):
+                    setattr(stmt, field, prune(inner) or [ast.Pass()])
+            kept.append(stmt)
+        return kept
+
+    return prune(body)
+
+
+def clean_function(node: ast.FunctionDef, is_pure: Callable[[ast.Call], bool]) -> ast.FunctionDef:
+    """Propagate constants and copies, fold, merge first accumulations, drop dead values."""
+    params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
+    body = node.body
+    for _ in range(50):
+        before = ast.dump(ast.Module(body, []))
+        body = _propagate(body, params)
+        body = [_ConstantFolder().visit(s) for s in body]
+        body = _merge_accumulations(body)
+        body = _drop_dead(body, is_pure)
+        if ast.dump(ast.Module(body, [])) == before:
+            break
+    node.body = body
+    return node
