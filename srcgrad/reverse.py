@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import itertools
 from typing import Any, Callable
 
 from . import analysis
@@ -73,6 +74,7 @@ class ReverseBuilder:
         self.depth = 0
         self.saved: set[str] = set()
         self.tape = namer.reserve("_tape")
+        self.pairs = itertools.count(1)
         self.comments: dict[str, str] = {}
         args = norm.node.args
         self.params = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
@@ -219,8 +221,9 @@ class ReverseBuilder:
 
     def with_save(self, name: str, forward: list, backward: list, stmt: ast.stmt) -> tuple[list, list]:
         if self.depth:
-            forward = [_marker(_SAVE, name, stmt)] + forward
-            backward = backward + [_marker(_RESTORE, name, stmt)]
+            pair = next(self.pairs)
+            forward = [_marker(_SAVE, name, stmt, pair)] + forward
+            backward = backward + [_marker(_RESTORE, name, stmt, pair)]
         if backward and any(not isinstance(b, ast.Expr) or not _is_marker(b) for b in backward):
             backward = self.comment(stmt) + backward
         return forward, backward
@@ -304,8 +307,9 @@ class ReverseBuilder:
         backward = [_assign(results, _call(pullback, [g]))]
         pairs = [(a, ast.Subscript(ast.Name(results, ast.Load()), ast.Constant(cotangent_of[i]), ast.Load())) for i, a in enumerate(args)]
         backward += self.accumulate(pairs)
-        save = [_marker(_SAVE, pullback, stmt)] if self.depth else []
-        restore = [_marker(_RESTORE, pullback, stmt)] if self.depth else []
+        pair = next(self.pairs)
+        save = [_marker(_SAVE, pullback, stmt, pair)] if self.depth else []
+        restore = [_marker(_RESTORE, pullback, stmt, pair)] if self.depth else []
         return save + [ast.fix_missing_locations(forward)], backward + restore
 
     def apply_rule(self, rule: Any, g: ast.expr, ans: ast.expr, args: list, keywords: dict, stmt: ast.stmt) -> list[ast.stmt]:
@@ -395,23 +399,19 @@ class ReverseBuilder:
     # ---- finishing: tape pushes and pops ------------------------------------------------
     def finish(self, forward: list[ast.stmt], backward: list[ast.stmt]) -> tuple[list, list]:
         while True:
-            needed = {
-                node.id for stmt in backward for node in _walk_without_markers(stmt)
-                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
-            }
-            pruned = _prune(backward, needed)
+            kept = _live_restores(backward, set())
+            pruned = _prune(backward, kept)
             if _dump(pruned) == _dump(backward):
                 break
             backward = pruned
-        self.needed = needed
-        forward = self._materialize(forward, needed)
-        backward = self._materialize(backward, needed)
+        forward = self._materialize(forward, kept)
+        backward = self._materialize(backward, kept)
         inits = [_assign(name, ast.Constant(None)) for name in sorted(self.saved - set(self.params))]
         if self.saved:
             inits.insert(0, _assign(self.tape, ast.List([], ast.Load())))
         return inits + forward, backward
 
-    def _materialize(self, stmts: list[ast.stmt], needed: set[str]) -> list[ast.stmt]:
+    def _materialize(self, stmts: list[ast.stmt], kept: set[int]) -> list[ast.stmt]:
         builder = self
 
         class Replace(ast.NodeTransformer):
@@ -419,7 +419,7 @@ class ReverseBuilder:
                 if not _is_marker(node):
                     return node
                 kind, name = node.value.func.id, node.value.args[0].id  # type: ignore[attr-defined]
-                if name not in needed:
+                if node.value.args[1].value not in kept:  # type: ignore[attr-defined]
                     return None
                 builder.saved.add(name)
                 if kind == _SAVE:
@@ -510,8 +510,35 @@ def _function(name: str, params: list[str], body: list[ast.stmt]) -> ast.Functio
                            type_comment=None, type_params=[])
 
 
-def _marker(kind: str, name: str, stmt: ast.stmt) -> ast.Expr:
-    return ast.copy_location(ast.Expr(ast.Call(ast.Name(kind, ast.Load()), [ast.Name(name, ast.Load())], [])), stmt)
+def _marker(kind: str, name: str, stmt: ast.stmt, pair: int) -> ast.Expr:
+    """A placeholder for a tape push (forward) or pop (backward) of `name`; the pair is
+    materialized only if the popped value is read later in the backward sweep."""
+    args = [ast.Name(name, ast.Load()), ast.Constant(pair)]
+    return ast.copy_location(ast.Expr(ast.Call(ast.Name(kind, ast.Load()), args, [])), stmt)
+
+
+def _live_restores(stmts: list[ast.stmt], live_after: set[str]) -> set[int]:
+    """Pair ids of the restores whose value some later backward statement reads."""
+    live = set(live_after)
+    kept: set[int] = set()
+    for stmt in reversed(stmts):
+        if _is_marker(stmt):
+            name = stmt.value.args[0].id  # type: ignore[attr-defined]
+            if name in live:
+                kept.add(stmt.value.args[1].value)  # type: ignore[attr-defined]
+                live.discard(name)
+        elif isinstance(stmt, (ast.If, ast.For, ast.While)):
+            inside = live | _reads(stmt)  # a loop body runs again: every read in it is later
+            kept |= _live_restores(stmt.body, inside) | _live_restores(stmt.orelse, inside)
+            live = inside
+        else:
+            stores = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            live = (live - stores) | _reads(stmt)
+    return kept
+
+
+def _reads(stmt: ast.stmt) -> set[str]:
+    return {n.id for n in _walk_without_markers(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
 def _is_marker(stmt: ast.stmt) -> bool:
@@ -523,28 +550,28 @@ def _is_comment(stmt: ast.stmt) -> bool:
     return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Name) and stmt.value.id.startswith("__comment")
 
 
-def _is_idle(stmt: ast.stmt, needed: set[str]) -> bool:
+def _is_idle(stmt: ast.stmt, kept: set[int]) -> bool:
     """A backward statement that does nothing: a comment, `pass`, an unneeded restore,
     or a branch or loop made only of those."""
     if isinstance(stmt, ast.Pass) or _is_comment(stmt):
         return True
     if _is_marker(stmt):
-        return stmt.value.args[0].id not in needed  # type: ignore[attr-defined]
+        return stmt.value.args[1].value not in kept  # type: ignore[attr-defined]
     if isinstance(stmt, (ast.If, ast.For)):
-        return all(_is_idle(s, needed) for s in stmt.body + stmt.orelse)
+        return all(_is_idle(s, kept) for s in stmt.body + stmt.orelse)
     return False
 
 
-def _prune(stmts: list[ast.stmt], needed: set[str]) -> list[ast.stmt]:
+def _prune(stmts: list[ast.stmt], kept: set[int]) -> list[ast.stmt]:
     """Drop idle branches and loops from a backward sweep (their decisions then need no tape)."""
     out = []
     for stmt in stmts:
         if isinstance(stmt, (ast.If, ast.For)):
-            if _is_idle(stmt, needed):
+            if _is_idle(stmt, kept):
                 continue
             stmt = copy.copy(stmt)
-            stmt.body = _prune(stmt.body, needed)
-            stmt.orelse = _prune(stmt.orelse, needed)
+            stmt.body = _prune(stmt.body, kept)
+            stmt.orelse = _prune(stmt.orelse, kept)
         out.append(stmt)
     return out
 

@@ -48,7 +48,7 @@ def unpacking(x, y):
 
 
 def constants(x):
-    return x * 2 + 3.5 * x - int(2) * x + complex(1, 0).real * x + np.float32(2.0) * x
+    return x * 2 + 3.5 * x - int(2) * x + complex(1, 0).real * x + np.float64(2.0) * x + True * x
 
 
 def math_functions(x, y):
@@ -77,9 +77,9 @@ def reductions(x):
 
 
 def linear_algebra(a, b):
-    c = a @ b + np.dot(a, b) + np.outer(a[0], b[:, 0]) @ np.eye(3)
+    c = a @ b + np.dot(a, b) + np.outer(a[:, 0], b[0])
     d = np.einsum("ij,jk->ik", a, b) + np.tensordot(a, b, axes=1)
-    m = c.T @ c + np.eye(3)
+    m = c.T @ c + np.eye(2)
     return np.trace(np.linalg.inv(m)) + np.linalg.det(m) + np.linalg.slogdet(m)[1] + np.sum(np.linalg.solve(m, d[0]))
 
 

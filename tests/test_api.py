@@ -130,7 +130,9 @@ def test_transform_is_cached_and_redefinition_is_fresh():
     d = srcgrad.grad(f)
     d(1.0)
     first = d.generated.function
-    assert srcgrad.grad(f).generated.function is first
+    again = srcgrad.grad(f)
+    again(2.0)
+    assert again.generated.function is first
 
     def f(x):  # noqa: F811
         return x * 3.0

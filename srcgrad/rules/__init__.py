@@ -1,6 +1,15 @@
 """Per-primitive derivative rules. Importing this package registers every built-in rule."""
 
-from . import array_rules, builtin_rules, container_rules, math_rules, numpy_rules, operators  # noqa: F401
+from . import (  # noqa: F401
+    array_rules,
+    builtin_rules,
+    container_rules,
+    linalg_rules,
+    math_rules,
+    numpy_rules,
+    operators,
+    reduction_rules,
+)
 from .registry import (
     find_vjp_rule,
     has_vjp_rule,
