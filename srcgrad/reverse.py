@@ -18,8 +18,8 @@ from . import analysis
 from .errors import SourceInfo, located_error
 from .naming import Namer
 from .normalize import Normalized
-from .resolve import ATTRIBUTE_PRIMALS, PACKED_METHODS, Callee, Resolver
 from .optimize import clean_function, fold_constants
+from .resolve import ATTRIBUTE_PRIMALS, PACKED_METHODS, Callee, Resolver
 from .rules.registry import find_vjp_rule
 from .scalars import scalar_names
 
@@ -29,8 +29,9 @@ _SAVE, _RESTORE = "__save__", "__restore__"
 class Namespace:
     """Objects the generated code refers to by name (rule helpers, callee derivatives)."""
 
-    def __init__(self, namer: Namer) -> None:
+    def __init__(self, namer: Namer, visible: Callable[[str], Any]) -> None:
         self.namer = namer
+        self.visible = visible
         self.values: dict[str, Any] = {}
         self.by_id: dict[int, str] = {}
 
@@ -38,6 +39,9 @@ class Namespace:
         key = id(value)
         if key in self.by_id:
             return self.by_id[key]
+        if self.visible(preferred) is value:  # the user's module already calls it that
+            self.by_id[key] = preferred
+            return preferred
         name = self.namer.reserve(preferred)
         self.values[name] = value
         self.by_id[key] = name
@@ -62,7 +66,7 @@ class ReverseBuilder:
         self.wrt = wrt
         self.outputs = list(wrt)
         self.callee_vjp = callee_vjp
-        self.namespace = Namespace(namer)
+        self.namespace = Namespace(namer, lambda name: resolver.static_value(ast.Name(name, ast.Load())))
         self.rt = {name: self.namespace.bind(name, value) for name, value in runtime_names.items()}
         body = norm.node.body
         self.returned = body[-1].value  # type: ignore[attr-defined]
@@ -75,6 +79,7 @@ class ReverseBuilder:
         self.saved: set[str] = set()
         self.tape = namer.reserve("_tape")
         self.pairs = itertools.count(1)
+        self.shape_sensitive = False
         self.comments: dict[str, str] = {}
         args = norm.node.args
         self.params = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
@@ -210,7 +215,18 @@ class ReverseBuilder:
         forward: list[ast.stmt] = [stmt]
         backward: list[ast.stmt] = []
         if self.carries_derivative(stmt) and name in self.active and self._has_adjoint(name):
+            self.shape_sensitive = False
             forward, backward = self.adjoint_of(stmt, name)
+            if self.shape_sensitive and self.depth and name not in self.scalars and backward:
+                # In a loop the adjoint may still be the scalar zero of its initialisation;
+                # rules that reshape or split it need a real cotangent, so skip the zero.
+                test = ast.UnaryOp(ast.Not(), _call(self.rt["is_zero"], [ast.Name(self.adjoint(name), ast.Load())]))
+                adjoints = set(self.namer.adjoints.values())
+                markers = [b for b in backward if _is_marker(b)]
+                work = [b for b in backward if not _is_marker(b)]
+                assigned = [_assign(t.id, ast.Constant(0.0)) for b in work if isinstance(b, ast.Assign)
+                            for t in b.targets if isinstance(t, ast.Name) and t.id in adjoints and t.id not in _reads(b)]
+                backward = [ast.If(test, work, assigned), *markers]
         elif self.carries_derivative(stmt) and isinstance(stmt.value, ast.Call):
             self._check_callable(stmt.value)
         if self.depth and name in self.active and name not in self.local_temps:
@@ -288,6 +304,7 @@ class ReverseBuilder:
     def split_call(self, stmt: ast.Assign, call: ast.Call, callee: Callee, g: ast.expr) -> tuple[list, list]:
         """`z = f(a, b)` for f with Python source: `z, pb = vjp_f(a, b)` and `pb(z_bar)`."""
         pullback = self.namer.fresh("_pullback")
+        self.shape_sensitive = True
         args = list(call.args) + [k.value for k in call.keywords]
         if callee.kind == "user":
             positions = self._callee_positions(callee, call)
@@ -316,6 +333,7 @@ class ReverseBuilder:
         bound = rule.signature.bind(g, ans, *args, **keywords)
         names = list(rule.signature.parameters)
         diff_args = [bound.arguments.get(n) for n in names[2:]]
+        self.shape_sensitive = self.shape_sensitive or not rule.fn.__module__.endswith(("operators", "numpy_rules", "math_rules"))
         if not rule.inline or any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in rule.signature.parameters.values()):
             fn_name = self.namespace.bind(rule.fn.__name__, rule.fn)
             results = self.namer.fresh("_c")

@@ -230,3 +230,12 @@ FLOW_CORPUS = [
     (mutual_recursion, (0.6, 5), 0),
     (helper_in_loop, (0.6, 3), 0),
 ]
+
+
+def reshape_in_loop(x):
+    for i in range(3):
+        y = np.reshape(x * i, (2, 3))
+    return np.sum(y * y)
+
+
+FLOW_CORPUS.append((reshape_in_loop, (np.arange(6.0) / 7,), 0))

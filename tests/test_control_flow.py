@@ -4,9 +4,9 @@ import math
 
 import numpy as np
 import pytest
+from flow_programs import FLOW_CORPUS, _fact, newton_sqrt, range_loop
 
 import srcgrad
-from flow_programs import FLOW_CORPUS, _fact, newton_sqrt, range_loop
 
 
 @pytest.mark.parametrize("fn, args, wrt", FLOW_CORPUS, ids=[f"{c[0].__name__}-{i}" for i, c in enumerate(FLOW_CORPUS)])

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from programs import CORPUS
 
 import srcgrad
-from programs import CORPUS
 
 
 @pytest.mark.parametrize("fn, args, wrt", CORPUS, ids=[f"{c[0].__name__}-{i}" for i, c in enumerate(CORPUS)])

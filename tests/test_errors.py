@@ -2,10 +2,10 @@
 
 import inspect
 
+import bad_programs
 import numpy as np
 import pytest
 
-import bad_programs
 import srcgrad
 from srcgrad import SrcGradError
 

@@ -152,7 +152,8 @@ OTHER = [
 NORMS = [  # (shape, kwargs, builder)
     ((), {}, signed), ((5,), {}, signed), ((3, 4), {}, signed), ((2, 3, 4), {}, signed),
     ((5,), {"ord": 2}, signed), ((5,), {"ord": 1}, signed), ((5,), {"ord": 3}, signed),
-    ((5,), {"ord": 1.5}, signed), ((5,), {"ord": np.inf}, distinct), ((5,), {"ord": -np.inf}, distinct),
+    ((5,), {"ord": 1.5}, signed), ((5,), {"ord": -2}, signed), ((5,), {"ord": 0}, signed),
+    ((5,), {"ord": np.inf}, distinct), ((5,), {"ord": -np.inf}, distinct),
     ((3, 4), {"ord": "fro"}, signed), ((3, 4), {"axis": 1}, signed),
     ((3, 4), {"axis": 0, "ord": 1, "keepdims": True}, signed), ((3, 4), {"axis": -1, "ord": np.inf}, distinct),
     ((2, 3, 4), {"axis": (0, 2)}, signed), ((2, 3, 4), {"axis": (0, 2), "ord": "fro", "keepdims": True}, signed),
