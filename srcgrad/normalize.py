@@ -76,10 +76,12 @@ class Normalizer:
 
     def nested(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
         self.depth += 1
+        origin = self.origin
         try:
             return self.block(stmts) or [self._located(ast.Pass(), stmts[0] if stmts else None)]
         finally:
             self.depth -= 1
+            self.origin = origin
 
     def emit(self, stmt: ast.stmt, opaque: bool = False) -> None:
         self._located(stmt, self.origin)

@@ -40,9 +40,26 @@ class _Folder(ast.NodeTransformer):
         return node
 
 
+def _without_unit_factor(node: ast.expr) -> ast.expr:
+    """`1.0 * e` inside a larger expression is `e` (at the top it would alias `e`)."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        if _is(node.left, 1):
+            return node.right
+        if _is(node.right, 1):
+            return node.left
+    return node
+
+
 class _ConstantFolder(ast.NodeTransformer):
+    def visit_Assign(self, node: ast.Assign) -> ast.Assign:
+        self.generic_visit(node)
+        if isinstance(node.value, ast.BinOp) and isinstance(_without_unit_factor(node.value), ast.Call):
+            node.value = _without_unit_factor(node.value)  # a call's result is fresh: no alias
+        return node
+
     def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
         self.generic_visit(node)
+        node.left, node.right = _without_unit_factor(node.left), _without_unit_factor(node.right)
         if _number(node.left) and _number(node.right) and type(node.op) in _FOLD:
             return ast.Constant(_FOLD[type(node.op)](node.left.value, node.right.value))  # type: ignore[attr-defined]
         if isinstance(node.left, ast.BinOp) and type(node.op) is type(node.left.op) is ast.Mult:
@@ -169,6 +186,43 @@ def _drop_dead(body: list[ast.stmt], is_pure: Callable[[ast.Call], bool]) -> lis
     return prune(body)
 
 
+def _drop_dead_stores(body: list[ast.stmt], live_after: set[str]) -> list[ast.stmt]:
+    """Drop `v = <pure>` when nothing later reads `v` (inside loops every read counts as
+    later), and branches left with nothing to do."""
+    live = set(live_after)
+    out: list[ast.stmt] = []
+    for stmt in reversed(body):
+        if isinstance(stmt, (ast.For, ast.While)):
+            inside = live | _loads(stmt)
+            stmt.body = _drop_dead_stores(stmt.body, inside) or [ast.Pass()]
+            live = inside
+        elif isinstance(stmt, ast.If):
+            stmt.body = _drop_dead_stores(stmt.body, live) or [ast.Pass()]
+            stmt.orelse = _drop_dead_stores(stmt.orelse, live)
+            if all(isinstance(s, ast.Pass) for s in stmt.body + stmt.orelse) and isinstance(stmt.test, ast.Name):
+                continue
+            live = live | _loads(stmt)
+        elif (
+            isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+            and stmt.targets[0].id not in live and _simple(stmt.value)
+        ):
+            continue
+        else:
+            stores = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            live = (live - stores) | _loads(stmt)
+        out.append(stmt)
+    return out[::-1]
+
+
+def _loads(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _simple(value: ast.expr) -> bool:
+    """Values whose computation cannot fail or have effects: numbers and names."""
+    return isinstance(value, (ast.Constant, ast.Name))
+
+
 def clean_function(node: ast.FunctionDef, is_pure: Callable[[ast.Call], bool]) -> ast.FunctionDef:
     """Propagate constants and copies, fold, merge first accumulations, drop dead values."""
     params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
@@ -179,6 +233,7 @@ def clean_function(node: ast.FunctionDef, is_pure: Callable[[ast.Call], bool]) -
         body = [_ConstantFolder().visit(s) for s in body]
         body = _merge_accumulations(body)
         body = _drop_dead(body, is_pure)
+        body = _drop_dead_stores(body, set())
         if ast.dump(ast.Module(body, [])) == before:
             break
     node.body = body

@@ -24,6 +24,7 @@ from .rules.registry import find_vjp_rule
 from .scalars import scalar_names
 
 _SAVE, _RESTORE = "__save__", "__restore__"
+_ELEMENTWISE_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod)
 
 
 class Namespace:
@@ -69,20 +70,20 @@ class ReverseBuilder:
         self.namespace = Namespace(namer, lambda name: resolver.static_value(ast.Name(name, ast.Load())))
         self.rt = {name: self.namespace.bind(name, value) for name, value in runtime_names.items()}
         body = norm.node.body
+        arguments = norm.node.args
+        self.params = [a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs]
         self.returned = body[-1].value  # type: ignore[attr-defined]
         returned_names = analysis.loads(self.returned)
         self.active = analysis.activity(body, set(wrt), returned_names, self.carries_derivative)
         self.defined: set[str] = set()
         self.local_temps = _block_local_names(body)
-        self.scalars = scalar_names(body, set(scalar_params), resolver.static_value)
+        self.scalars = scalar_names(body, set(scalar_params), resolver.static_value, set(self.params))
         self.depth = 0
         self.saved: set[str] = set()
         self.tape = namer.reserve("_tape")
         self.pairs = itertools.count(1)
         self.shape_sensitive = False
         self.comments: dict[str, str] = {}
-        args = norm.node.args
-        self.params = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
 
     # ---- public ---------------------------------------------------------------------
     def build(self, name: str, seed_from_argument: bool, return_value: bool = True) -> ast.FunctionDef:
@@ -350,8 +351,16 @@ class ReverseBuilder:
         for global_name, value in template_globals.items():
             substitutions[global_name] = ast.Name(self.namespace.bind(global_name, value), ast.Load())
         expr = _substitute(template, substitutions)
+        unbroadcast = substitutions.get("unbroadcast")
         if all(self._is_scalar(a) for a in [ans, *args, *keywords.values()]):
-            expr = _drop_unbroadcast(expr, substitutions.get("unbroadcast"))
+            expr = _drop_unbroadcast(expr, unbroadcast)
+        elif rule.primal in _ELEMENTWISE_OPERATORS and isinstance(expr, ast.Tuple) and len(args) == 2:
+            # `a * c` with c a number, or `a * a`: the result has a's shape already.
+            same = isinstance(args[0], ast.Name) and isinstance(args[1], ast.Name) and args[0].id == args[1].id
+            expr.elts = [
+                _drop_unbroadcast(e, unbroadcast) if same or self._is_scalar(args[1 - i]) else e
+                for i, e in enumerate(expr.elts)
+            ]
         expr = fold_constants(expr)
         if isinstance(expr, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in expr.elts):
             pairs = [(a, e) for a, e in zip(diff_args, expr.elts) if a is not None]

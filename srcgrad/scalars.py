@@ -1,4 +1,4 @@
-"""Which names hold Python numbers, given which parameters did at the first call.
+"""Which names hold numbers (shape `()`), given which parameters did at the first call.
 
 Where every operand and the result of a statement are Python numbers, its adjoint needs no
 broadcasting bookkeeping; the reverse pass then emits plain scalar arithmetic. The answer
@@ -11,13 +11,18 @@ import ast
 import builtins
 from typing import Any, Callable
 
+import numpy as np
+
 from .analysis import statements
 
 _SCALAR_BUILTINS = {abs, min, max, float, int, round, pow, len, bool}
 
 
-def scalar_names(body: list[ast.stmt], scalar_params: set[str], static_value: Callable[[ast.expr], Any]) -> set[str]:
-    """Names that always hold a Python int, float or bool."""
+def scalar_names(
+    body: list[ast.stmt], scalar_params: set[str], static_value: Callable[[ast.expr], Any], params: set[str] = frozenset()
+) -> set[str]:
+    """Names that always hold a number: `scalar_params` are parameters known to be numbers,
+    the other `params` are not."""
     assignments: list[tuple[str, ast.expr | None]] = []
     for stmt in statements(body):
         if isinstance(stmt, ast.Assign):
@@ -34,7 +39,7 @@ def scalar_names(body: list[ast.stmt], scalar_params: set[str], static_value: Ca
             func = stmt.value.func
             if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
                 assignments.append((func.value.id, None))  # mutated in place
-    scalars = {name for name, _ in assignments} | set(scalar_params)
+    scalars = ({name for name, _ in assignments} - set(params)) | set(scalar_params)
     changed = True
     while changed:
         changed = False
@@ -67,7 +72,8 @@ def _is_scalar(value: ast.expr | None, scalars: set[str], static_value: Callable
         return all(_is_scalar(v, scalars, static_value) for v in [value.left, *value.comparators])
     if isinstance(value, ast.Call) and not value.keywords:
         fn = static_value(value.func)
-        known = getattr(fn, "__module__", None) == "math" or _is_builtin_scalar(fn)  # math.* give floats
+        # math functions give floats; NumPy ufuncs of numbers give 0-d NumPy scalars
+        known = getattr(fn, "__module__", None) == "math" or _is_builtin_scalar(fn) or isinstance(fn, np.ufunc)
         return known and all(_is_scalar(a, scalars, static_value) for a in value.args)
     return False
 
