@@ -82,3 +82,45 @@ def p4_inputs(rng):
     x = rng.standard_normal((64, 784))
     labels = np.eye(10)[rng.integers(0, 10, 64)]
     return (rng.standard_normal((784, 256)) * 0.05, np.zeros(256), rng.standard_normal((256, 10)) * 0.05, np.zeros(10), x, labels)
+
+
+# ---- P5: an RNN --------------------------------------------------------------------------------
+def p5(wx, wh, b, xs):
+    h = np.zeros((xs.shape[1], wh.shape[0]))
+    for t in range(xs.shape[0]):
+        h = np.tanh(xs[t] @ wx + h @ wh + b)
+    return np.sum(h * h)
+
+
+def p5_hand(wx, wh, b, xs):
+    hs = [np.zeros((xs.shape[1], wh.shape[0]))]
+    for t in range(xs.shape[0]):
+        hs.append(np.tanh(xs[t] @ wx + hs[-1] @ wh + b))
+    d_wx, d_wh, d_b = np.zeros_like(wx), np.zeros_like(wh), np.zeros_like(b)
+    d_h = 2 * hs[-1]
+    for t in reversed(range(xs.shape[0])):
+        d_a = d_h * (1 - hs[t + 1] ** 2)
+        d_wx += xs[t].T @ d_a
+        d_wh += hs[t].T @ d_a
+        d_b += d_a.sum(axis=0)
+        d_h = d_a @ wh.T
+    return d_wx, d_wh, d_b
+
+
+def p5_inputs(rng):
+    return (rng.standard_normal((32, 128)) * 0.1, rng.standard_normal((128, 128)) * 0.1, np.zeros(128),
+            rng.standard_normal((50, 16, 32)))
+
+
+# ---- P6: Rosenbrock, vectorised -----------------------------------------------------------------
+def p6(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def p6_hand(x):
+    a, b = x[:-1], x[1:]
+    r = b - a * a
+    g = np.zeros_like(x)
+    g[:-1] = -400.0 * r * a - 2.0 * (1.0 - a)
+    g[1:] += 200.0 * r
+    return g

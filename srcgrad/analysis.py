@@ -59,12 +59,15 @@ def activity(
 
 def _fixpoint(seed: set[str], edges: list[tuple[set[str], set[str]]]) -> set[str]:
     """Close `seed` under `source & reached -> reached |= destination` for each edge."""
+    by_source: dict[str, list[set[str]]] = {}
+    for source, destination in edges:
+        for name in source:
+            by_source.setdefault(name, []).append(destination)
     reached = set(seed)
-    changed = True
-    while changed:
-        changed = False
-        for source, destination in edges:
-            if source & reached and not destination <= reached:
-                reached |= destination
-                changed = True
+    pending = list(seed)
+    while pending:
+        for destination in by_source.get(pending.pop(), ()):
+            for name in destination - reached:
+                reached.add(name)
+                pending.append(name)
     return reached

@@ -109,7 +109,9 @@ class _Derivative:
         return values
 
     def _shape(self, raw: tuple, args: tuple, kwargs: dict) -> Any:
-        matched = tuple(runtime.match(g, x) for g, x in zip(raw, self._arguments(args, kwargs)))
+        if self.single and not kwargs and self.positions[0] < len(args):
+            return _match(raw[0], args[self.positions[0]])  # the common case, kept quick
+        matched = tuple(_match(g, x) for g, x in zip(raw, self._arguments(args, kwargs)))
         return matched[0] if self.single else matched
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -122,6 +124,13 @@ class _Derivative:
 
     def __repr__(self) -> str:
         return f"<srcgrad {self.mode} of {getattr(self.f, '__qualname__', self.f)!r} wrt {self.wrt}>"
+
+
+def _match(g: Any, x: Any) -> Any:
+    """`runtime.match`, with Python floats (the scalar fast path) handled inline."""
+    if type(x) is float:
+        return g if type(g) is float else float(g)
+    return runtime.match(g, x)
 
 
 def grad(f: Callable[..., Any] | None = None, *, wrt: Wrt = 0) -> Any:

@@ -107,34 +107,38 @@ def _reads(body: list[ast.stmt]) -> dict[str, int]:
 
 
 class _Replace(ast.NodeTransformer):
-    def __init__(self, name: str, value: ast.expr) -> None:
-        self.name, self.value = name, value
+    def __init__(self, mapping: dict[str, ast.expr]) -> None:
+        self.mapping = mapping
 
     def visit_Name(self, node: ast.Name) -> ast.expr:
-        if node.id == self.name and isinstance(node.ctx, ast.Load):
-            return ast.copy_location(type(self.value)(**{f: getattr(self.value, f) for f in self.value._fields}), node)
+        value = self.mapping.get(node.id)
+        if value is not None and isinstance(node.ctx, ast.Load):
+            return ast.copy_location(type(value)(**{f: getattr(value, f) for f in value._fields}), node)
         return node
 
 
-def _propagate(body: list[ast.stmt], params: set[str]) -> list[ast.stmt]:
+def _propagate(body: list[ast.stmt], params: set[str]) -> tuple[list[ast.stmt], bool]:
     """Replace names bound once, at top level, to a number or to another name bound once."""
     stores = _store_counts(body)
     once = {name for name, count in stores.items() if count == 1 and name not in params}
     fixed_params = {name for name in params if stores.get(name, 1) == 1}
-    out: list[ast.stmt] = []
-    pending = list(body)
-    while pending:
-        stmt = pending.pop(0)
+    mapping: dict[str, ast.expr] = {}
+    kept: list[ast.stmt] = []
+    for stmt in body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             name, value = stmt.targets[0].id, stmt.value
+            if isinstance(value, ast.Name) and value.id in mapping:
+                value = mapping[value.id]
             constant = isinstance(value, ast.Constant) and type(value.value) in (int, float)
             copy_of_fixed = isinstance(value, ast.Name) and (value.id in once or value.id in fixed_params)
             if name in once and (constant or copy_of_fixed):
-                replace = _Replace(name, value)
-                pending = [replace.visit(s) for s in pending]
+                mapping[name] = value
                 continue
-        out.append(stmt)
-    return out
+        kept.append(stmt)
+    if not mapping:
+        return body, False
+    replace = _Replace(mapping)
+    return [replace.visit(s) for s in kept], True
 
 
 def _merge_accumulations(body: list[ast.stmt]) -> list[ast.stmt]:
@@ -223,18 +227,22 @@ def _simple(value: ast.expr) -> bool:
     return isinstance(value, (ast.Constant, ast.Name))
 
 
+def _count(body: list[ast.stmt]) -> int:
+    return sum(1 + _count(getattr(s, "body", []) or []) + _count(getattr(s, "orelse", []) or []) for s in body)
+
+
 def clean_function(node: ast.FunctionDef, is_pure: Callable[[ast.Call], bool]) -> ast.FunctionDef:
     """Propagate constants and copies, fold, merge first accumulations, drop dead values."""
     params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
     body = node.body
-    for _ in range(50):
-        before = ast.dump(ast.Module(body, []))
-        body = _propagate(body, params)
+    for _ in range(10):
+        size = _count(body)
+        body, propagated = _propagate(body, params)
         body = [_ConstantFolder().visit(s) for s in body]
         body = _merge_accumulations(body)
         body = _drop_dead(body, is_pure)
         body = _drop_dead_stores(body, set())
-        if ast.dump(ast.Module(body, [])) == before:
+        if not propagated and _count(body) == size:
             break
     node.body = body
     return node

@@ -83,6 +83,7 @@ class ReverseBuilder:
         self.tape = namer.reserve("_tape")
         self.pairs = itertools.count(1)
         self.shape_sensitive = False
+        self.record_all = False
         self.comments: dict[str, str] = {}
 
     # ---- public ---------------------------------------------------------------------
@@ -426,9 +427,9 @@ class ReverseBuilder:
     # ---- finishing: tape pushes and pops ------------------------------------------------
     def finish(self, forward: list[ast.stmt], backward: list[ast.stmt]) -> tuple[list, list]:
         while True:
-            kept = _live_restores(backward, set())
+            kept = _live_restores(backward, set()) if not self.record_all else set(range(1, next(self.pairs)))
             pruned = _prune(backward, kept)
-            if _dump(pruned) == _dump(backward):
+            if _count(pruned) == _count(backward):
                 break
             backward = pruned
         forward = self._materialize(forward, kept)
@@ -603,8 +604,8 @@ def _prune(stmts: list[ast.stmt], kept: set[int]) -> list[ast.stmt]:
     return out
 
 
-def _dump(stmts: list[ast.stmt]) -> str:
-    return "\n".join(ast.dump(s) for s in stmts)
+def _count(stmts: list[ast.stmt]) -> int:
+    return sum(1 + _count(getattr(s, "body", []) or []) + _count(getattr(s, "orelse", []) or []) for s in stmts)
 
 
 def _block_local_names(body: list[ast.stmt]) -> set[str]:
@@ -684,14 +685,20 @@ def _index_value(index: ast.expr) -> ast.expr:
     return copy.deepcopy(index)
 
 
-def _substitute(template: ast.expr, substitutions: dict[str, ast.expr]) -> ast.expr:
-    class Substitute(ast.NodeTransformer):
-        def visit_Name(self, node: ast.Name) -> ast.expr:
-            if node.id in substitutions:
-                return copy.deepcopy(substitutions[node.id])
-            return node
+def _substitute(template: Any, substitutions: dict[str, ast.expr]) -> Any:
+    """A fresh copy of `template` with names replaced by copies of their substitutes."""
+    if isinstance(template, ast.Name) and template.id in substitutions:
+        return _clone(substitutions[template.id])
+    if isinstance(template, ast.AST):
+        new = type(template)(**{f: _substitute(getattr(template, f, None), substitutions) for f in template._fields})
+        return ast.copy_location(new, template) if hasattr(template, "lineno") else new
+    if isinstance(template, list):
+        return [_substitute(item, substitutions) for item in template]
+    return template
 
-    return Substitute().visit(copy.deepcopy(template))
+
+def _clone(node: Any) -> Any:
+    return _substitute(node, {})
 
 
 def _drop_unbroadcast(expr: ast.expr, unbroadcast: ast.expr | None) -> ast.expr:

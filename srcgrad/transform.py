@@ -44,25 +44,28 @@ def generate(
     mode: str,
     outputs: tuple[str, ...] | None = None,
     scalars: frozenset[str] = frozenset(),
+    record_all: bool = False,
 ) -> Generated:
     """The derivative of `fn` w.r.t. the parameters named in `wrt`, built once and cached.
 
     `mode` is "grad" (returns the gradients), "value_and_grad" (value and gradients) or
     "vjp" (returns the value and a pullback). `outputs` names the parameters whose
     cotangents are returned (default: `wrt`). `scalars` names parameters known to be Python
-    numbers, for which the code is specialised (the caller guards that).
+    numbers, for which the code is specialised (the caller guards that). `record_all` keeps
+    every tape push (for measuring what the to-be-recorded analysis saves).
     """
     plain = unwrap(fn)
-    key = (wrt, mode, outputs, scalars)
+    key = (wrt, mode, outputs, scalars, record_all)
     with _LOCK:
         per_function = _CACHE.setdefault(plain, {})
         if key not in per_function:
-            per_function[key] = _generate(plain, wrt, mode, outputs or wrt, scalars)
+            per_function[key] = _generate(plain, wrt, mode, outputs or wrt, scalars, record_all)
         return per_function[key]
 
 
 def _generate(
-    fn: types.FunctionType, wrt: tuple[str, ...], mode: str, outputs: tuple[str, ...], scalars: frozenset[str]
+    fn: types.FunctionType, wrt: tuple[str, ...], mode: str, outputs: tuple[str, ...], scalars: frozenset[str],
+    record_all: bool = False,
 ) -> Generated:
     parsed = parse_function(fn)
     local_names = set(parsed.param_names) | {
@@ -85,6 +88,7 @@ def _generate(
     runtime_names["call_vjp"] = call_vjp
     builder = ReverseBuilder(norm, parsed.info, resolver, namer, list(wrt), vjp_cell, runtime_names, scalars)
     builder.outputs = list(outputs)
+    builder.record_all = record_all  # benchmarks: push every overwritten value, needed or not
     name = namer.reserve(f"{mode}_{_identifier(parsed.name)}")
     node = builder.build(name, seed_from_argument=(mode == "vjp"), return_value=(mode != "grad"))
     namespace = dict(builder.namespace.values)

@@ -1,0 +1,212 @@
+"""Benchmarks: srcgrad against hand-written derivatives (and autograd, JAX, PyTorch where
+installed), side by side in one process, interleaved, best of several repeats.
+
+    python benchmarks/run.py [--quick]   # writes docs/performance.md
+
+Every gradient is checked against the hand-written one before it is timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import platform
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import problems  # noqa: E402
+
+import srcgrad  # noqa: E402
+from srcgrad import transform  # noqa: E402
+
+
+def best_time(fn, args, repeats: int, number: int) -> float:
+    """Seconds per call: the best of `repeats` runs of `number` calls."""
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn(*args)
+        best = min(best, (time.perf_counter() - start) / number)
+    return best
+
+
+def interleaved(candidates: dict, args, repeats: int, number: int) -> dict[str, float]:
+    """Time each candidate in turn, round after round, keeping each one's best."""
+    best = {name: math.inf for name in candidates}
+    for _ in range(repeats):
+        for name, fn in candidates.items():
+            best[name] = min(best[name], best_time(fn, args, 1, number))
+    return best
+
+
+def _agree(got, want) -> None:
+    for g, w in zip(got if isinstance(got, tuple) else (got,), want if isinstance(want, tuple) else (want,)):
+        np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-9)
+
+
+def peers(fn, wrt):
+    """Gradient functions of installed peers, by name."""
+    out = {}
+    try:
+        import autograd  # noqa: F401
+        import autograd.numpy as anp  # noqa: F401
+        from autograd import grad as agrad
+
+        out["autograd"] = agrad(fn, wrt) if fn.__name__ in ("p1", "p2", "p3") else None
+    except ImportError:
+        pass
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def scalar_problems(quick: bool) -> list[dict]:
+    rows = []
+    n = 2000 if quick else 20000
+    for name, fn, hand, args in [
+        ("P1 3x²+2x+1", problems.p1, problems.p1_hand, (2.0,)),
+        ("P2 1000-step scalar loop", problems.p2, problems.p2_hand, (0.3, 1.2)),
+        ("P3 Newton sqrt (while)", problems.p3, problems.p3_hand, (2.0,)),
+    ]:
+        derivative = srcgrad.grad(fn)
+        _agree(derivative(*args), hand(*args))
+        number = n if name.startswith("P1") else max(20, n // 500)
+        candidates = {"hand-written": hand, "srcgrad": derivative}
+        if name.startswith("P1"):
+            candidates["srcgrad (generated function)"] = lambda x, f=derivative._by_types[(float,)]: f(x)[0]
+        for peer, peer_grad in peers(fn, 0).items():
+            if not quick or name.startswith("P1"):
+                candidates[peer] = peer_grad
+        times = interleaved(candidates, args, 5, number)
+        rows.append({"problem": name, **times})
+    return rows
+
+
+def array_problems(quick: bool) -> list[dict]:
+    rng = np.random.default_rng(0)
+    rows = []
+    for name, fn, hand, args, wrt in [
+        ("P4 MLP 64×784-256-10", problems.p4, problems.p4_hand, problems.p4_inputs(rng), (0, 1, 2, 3)),
+        ("P5 RNN 50 steps, hidden 128", problems.p5, problems.p5_hand, problems.p5_inputs(rng), (0, 1, 2)),
+        ("P6 Rosenbrock 10⁶", problems.p6, problems.p6_hand, (rng.standard_normal(10**5 if quick else 10**6),), 0),
+    ]:
+        derivative = srcgrad.grad(fn, wrt=wrt)
+        _agree(derivative(*args), hand(*args))
+        times = interleaved({"hand-written": hand, "srcgrad": derivative}, args, 3 if quick else 7, 3 if quick else 10)
+        rows.append({"problem": name, **times})
+    return rows
+
+
+def tape_memory() -> list[dict]:
+    """Peak memory of the gradient call with the minimal tape and with every assignment recorded."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for name, fn, args, wrt in [
+        ("P2 scalar loop", problems.p2, (0.3, 1.2), ("x",)),
+        ("P5 RNN", problems.p5, problems.p5_inputs(rng), ("wx", "wh", "b")),
+    ]:
+        peaks = {}
+        for label, record_all in (("srcgrad tape", False), ("record every assignment", True)):
+            generated = transform.generate(fn, wrt, "grad", record_all=record_all)
+            generated.function(*args)
+            tracemalloc.start()
+            generated.function(*args)
+            peaks[label] = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+        rows.append({"problem": name, **peaks})
+    return rows
+
+
+def transform_times() -> list[dict]:
+    rows = []
+    for lines in (10, 200):
+        body = "\n".join(f"    x{i + 1} = np.sin(x{i}) * 1.01 + x{i} ** 2 * 0.5" for i in range(lines - 1))
+        source = f"import numpy as np\n\ndef long_{lines}(x0):\n{body}\n    return x{lines - 1}\n"
+        path = Path(__file__).resolve().parent / f"_generated_{lines}.py"
+        path.write_text(source)
+        namespace: dict = {}
+        exec(compile(source, str(path), "exec"), namespace)
+        fn = namespace[f"long_{lines}"]
+        start = time.perf_counter()
+        srcgrad.grad(fn)(0.1)
+        rows.append({"problem": f"transform of a {lines}-line function", "srcgrad": time.perf_counter() - start})
+        path.unlink()
+    return rows
+
+
+def _format_time(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.2f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.2f} s"
+
+
+def table(rows: list[dict], unit=_format_time, ratio_to: str | None = "hand-written") -> str:
+    columns = [c for c in rows[0] if c != "problem"]
+    for row in rows[1:]:
+        columns += [c for c in row if c != "problem" and c not in columns]
+    header = "| problem | " + " | ".join(columns) + (" | srcgrad / hand-written |" if ratio_to else " |")
+    lines = [header, "|" + " --- |" * (len(columns) + 1 + bool(ratio_to))]
+    for row in rows:
+        cells = [unit(row[c]) if c in row else "" for c in columns]
+        if ratio_to:
+            cells.append(f"{row['srcgrad'] / row[ratio_to]:.2f}")
+        lines.append(f"| {row['problem']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats")
+    parser.add_argument("--output", default=str(Path(__file__).resolve().parent.parent / "docs" / "performance.md"))
+    options = parser.parse_args()
+    scalar = scalar_problems(options.quick)
+    arrays = array_problems(options.quick)
+    memory = tape_memory()
+    transforms = transform_times()
+    versions = f"Python {platform.python_version()}, NumPy {np.__version__}"
+    try:
+        import autograd
+
+        versions += f", autograd {getattr(autograd, '__version__', 'installed')}"
+    except ImportError:
+        pass
+    command = "python benchmarks/run.py" + (" --quick" if options.quick else "")
+    text = f"""# Performance
+
+Measured with `{command}` on {platform.machine()} ({platform.processor() or 'cpu'}), {versions}.
+Each problem runs side by side in one process, interleaved, best of several repeats; each
+gradient is checked against the hand-written one before it is timed. Times are per call.
+
+## Scalar code
+
+{table(scalar)}
+
+`srcgrad` is the function `grad(f)` returns (its wrapper checks argument types and shapes
+the result); `srcgrad (generated function)` calls the generated code directly.
+
+## Array code
+
+{table(arrays)}
+
+## Tape memory (peak bytes allocated during one gradient call, tracemalloc)
+
+{table(memory, unit=lambda b: f"{b:,} B", ratio_to=None)}
+
+## Transform time (first call: parse, transform, compile)
+
+{table(transforms, ratio_to=None)}
+"""
+    Path(options.output).write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
