@@ -89,7 +89,7 @@ def scalar_problems(quick: bool) -> list[dict]:
     ]:
         derivative = srcgrad.grad(fn)
         _agree(derivative(*args), hand(*args))
-        number = n if not name.startswith("P2") else max(20, n // 500)
+        number = {"P1": n, "P2": max(20, n // 500), "P3": max(200, n // 20)}[name[:2]]
         candidates = {"hand-written": hand, "srcgrad": derivative}
         if name.startswith("P1"):
             candidates["srcgrad (generated function)"] = lambda x, f=derivative._by_types[(float,)]: f(x)[0]

@@ -9,7 +9,7 @@ def f(x):
 
 df = srcgrad.grad(f)
 
-print(f"f(x) = 3x² + 2x + 1")
+print("f(x) = 3x² + 2x + 1")
 print(f"f(2) = {f(2.0)}")
 print(f"f'(2) = {df(2.0)}")
 print()

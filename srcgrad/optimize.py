@@ -77,33 +77,22 @@ def fold_constants(expr: ast.expr) -> ast.expr:
 
 
 # ---- whole-function clean-up ------------------------------------------------------------
-def _assigned_names(stmt: ast.stmt) -> set[str]:
-    return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-
-
-def _store_counts(body: list[ast.stmt]) -> dict[str, int]:
-    counts: dict[str, int] = {}
+def _name_counts(body: list[ast.stmt]) -> tuple[dict[str, int], dict[str, int]]:
+    """How often each name is bound (assignments, parameters, `x += ...`) and read
+    (loads, and `nonlocal` declarations, which must keep their binding)."""
+    stores: dict[str, int] = {}
+    reads: dict[str, int] = {}
     for stmt in body:
         for node in ast.walk(stmt):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                counts[node.id] = counts.get(node.id, 0) + 1
+            if isinstance(node, ast.Name):
+                table = reads if isinstance(node.ctx, ast.Load) else stores
+                table[node.id] = table.get(node.id, 0) + 1
             elif isinstance(node, ast.arg):
-                counts[node.arg] = counts.get(node.arg, 0) + 1
-            elif isinstance(node, (ast.AugAssign,)) and isinstance(node.target, ast.Name):
-                counts[node.target.id] = counts.get(node.target.id, 0) + 1
-    return counts
-
-
-def _reads(body: list[ast.stmt]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for stmt in body:
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                counts[node.id] = counts.get(node.id, 0) + 1
+                stores[node.arg] = stores.get(node.arg, 0) + 1
             elif isinstance(node, ast.Nonlocal):
                 for name in node.names:
-                    counts[name] = counts.get(name, 0) + 1
-    return counts
+                    reads[name] = reads.get(name, 0) + 1
+    return stores, reads
 
 
 class _Replace(ast.NodeTransformer):
@@ -119,7 +108,7 @@ class _Replace(ast.NodeTransformer):
 
 def _propagate(body: list[ast.stmt], params: set[str]) -> tuple[list[ast.stmt], bool]:
     """Replace names bound once, at top level, to a number or to another name bound once."""
-    stores = _store_counts(body)
+    stores, _ = _name_counts(body)
     once = {name for name, count in stores.items() if count == 1 and name not in params}
     fixed_params = {name for name in params if stores.get(name, 1) == 1}
     mapping: dict[str, ast.expr] = {}
@@ -169,7 +158,7 @@ def _merge_accumulations(body: list[ast.stmt]) -> list[ast.stmt]:
 
 
 def _drop_dead(body: list[ast.stmt], is_pure: Callable[[ast.Call], bool]) -> list[ast.stmt]:
-    reads = _reads(body)
+    _, reads = _name_counts(body)
 
     def prune(stmts: list[ast.stmt]) -> list[ast.stmt]:
         kept = []
