@@ -92,7 +92,7 @@ def scalar_problems(quick: bool) -> list[dict]:
         number = {"P1": n, "P2": max(20, n // 500), "P3": max(200, n // 20)}[name[:2]]
         candidates = {"hand-written": hand, "srcgrad": derivative}
         if name.startswith("P1"):
-            candidates["srcgrad (generated function)"] = lambda x, f=derivative._by_types[(float,)]: f(x)[0]
+            candidates["srcgrad (generated function)"] = lambda x, f=derivative._by_types[float]: f(x)[0]
         for peer, peer_grad in peers(name[:2]).items():
             candidates[peer] = peer_grad
         times = interleaved(candidates, args, 5, number)

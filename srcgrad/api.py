@@ -74,7 +74,8 @@ class _Derivative:
         self.defaults = inspect.signature(f).parameters
         self.names = _parameters(f)[0]
         self._generated: transform.Generated | None = None
-        self._by_types: dict[tuple, Callable[..., Any]] = {}
+        self._by_types: dict[Any, Callable[..., Any]] = {}
+        self._quick = False
         functools.update_wrapper(self, f)
 
     @property
@@ -89,7 +90,12 @@ class _Derivative:
         get scalar arithmetic without broadcasting bookkeeping."""
         scalars = frozenset(name for name, a in zip(self.names, args) if type(a) in (float, int))
         self._generated = transform.generate(self.f, self.wrt, self.mode, scalars=scalars)
-        function = self._by_types[tuple(map(type, args))] = self._generated.function
+        key = type(args[0]) if len(args) == 1 else tuple(map(type, args))
+        function = self._by_types[key] = self._generated.function
+        self._quick_position = self.positions[0]
+        self._quick = (
+            self.mode == "grad" and self.single and not self.self_arg and self._quick_position < len(args)
+        )
         return function
 
     @property
@@ -115,7 +121,15 @@ class _Derivative:
         return matched[0] if self.single else matched
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        function = self._by_types.get(tuple(map(type, args))) or self._specialise(args)
+        key = type(args[0]) if len(args) == 1 else tuple(map(type, args))
+        function = self._by_types.get(key) or self._specialise(args)
+        if self._quick and not kwargs:
+            # grad of one positional parameter of a plain function: the common scalar case
+            gradient = function(*args)[0]
+            x = args[self._quick_position]
+            if type(x) is float:
+                return gradient if type(gradient) is float else float(gradient)
+            return runtime.match(gradient, x)
         raw = function(*self.self_arg, *args, **kwargs)
         if self.mode == "grad":
             return self._shape(raw, args, kwargs)

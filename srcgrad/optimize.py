@@ -130,31 +130,48 @@ def _propagate(body: list[ast.stmt], params: set[str]) -> tuple[list[ast.stmt], 
     return [replace.visit(s) for s in kept], True
 
 
+def _single_target(stmt: ast.stmt) -> str | None:
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+        return stmt.targets[0].id
+    return None
+
+
 def _merge_accumulations(body: list[ast.stmt]) -> list[ast.stmt]:
-    """`v = a` directly followed by `v = v + e` (e not reading v) becomes `v = a + e`."""
+    """`v = a` followed by `v = v + e` becomes `v = a + e`, when nothing in between reads `v`
+    or changes what `a` reads (so `a` may be evaluated later) and `e` does not read `v`."""
     out: list[ast.stmt] = []
     for stmt in body:
         for field in ("body", "orelse"):
             inner = getattr(stmt, field, None)
             if isinstance(inner, list) and inner:
                 setattr(stmt, field, _merge_accumulations(inner))
-        previous = out[-1] if out else None
+        name = _single_target(stmt)
+        value = stmt.value if name else None  # type: ignore[attr-defined]
         if (
-            isinstance(previous, ast.Assign) and isinstance(stmt, ast.Assign)
-            and len(previous.targets) == len(stmt.targets) == 1
-            and isinstance(previous.targets[0], ast.Name) and isinstance(stmt.targets[0], ast.Name)
-            and previous.targets[0].id == stmt.targets[0].id
-            and isinstance(stmt.value, ast.BinOp) and isinstance(stmt.value.op, ast.Add)
-            and isinstance(stmt.value.left, ast.Name) and stmt.value.left.id == stmt.targets[0].id
-            and stmt.targets[0].id not in {n.id for n in ast.walk(stmt.value.right) if isinstance(n, ast.Name)}
-            and stmt.targets[0].id not in {n.id for n in ast.walk(previous.value) if isinstance(n, ast.Name)}
+            isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add)
+            and isinstance(value.left, ast.Name) and value.left.id == name
+            and name not in _loads(value.right)
         ):
-            first = previous.value
-            merged = stmt.value.right if _is(first, 0) else ast.BinOp(first, ast.Add(), stmt.value.right)
-            out[-1] = ast.copy_location(ast.Assign(previous.targets, merged), previous)
-            continue
+            for index in range(len(out) - 1, -1, -1):
+                earlier = out[index]
+                if _single_target(earlier) == name:
+                    between = out[index + 1:]
+                    first = earlier.value  # type: ignore[attr-defined]
+                    touched = set().union(*(_loads(s) | _stores(s) for s in between)) if between else set()
+                    if name not in touched and not (_loads(first) & set().union(*(_stores(s) for s in between), set())) \
+                            and name not in _loads(first):
+                        merged = value.right if _is(first, 0) else ast.BinOp(first, ast.Add(), value.right)
+                        del out[index]
+                        stmt = ast.copy_location(ast.Assign(earlier.targets, merged), stmt)  # type: ignore[attr-defined]
+                    break
+                if name in _loads(earlier) | _stores(earlier) or isinstance(earlier, (ast.If, ast.For, ast.While)):
+                    break
         out.append(stmt)
     return out
+
+
+def _stores(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
 def _drop_dead(body: list[ast.stmt], is_pure: Callable[[ast.Call], bool]) -> list[ast.stmt]:

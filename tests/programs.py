@@ -191,6 +191,13 @@ class Model:
 
 model = Model()
 
+def array_methods(x, y):
+    a = x.astype(float).dot(y) + x.T.sum() + np.zeros_like(x).sum() + x.flatten()[0] + x[0, 0].item()
+    b = x.reshape(-1).mean() + x.copy().max() + x.clip(0.0, 0.5).sum() + x.std() + x.var(axis=0).sum()
+    print("printing a differentiated value just runs:", a)
+    return np.sum(a + b) + x.transpose().cumsum().sum() + x.swapaxes(0, 1).prod() + x.squeeze().ravel().min()
+
+
 vec3 = np.array([0.3, -0.7, 1.2])
 mat23 = np.array([[0.5, -1.2, 0.3], [0.8, 0.1, -0.4]])
 mat32 = mat23.T.copy() + 0.1
@@ -222,4 +229,5 @@ CORPUS = [
     (pytree_loss, ({"w": mat32, "b": vec3[:2], "scale": 0.5, "layers": [vec3, 2.0]}, mat23), 0),
     (non_differentiable_ops, (vec3,), 0),
     (model.loss, (0.8,), 0),
+    (array_methods, (np.array([[0.3, 0.7], [0.2, 0.9]]), np.array([0.5, -1.0])), (0, 1)),
 ]

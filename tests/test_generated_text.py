@@ -46,11 +46,10 @@ def test_straight_line_reads_like_the_hand_written_backward_pass():
         def grad_product_then_sine(x, y):
             z = x * y
             # adjoint of line {n + 1}: return np.sin(z) + y
-            y_bar = 1.0
             z_bar = np.cos(z)
             # adjoint of line {n}: z = x * y
             x_bar = z_bar * y
-            y_bar = y_bar + z_bar * x
+            y_bar = 1.0 + z_bar * x
             return (x_bar, y_bar)""")
 
 
@@ -78,9 +77,8 @@ def test_loop_records_only_the_overwritten_value_it_reads_back():
             for i in reversed(_range1):
                 # adjoint of line {n}: x = np.sin(x) * 2.0
                 _t1_bar = x_bar * 2.0
-                x_bar = 0.0
                 x = _tape.pop()
-                x_bar = x_bar + _t1_bar * np.cos(x)
+                x_bar = _t1_bar * np.cos(x)
             return (x_bar,)""")
 
 
