@@ -181,6 +181,12 @@ class ReverseBuilder:
             self.depth -= 1
         for new in fwd + bwd:
             ast.copy_location(new, stmt)
+        if bwd and self.depth and isinstance(stmt, ast.For):
+            # the backward loop leaves its target at the first value; restore what it held
+            # before the loop ran, in case earlier statements of the enclosing loop read it
+            pair = next(self.pairs)
+            fwd = [_marker(_SAVE, stmt.target.id, stmt, pair), *fwd]  # type: ignore[attr-defined]
+            bwd = [*bwd, _marker(_RESTORE, stmt.target.id, stmt, pair)]  # type: ignore[attr-defined]
         if not bwd:
             self.defined -= {z.targets[0].id for z in zeros}  # type: ignore[attr-defined]
             return fwd, []

@@ -239,3 +239,16 @@ def reshape_in_loop(x):
 
 
 FLOW_CORPUS.append((reshape_in_loop, (np.arange(6.0) / 7,), 0))
+
+
+def reads_inner_loop_target_of_previous_iteration(x):
+    j = 0
+    s = 0.0
+    for i in range(3):
+        s = s + x * j  # j is what the inner loop of the previous iteration left
+        for j in range(i + 2):
+            s = s + 0.1 * x * x
+    return s
+
+
+FLOW_CORPUS.append((reads_inner_loop_target_of_previous_iteration, (0.7,), 0))
