@@ -22,8 +22,18 @@ from .optimize import clean_function, fold_constants
 from .resolve import ATTRIBUTE_PRIMALS, PACKED_METHODS, Callee, Resolver
 from .rules.registry import find_vjp_rule
 from .scalars import scalar_names
+from .tape import (
+    RESTORE,
+    SAVE,
+    count,
+    drop_empty,
+    is_marker,
+    live_restores,
+    marker,
+    prune,
+    reads,
+)
 
-_SAVE, _RESTORE = "__save__", "__restore__"
 _ELEMENTWISE_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod)
 
 
@@ -185,8 +195,8 @@ class ReverseBuilder:
             # the backward loop leaves its target at the first value; restore what it held
             # before the loop ran, in case earlier statements of the enclosing loop read it
             pair = next(self.pairs)
-            fwd = [_marker(_SAVE, stmt.target.id, stmt, pair), *fwd]  # type: ignore[attr-defined]
-            bwd = [*bwd, _marker(_RESTORE, stmt.target.id, stmt, pair)]  # type: ignore[attr-defined]
+            fwd = [marker(SAVE, stmt.target.id, stmt, pair), *fwd]  # type: ignore[attr-defined]
+            bwd = [*bwd, marker(RESTORE, stmt.target.id, stmt, pair)]  # type: ignore[attr-defined]
         if not bwd:
             self.defined -= {z.targets[0].id for z in zeros}  # type: ignore[attr-defined]
             return fwd, []
@@ -230,10 +240,10 @@ class ReverseBuilder:
                 # rules that reshape or split it need a real cotangent, so skip the zero.
                 test = ast.UnaryOp(ast.Not(), _call(self.rt["is_zero"], [ast.Name(self.adjoint(name), ast.Load())]))
                 adjoints = set(self.namer.adjoints.values())
-                markers = [b for b in backward if _is_marker(b)]
-                work = [b for b in backward if not _is_marker(b)]
+                markers = [b for b in backward if is_marker(b)]
+                work = [b for b in backward if not is_marker(b)]
                 assigned = [_assign(t.id, ast.Constant(0.0)) for b in work if isinstance(b, ast.Assign)
-                            for t in b.targets if isinstance(t, ast.Name) and t.id in adjoints and t.id not in _reads(b)]
+                            for t in b.targets if isinstance(t, ast.Name) and t.id in adjoints and t.id not in reads(b)]
                 backward = [ast.If(test, work, assigned), *markers]
         elif self.carries_derivative(stmt) and isinstance(stmt.value, ast.Call):
             self._check_callable(stmt.value)
@@ -246,9 +256,9 @@ class ReverseBuilder:
     def with_save(self, name: str, forward: list, backward: list, stmt: ast.stmt) -> tuple[list, list]:
         if self.depth:
             pair = next(self.pairs)
-            forward = [_marker(_SAVE, name, stmt, pair)] + forward
-            backward = backward + [_marker(_RESTORE, name, stmt, pair)]
-        if backward and any(not isinstance(b, ast.Expr) or not _is_marker(b) for b in backward):
+            forward = [marker(SAVE, name, stmt, pair)] + forward
+            backward = backward + [marker(RESTORE, name, stmt, pair)]
+        if backward and any(not isinstance(b, ast.Expr) or not is_marker(b) for b in backward):
             backward = self.comment(stmt) + backward
         return forward, backward
 
@@ -333,8 +343,8 @@ class ReverseBuilder:
         pairs = [(a, ast.Subscript(ast.Name(results, ast.Load()), ast.Constant(cotangent_of[i]), ast.Load())) for i, a in enumerate(args)]
         backward += self.accumulate(pairs)
         pair = next(self.pairs)
-        save = [_marker(_SAVE, pullback, stmt, pair)] if self.depth else []
-        restore = [_marker(_RESTORE, pullback, stmt, pair)] if self.depth else []
+        save = [marker(SAVE, pullback, stmt, pair)] if self.depth else []
+        restore = [marker(RESTORE, pullback, stmt, pair)] if self.depth else []
         return save + [ast.fix_missing_locations(forward)], backward + restore
 
     def apply_rule(self, rule: Any, g: ast.expr, ans: ast.expr, args: list, keywords: dict, stmt: ast.stmt) -> list[ast.stmt]:
@@ -433,9 +443,9 @@ class ReverseBuilder:
     # ---- finishing: tape pushes and pops ------------------------------------------------
     def finish(self, forward: list[ast.stmt], backward: list[ast.stmt]) -> tuple[list, list]:
         while True:
-            kept = _live_restores(backward, set()) if not self.record_all else set(range(1, next(self.pairs)))
-            pruned = _prune(backward, kept)
-            if _count(pruned) == _count(backward):
+            kept = live_restores(backward, set()) if not self.record_all else set(range(1, next(self.pairs)))
+            pruned = prune(backward, kept)
+            if count(pruned) == count(backward):
                 break
             backward = pruned
         forward = self._materialize(forward, kept)
@@ -450,13 +460,13 @@ class ReverseBuilder:
 
         class Replace(ast.NodeTransformer):
             def visit_Expr(self, node: ast.Expr) -> Any:
-                if not _is_marker(node):
+                if not is_marker(node):
                     return node
                 kind, name = node.value.func.id, node.value.args[0].id  # type: ignore[attr-defined]
                 if node.value.args[1].value not in kept:  # type: ignore[attr-defined]
                     return None
                 builder.saved.add(name)
-                if kind == _SAVE:
+                if kind == SAVE:
                     return ast.copy_location(ast.Expr(_call(f"{builder.tape}.append", [ast.Name(name, ast.Load())])), node)
                 return ast.copy_location(_assign(name, _call(f"{builder.tape}.pop", [])), node)
 
@@ -465,7 +475,7 @@ class ReverseBuilder:
             new = Replace().visit(stmt)
             if new is not None:
                 out.append(new)
-        return _drop_empty(out, builder.comments)
+        return drop_empty(out, builder.comments)
 
     # ---- helpers -------------------------------------------------------------------------
     def carries_derivative(self, stmt: ast.stmt) -> bool:
@@ -544,76 +554,6 @@ def _function(name: str, params: list[str], body: list[ast.stmt]) -> ast.Functio
                            type_comment=None, type_params=[])
 
 
-def _marker(kind: str, name: str, stmt: ast.stmt, pair: int) -> ast.Expr:
-    """A placeholder for a tape push (forward) or pop (backward) of `name`; the pair is
-    materialized only if the popped value is read later in the backward sweep."""
-    args = [ast.Name(name, ast.Load()), ast.Constant(pair)]
-    return ast.copy_location(ast.Expr(ast.Call(ast.Name(kind, ast.Load()), args, [])), stmt)
-
-
-def _live_restores(stmts: list[ast.stmt], live_after: set[str]) -> set[int]:
-    """Pair ids of the restores whose value some later backward statement reads."""
-    live = set(live_after)
-    kept: set[int] = set()
-    for stmt in reversed(stmts):
-        if _is_marker(stmt):
-            name = stmt.value.args[0].id  # type: ignore[attr-defined]
-            if name in live:
-                kept.add(stmt.value.args[1].value)  # type: ignore[attr-defined]
-                live.discard(name)
-        elif isinstance(stmt, (ast.If, ast.For, ast.While)):
-            inside = live | _reads(stmt)  # a loop body runs again: every read in it is later
-            kept |= _live_restores(stmt.body, inside) | _live_restores(stmt.orelse, inside)
-            live = inside
-        else:
-            stores = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-            live = (live - stores) | _reads(stmt)
-    return kept
-
-
-def _reads(stmt: ast.stmt) -> set[str]:
-    return {n.id for n in _walk_without_markers(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-
-
-def _is_marker(stmt: ast.stmt) -> bool:
-    return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
-            and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id in (_SAVE, _RESTORE))
-
-
-def _is_comment(stmt: ast.stmt) -> bool:
-    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Name) and stmt.value.id.startswith("__comment")
-
-
-def _is_idle(stmt: ast.stmt, kept: set[int]) -> bool:
-    """A backward statement that does nothing: a comment, `pass`, an unneeded restore,
-    or a branch or loop made only of those."""
-    if isinstance(stmt, ast.Pass) or _is_comment(stmt):
-        return True
-    if _is_marker(stmt):
-        return stmt.value.args[1].value not in kept  # type: ignore[attr-defined]
-    if isinstance(stmt, (ast.If, ast.For)):
-        return all(_is_idle(s, kept) for s in stmt.body + stmt.orelse)
-    return False
-
-
-def _prune(stmts: list[ast.stmt], kept: set[int]) -> list[ast.stmt]:
-    """Drop idle branches and loops from a backward sweep (their decisions then need no tape)."""
-    out = []
-    for stmt in stmts:
-        if isinstance(stmt, (ast.If, ast.For)):
-            if _is_idle(stmt, kept):
-                continue
-            stmt = copy.copy(stmt)
-            stmt.body = _prune(stmt.body, kept)
-            stmt.orelse = _prune(stmt.orelse, kept)
-        out.append(stmt)
-    return out
-
-
-def _count(stmts: list[ast.stmt]) -> int:
-    return sum(1 + _count(getattr(s, "body", []) or []) + _count(getattr(s, "orelse", []) or []) for s in stmts)
-
-
 def _block_local_names(body: list[ast.stmt]) -> set[str]:
     """Names assigned once and read once, both in the same statement list: their adjoint
     is assigned by the one reader and consumed by the one definition, even inside loops."""
@@ -644,37 +584,6 @@ def _breaks(body: list[ast.stmt]) -> bool:
         if isinstance(stmt, ast.If) and (_breaks(stmt.body) or _breaks(stmt.orelse)):
             return True
     return False
-
-
-def _walk_without_markers(node: ast.AST):
-    if _is_marker(node):
-        return
-    yield node
-    for child in ast.iter_child_nodes(node):
-        yield from _walk_without_markers(child)
-
-
-def _drop_empty(stmts: list[ast.stmt], comments: dict[str, str] | None = None) -> list[ast.stmt]:
-    """Remove comments that head no code or repeat the one before, and fill emptied bodies
-    with `pass`."""
-    out: list[ast.stmt] = []
-    last = None
-    for i, stmt in enumerate(stmts):
-        if _is_comment(stmt):
-            text = comments.get(stmt.value.id) if comments else None  # type: ignore[attr-defined]
-            if i + 1 == len(stmts) or _is_comment(stmts[i + 1]) or (text is not None and text == last):
-                continue
-            last = text
-        elif isinstance(stmt, (ast.If, ast.For, ast.While)):
-            last = None
-        for field in ("body", "orelse"):
-            inner = getattr(stmt, field, None)
-            if isinstance(inner, list):
-                setattr(stmt, field, _drop_empty(inner, comments))
-        if isinstance(stmt, (ast.If, ast.For, ast.While)) and not stmt.body:
-            stmt.body = [ast.Pass()]
-        out.append(stmt)
-    return out
 
 
 def _receiver(call: ast.Call) -> list[ast.expr]:

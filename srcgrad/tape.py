@@ -1,0 +1,115 @@
+"""Tape bookkeeping for the reverse pass: placeholder pushes and pops, and which to keep.
+
+The reverse pass emits a `__save__(x, k)` marker before a statement that overwrites `x` in a
+loop or branch, and a `__restore__(x, k)` marker right after that statement's adjoint. Once
+the backward sweep is complete, a liveness analysis keeps only the pairs whose restored
+value is read later; they become `_tape.append(x)` and `x = _tape.pop()`.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+
+SAVE, RESTORE = "__save__", "__restore__"
+
+
+def marker(kind: str, name: str, stmt: ast.stmt, pair: int) -> ast.Expr:
+    """A placeholder for a tape push (forward) or pop (backward) of `name`; the pair is
+    materialized only if the popped value is read later in the backward sweep."""
+    args = [ast.Name(name, ast.Load()), ast.Constant(pair)]
+    return ast.copy_location(ast.Expr(ast.Call(ast.Name(kind, ast.Load()), args, [])), stmt)
+
+
+def live_restores(stmts: list[ast.stmt], live_after: set[str]) -> set[int]:
+    """Pair ids of the restores whose value some later backward statement reads."""
+    live = set(live_after)
+    kept: set[int] = set()
+    for stmt in reversed(stmts):
+        if is_marker(stmt):
+            name = stmt.value.args[0].id  # type: ignore[attr-defined]
+            if name in live:
+                kept.add(stmt.value.args[1].value)  # type: ignore[attr-defined]
+                live.discard(name)
+        elif isinstance(stmt, (ast.If, ast.For, ast.While)):
+            inside = live | reads(stmt)  # a loop body runs again: every read in it is later
+            kept |= live_restores(stmt.body, inside) | live_restores(stmt.orelse, inside)
+            live = inside
+        else:
+            stores = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            live = (live - stores) | reads(stmt)
+    return kept
+
+
+def reads(stmt: ast.stmt) -> set[str]:
+    return {n.id for n in walk_without_markers(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def is_marker(stmt: ast.stmt) -> bool:
+    return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
+            and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id in (SAVE, RESTORE))
+
+
+def is_comment(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Name) and stmt.value.id.startswith("__comment")
+
+
+def is_idle(stmt: ast.stmt, kept: set[int]) -> bool:
+    """A backward statement that does nothing: a comment, `pass`, an unneeded restore,
+    or a branch or loop made only of those."""
+    if isinstance(stmt, ast.Pass) or is_comment(stmt):
+        return True
+    if is_marker(stmt):
+        return stmt.value.args[1].value not in kept  # type: ignore[attr-defined]
+    if isinstance(stmt, (ast.If, ast.For)):
+        return all(is_idle(s, kept) for s in stmt.body + stmt.orelse)
+    return False
+
+
+def prune(stmts: list[ast.stmt], kept: set[int]) -> list[ast.stmt]:
+    """Drop idle branches and loops from a backward sweep (their decisions then need no tape)."""
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, (ast.If, ast.For)):
+            if is_idle(stmt, kept):
+                continue
+            stmt = copy.copy(stmt)
+            stmt.body = prune(stmt.body, kept)
+            stmt.orelse = prune(stmt.orelse, kept)
+        out.append(stmt)
+    return out
+
+
+def count(stmts: list[ast.stmt]) -> int:
+    return sum(1 + count(getattr(s, "body", []) or []) + count(getattr(s, "orelse", []) or []) for s in stmts)
+
+
+def walk_without_markers(node: ast.AST):
+    if is_marker(node):
+        return
+    yield node
+    for child in ast.iter_child_nodes(node):
+        yield from walk_without_markers(child)
+
+
+def drop_empty(stmts: list[ast.stmt], comments: dict[str, str] | None = None) -> list[ast.stmt]:
+    """Remove comments that head no code or repeat the one before, and fill emptied bodies
+    with `pass`."""
+    out: list[ast.stmt] = []
+    last = None
+    for i, stmt in enumerate(stmts):
+        if is_comment(stmt):
+            text = comments.get(stmt.value.id) if comments else None  # type: ignore[attr-defined]
+            if i + 1 == len(stmts) or is_comment(stmts[i + 1]) or (text is not None and text == last):
+                continue
+            last = text
+        elif isinstance(stmt, (ast.If, ast.For, ast.While)):
+            last = None
+        for field in ("body", "orelse"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list):
+                setattr(stmt, field, drop_empty(inner, comments))
+        if isinstance(stmt, (ast.If, ast.For, ast.While)) and not stmt.body:
+            stmt.body = [ast.Pass()]
+        out.append(stmt)
+    return out
