@@ -27,6 +27,16 @@ def loads(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
+def stores(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def count_statements(body: list[ast.stmt]) -> int:
+    """How many statements `body` holds, nested ones included."""
+    return sum(1 + count_statements(getattr(s, "body", []) or []) + count_statements(getattr(s, "orelse", []) or [])
+               for s in body)
+
+
 def flow(stmt: ast.stmt) -> tuple[set[str], set[str]] | None:
     """(names written, names read) of a statement through which derivatives may flow."""
     if isinstance(stmt, ast.Assign):

@@ -38,7 +38,6 @@ class Normalizer:
         namer: Namer,
         params: list[str],
         is_opaque_call: Callable[[ast.Call], bool],
-        is_no_grad: Callable[[ast.expr], bool],
     ) -> None:
         self.info = info
         self.namer = namer
@@ -46,7 +45,6 @@ class Normalizer:
         self.defined = set(params)
         self.depth = 0
         self.is_opaque_call = is_opaque_call
-        self.is_no_grad = is_no_grad
         self.lambdas: dict[str, ast.Lambda] = {}
         self.result = Normalized(node=None)  # type: ignore[arg-type]
         self.in_no_grad = 0
@@ -232,6 +230,7 @@ class Normalizer:
         return ast.Assign([target], ast.Subscript(_copy(sequence), _copy(index), ast.Load()))
 
     def stmt_With(self, stmt: ast.With) -> None:
+        # fence admits only `with srcgrad.no_grad():` blocks
         self.in_no_grad += 1
         try:
             for inner in stmt.body:

@@ -6,6 +6,8 @@ import ast
 import operator
 from typing import Callable
 
+from .analysis import count_statements, loads, stores
+
 _FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Pow: operator.pow}
 
 
@@ -17,6 +19,13 @@ def _is(node: ast.expr, value: float) -> bool:
     return _number(node) and node.value == value  # type: ignore[attr-defined]
 
 
+def _folded(node: ast.BinOp) -> ast.expr:
+    """`2 - 1` becomes `1`; anything that is not arithmetic on two numbers is left alone."""
+    if _number(node.left) and _number(node.right) and type(node.op) in _FOLD:
+        return ast.Constant(_FOLD[type(node.op)](node.left.value, node.right.value))  # type: ignore[attr-defined]
+    return node
+
+
 class _Folder(ast.NodeTransformer):
     def visit_Assign(self, node: ast.Assign) -> ast.stmt:
         node.value = self.visit(node.value)
@@ -25,8 +34,9 @@ class _Folder(ast.NodeTransformer):
     def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
         self.generic_visit(node)
         left, right, op = node.left, node.right, type(node.op)
-        if _number(left) and _number(right) and op in _FOLD:
-            return ast.Constant(_FOLD[op](left.value, right.value))  # type: ignore[attr-defined]
+        folded = _folded(node)
+        if folded is not node:
+            return folded
         if op in (ast.Mult, ast.Div, ast.Pow) and _is(right, 1):
             return left
         if op is ast.Mult and _is(left, 1):
@@ -60,8 +70,9 @@ class _ConstantFolder(ast.NodeTransformer):
     def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
         self.generic_visit(node)
         node.left, node.right = _without_unit_factor(node.left), _without_unit_factor(node.right)
-        if _number(node.left) and _number(node.right) and type(node.op) in _FOLD:
-            return ast.Constant(_FOLD[type(node.op)](node.left.value, node.right.value))  # type: ignore[attr-defined]
+        folded = _folded(node)
+        if folded is not node:
+            return folded
         if isinstance(node.left, ast.BinOp) and type(node.op) is type(node.left.op) is ast.Mult:
             inner = node.left
             if _number(inner.left) and _number(node.right):  # (2 * x) * 3 -> 6 * x
@@ -150,28 +161,24 @@ def _merge_accumulations(body: list[ast.stmt]) -> list[ast.stmt]:
         if (
             isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add)
             and isinstance(value.left, ast.Name) and value.left.id == name
-            and name not in _loads(value.right)
+            and name not in loads(value.right)
         ):
             for index in range(len(out) - 1, -1, -1):
                 earlier = out[index]
                 if _single_target(earlier) == name:
                     between = out[index + 1:]
                     first = earlier.value  # type: ignore[attr-defined]
-                    touched = set().union(*(_loads(s) | _stores(s) for s in between)) if between else set()
-                    if name not in touched and not (_loads(first) & set().union(*(_stores(s) for s in between), set())) \
-                            and name not in _loads(first):
+                    touched = set().union(*(loads(s) | stores(s) for s in between)) if between else set()
+                    if name not in touched and not (loads(first) & set().union(*(stores(s) for s in between), set())) \
+                            and name not in loads(first):
                         merged = value.right if _is(first, 0) else ast.BinOp(first, ast.Add(), value.right)
                         del out[index]
                         stmt = ast.copy_location(ast.Assign(earlier.targets, merged), stmt)  # type: ignore[attr-defined]
                     break
-                if name in _loads(earlier) | _stores(earlier) or isinstance(earlier, (ast.If, ast.For, ast.While)):
+                if name in loads(earlier) | stores(earlier) or isinstance(earlier, (ast.If, ast.For, ast.While)):
                     break
         out.append(stmt)
     return out
-
-
-def _stores(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
 def _drop_dead(body: list[ast.stmt], is_pure: Callable[[ast.Call], bool]) -> list[ast.stmt]:
@@ -203,7 +210,7 @@ def _drop_dead_stores(body: list[ast.stmt], live_after: set[str]) -> list[ast.st
     out: list[ast.stmt] = []
     for stmt in reversed(body):
         if isinstance(stmt, (ast.For, ast.While)):
-            inside = live | _loads(stmt)
+            inside = live | loads(stmt)
             stmt.body = _drop_dead_stores(stmt.body, inside) or [ast.Pass()]
             live = inside
         elif isinstance(stmt, ast.If):
@@ -211,21 +218,16 @@ def _drop_dead_stores(body: list[ast.stmt], live_after: set[str]) -> list[ast.st
             stmt.orelse = _drop_dead_stores(stmt.orelse, live)
             if all(isinstance(s, ast.Pass) for s in stmt.body + stmt.orelse) and isinstance(stmt.test, ast.Name):
                 continue
-            live = live | _loads(stmt)
+            live = live | loads(stmt)
         elif (
             isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
             and stmt.targets[0].id not in live and _simple(stmt.value)
         ):
             continue
         else:
-            stores = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-            live = (live - stores) | _loads(stmt)
+            live = (live - stores(stmt)) | loads(stmt)
         out.append(stmt)
     return out[::-1]
-
-
-def _loads(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
 def _simple(value: ast.expr) -> bool:
@@ -233,22 +235,18 @@ def _simple(value: ast.expr) -> bool:
     return isinstance(value, (ast.Constant, ast.Name))
 
 
-def _count(body: list[ast.stmt]) -> int:
-    return sum(1 + _count(getattr(s, "body", []) or []) + _count(getattr(s, "orelse", []) or []) for s in body)
-
-
 def clean_function(node: ast.FunctionDef, is_pure: Callable[[ast.Call], bool]) -> ast.FunctionDef:
     """Propagate constants and copies, fold, merge first accumulations, drop dead values."""
     params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
     body = node.body
     for _ in range(10):
-        size = _count(body)
+        size = count_statements(body)
         body, propagated = _propagate(body, params)
         body = [_ConstantFolder().visit(s) for s in body]
         body = _merge_accumulations(body)
         body = _drop_dead(body, is_pure)
         body = _drop_dead_stores(body, set())
-        if not propagated and _count(body) == size:
+        if not propagated and count_statements(body) == size:
             break
     node.body = body
     return node

@@ -25,7 +25,6 @@ from .scalars import scalar_names
 from .tape import (
     RESTORE,
     SAVE,
-    count,
     drop_empty,
     is_marker,
     live_restores,
@@ -111,7 +110,8 @@ class ReverseBuilder:
         value = copy.deepcopy(returned)
         if seed_from_argument:
             pullback = self.namer.reserve(f"{self.norm.node.name}_pullback")
-            restored = sorted(self._written(backward) & (self._written(forward) | set(self.params)))
+            written = set().union(*map(analysis.stores, backward))
+            restored = sorted(written & (set().union(*map(analysis.stores, forward)) | set(self.params)))
             inner = ([ast.Nonlocal(restored)] if restored else []) + backward + [ast.Return(results)]
             definition = _function(pullback, [seed_name], inner)
             tail = [definition, ast.Return(ast.Tuple([value, ast.Name(pullback, ast.Load())], ast.Load()))]
@@ -194,9 +194,8 @@ class ReverseBuilder:
         if bwd and self.depth and isinstance(stmt, ast.For):
             # the backward loop leaves its target at the first value; restore what it held
             # before the loop ran, in case earlier statements of the enclosing loop read it
-            pair = next(self.pairs)
-            fwd = [marker(SAVE, stmt.target.id, stmt, pair), *fwd]  # type: ignore[attr-defined]
-            bwd = [*bwd, marker(RESTORE, stmt.target.id, stmt, pair)]  # type: ignore[attr-defined]
+            save, restore = self.tape_pair(stmt.target.id, stmt)  # type: ignore[attr-defined]
+            fwd, bwd = [save, *fwd], [*bwd, restore]
         if not bwd:
             self.defined -= {z.targets[0].id for z in zeros}  # type: ignore[attr-defined]
             return fwd, []
@@ -253,11 +252,16 @@ class ReverseBuilder:
             self.defined.discard(name)
         return self.with_save(name, forward, backward, stmt)
 
+    def tape_pair(self, name: str, stmt: ast.stmt) -> tuple[ast.stmt, ast.stmt]:
+        """A push of `name` before `stmt` and the pop right after its adjoint, as markers
+        that `finish` keeps only if the popped value is read later."""
+        pair = next(self.pairs)
+        return marker(SAVE, name, stmt, pair), marker(RESTORE, name, stmt, pair)
+
     def with_save(self, name: str, forward: list, backward: list, stmt: ast.stmt) -> tuple[list, list]:
         if self.depth:
-            pair = next(self.pairs)
-            forward = [marker(SAVE, name, stmt, pair)] + forward
-            backward = backward + [marker(RESTORE, name, stmt, pair)]
+            save, restore = self.tape_pair(name, stmt)
+            forward, backward = [save, *forward], [*backward, restore]
         if backward and any(not isinstance(b, ast.Expr) or not is_marker(b) for b in backward):
             backward = self.comment(stmt) + backward
         return forward, backward
@@ -342,10 +346,11 @@ class ReverseBuilder:
         backward = [_assign(results, _call(pullback, [g]))]
         pairs = [(a, ast.Subscript(ast.Name(results, ast.Load()), ast.Constant(cotangent_of[i]), ast.Load())) for i, a in enumerate(args)]
         backward += self.accumulate(pairs)
-        pair = next(self.pairs)
-        save = [marker(SAVE, pullback, stmt, pair)] if self.depth else []
-        restore = [marker(RESTORE, pullback, stmt, pair)] if self.depth else []
-        return save + [ast.fix_missing_locations(forward)], backward + restore
+        forward = ast.fix_missing_locations(forward)
+        if not self.depth:
+            return [forward], backward
+        save, restore = self.tape_pair(pullback, stmt)
+        return [save, forward], [*backward, restore]
 
     def apply_rule(self, rule: Any, g: ast.expr, ans: ast.expr, args: list, keywords: dict, stmt: ast.stmt) -> list[ast.stmt]:
         bound = rule.signature.bind(g, ans, *args, **keywords)
@@ -445,7 +450,7 @@ class ReverseBuilder:
         while True:
             kept = live_restores(backward, set()) if not self.record_all else set(range(1, next(self.pairs)))
             pruned = prune(backward, kept)
-            if count(pruned) == count(backward):
+            if analysis.count_statements(pruned) == analysis.count_statements(backward):
                 break
             backward = pruned
         forward = self._materialize(forward, kept)
@@ -532,9 +537,6 @@ class ReverseBuilder:
         self.comments[key] = f"# adjoint of line {self.info.absolute_line(lineno)}: {text}"
         return [ast.Expr(ast.Name(key, ast.Load()))]
 
-    @staticmethod
-    def _written(stmts: list[ast.stmt]) -> set[str]:
-        return {n.id for s in stmts for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
 # ---- AST construction helpers --------------------------------------------------------------

@@ -182,11 +182,6 @@ def _rebuild_tuple(x: tuple, items: list) -> tuple:
     return tuple(items)
 
 
-def fresh_like(x: Any) -> Any:
-    """A zero cotangent of the argument `x` (used when nothing reaches the output)."""
-    return match(0.0, x)
-
-
 def is_scalar(x: Any) -> bool:
     return isinstance(x, _SCALARS) or (isinstance(x, np.ndarray) and x.ndim == 0)
 

@@ -32,7 +32,8 @@ def scalar_names(
                         whole = target if isinstance(target, ast.Name) else None
                         assignments.append((node.id, stmt.value if whole is not None else None))
         elif isinstance(stmt, ast.For):
-            assignments.append((stmt.target.id, _RANGE_ITEM if _is_range(stmt.iter, body) else None))  # type: ignore[attr-defined]
+            # normalized `for` loops always run over a range (sequences become index loops)
+            assignments.append((stmt.target.id, _RANGE_ITEM))  # type: ignore[attr-defined]
         elif isinstance(stmt, ast.AugAssign):
             assignments.append((stmt.target.id, _RANGE_ITEM))  # type: ignore[attr-defined]
         elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
@@ -51,10 +52,6 @@ def scalar_names(
 
 
 _RANGE_ITEM = ast.Constant(0)
-
-
-def _is_range(iterable: ast.expr, body: list[ast.stmt]) -> bool:
-    return isinstance(iterable, ast.Name) and iterable.id.startswith("_range")
 
 
 def _is_scalar(value: ast.expr | None, scalars: set[str], static_value: Callable[[ast.expr], Any]) -> bool:

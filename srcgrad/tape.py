@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 import copy
 
+from .analysis import stores
+
 SAVE, RESTORE = "__save__", "__restore__"
 
 
@@ -36,8 +38,7 @@ def live_restores(stmts: list[ast.stmt], live_after: set[str]) -> set[int]:
             kept |= live_restores(stmt.body, inside) | live_restores(stmt.orelse, inside)
             live = inside
         else:
-            stores = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-            live = (live - stores) | reads(stmt)
+            live = (live - stores(stmt)) | reads(stmt)
     return kept
 
 
@@ -78,10 +79,6 @@ def prune(stmts: list[ast.stmt], kept: set[int]) -> list[ast.stmt]:
             stmt.orelse = prune(stmt.orelse, kept)
         out.append(stmt)
     return out
-
-
-def count(stmts: list[ast.stmt]) -> int:
-    return sum(1 + count(getattr(s, "body", []) or []) + count(getattr(s, "orelse", []) or []) for s in stmts)
 
 
 def walk_without_markers(node: ast.AST):

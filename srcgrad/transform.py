@@ -75,8 +75,7 @@ def _generate(
     injected: dict[str, Any] = {}
     resolver = Resolver(parsed, injected, local_names)
     fence.check(parsed.node, parsed.info, lambda expr: _is_no_grad(resolver, expr))
-    normalizer = Normalizer(parsed.info, namer, parsed.param_names, resolver.is_opaque_call,
-                            lambda expr: _is_no_grad(resolver, expr))
+    normalizer = Normalizer(parsed.info, namer, parsed.param_names, resolver.is_opaque_call)
     injected[normalizer.sequence_name] = runtime.as_sequence
     norm = normalizer.run(jumps.lower(copy.deepcopy(parsed.node), namer))
     resolver.local_names |= {
@@ -92,7 +91,7 @@ def _generate(
     name = namer.reserve(f"{mode}_{_identifier(parsed.name)}")
     node = builder.build(name, seed_from_argument=(mode == "vjp"), return_value=(mode != "grad"))
     namespace = dict(builder.namespace.values)
-    namespace.update({k: v for k, v in injected.items()})
+    namespace.update(injected)
     function, source = build_function(
         node, builder.comments, namespace, parsed.globals, parsed.closure,
         fn.__defaults__, fn.__kwdefaults__,

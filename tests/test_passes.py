@@ -22,7 +22,6 @@ def normalized(source: str, opaque_calls=("len", "range")):
     normalizer = Normalizer(
         info, namer, params,
         lambda call: isinstance(call.func, ast.Name) and call.func.id in opaque_calls,
-        lambda expr: False,
     )
     return normalizer.run(jumps.lower(node, namer))
 
