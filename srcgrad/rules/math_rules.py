@@ -159,34 +159,18 @@ def atanh_vjp(g, ans, x):
 # ---- exponentials, logarithms, powers and roots -------------------------------------------
 
 
-@vjp_rule(math.exp)
-def exp_vjp(g, ans, x):
-    return (g * ans,)
-
-
-@vjp_rule(math.expm1)
-def expm1_vjp(g, ans, x):
-    return (g * (ans + 1.0),)
-
-
 def exp2_vjp(g, ans, x):
     return (g * ans * math.log(2.0),)
 
 
-@vjp_rule(math.log)
-def log_vjp(g, ans, x):
-    return (g / x,)
+# math.exp, expm1, log (one argument), log1p and sqrt share their rules with NumPy's
+# (numpy_rules.py): the same arithmetic on g, x and ans.
 
 
 @vjp_rule(math.log)
 def log_base_vjp(g, ans, x, base):
     """log(x, base) = ln(x) / ln(base)."""
     return (g / (x * math.log(base)), -g * ans / (base * math.log(base)))
-
-
-@vjp_rule(math.log1p)
-def log1p_vjp(g, ans, x):
-    return (g / (1.0 + x),)
 
 
 @vjp_rule(math.log2)
@@ -197,11 +181,6 @@ def log2_vjp(g, ans, x):
 @vjp_rule(math.log10)
 def log10_vjp(g, ans, x):
     return (g / (x * math.log(10.0)),)
-
-
-@vjp_rule(math.sqrt)
-def sqrt_vjp(g, ans, x):
-    return (g / (2.0 * ans),)
 
 
 def cbrt_vjp(g, ans, x):

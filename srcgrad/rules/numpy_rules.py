@@ -14,6 +14,8 @@ The reductions (sum, mean, prod, max, min, var, std, norm, cumsum, sort...) are 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..runtime import unbroadcast
@@ -152,12 +154,12 @@ def rad2deg_vjp(g, ans, x):
 
 
 # ---- exponentials, logarithms and powers --------------------------------------------------
-@vjp_rule(np.exp)
+@vjp_rule(np.exp, math.exp)
 def exp_vjp(g, ans, x):
     return (g * ans,)
 
 
-@vjp_rule(np.expm1)
+@vjp_rule(np.expm1, math.expm1)
 def expm1_vjp(g, ans, x):
     return (g * (ans + 1.0),)
 
@@ -167,12 +169,12 @@ def exp2_vjp(g, ans, x):
     return (g * ans * np.log(2.0),)
 
 
-@vjp_rule(np.log)
+@vjp_rule(np.log, math.log)
 def log_vjp(g, ans, x):
     return (g / x,)
 
 
-@vjp_rule(np.log1p)
+@vjp_rule(np.log1p, math.log1p)
 def log1p_vjp(g, ans, x):
     return (g / (1.0 + x),)
 
@@ -187,7 +189,7 @@ def log10_vjp(g, ans, x):
     return (g / (x * np.log(10.0)),)
 
 
-@vjp_rule(np.sqrt)
+@vjp_rule(np.sqrt, math.sqrt)
 def sqrt_vjp(g, ans, x):
     return (g / (2.0 * ans),)
 
