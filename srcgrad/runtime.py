@@ -31,6 +31,33 @@ def unbroadcast(g: Any, x: Any) -> Any:
     return g
 
 
+def broadcast_like(t: Any, ans: Any) -> Any:
+    """The tangent `t` of a broadcast operand, stretched to the shape of the result `ans`."""
+    if type(t) is float and type(ans) is float:
+        return t
+    shape = np.shape(ans)
+    return t if np.shape(t) == shape else np.broadcast_to(t, shape)
+
+
+def zero_tangent(x: Any) -> Any:
+    """The zero tangent of `x`: `0.0` for a number, zeros of its shape for an array, and
+    the same structure for a list, tuple or dict."""
+    if isinstance(x, dict):
+        return {key: zero_tangent(value) for key, value in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(zero_tangent(v) for v in x) if not hasattr(x, "_fields") else type(x)(*map(zero_tangent, x))
+    if isinstance(x, np.ndarray):
+        return np.zeros(x.shape, dtype=_float_dtype(x))
+    return 0.0
+
+
+def call_tangent(rule: Any, dots: tuple, ans: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call a forward rule of the `(dots, ans, *args)` kind (user rules registered with
+    `srcgrad.tangent`); `None` (no tangent) becomes a zero of the result's shape."""
+    result = rule(dots, ans, *args, **kwargs)
+    return zero_tangent(ans) if result is None else result
+
+
 def is_zero(g: Any) -> bool:
     """True for the symbolic zero cotangents (`None`, and the Python scalar `0.0`)."""
     return g is None or (type(g) in (float, int) and g == 0)

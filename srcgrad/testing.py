@@ -115,3 +115,47 @@ def check_vjp_rule(
     for i in positions:
         if not isinstance(args[i], (list, tuple, dict)):
             assert np.shape(bars[i]) == np.shape(args[i]), f"{rule.__name__}: cotangent {i} has shape {np.shape(bars[i])}, argument has {np.shape(args[i])}"
+
+
+def check_jvp_rule(
+    primal: Callable[..., Any],
+    rule: Callable[..., Any],
+    *args: Any,
+    vjp: Callable[..., Any] | None = None,
+    rtol: float = 1e-5,
+    atol: float = 1e-7,
+    seed: int = 0,
+    **kwargs: Any,
+) -> None:
+    """Check a forward rule of per-argument terms, called directly, on every argument it
+    has a term for.
+
+    The summed tangent must have the result's shape and match central differences along
+    random directions u, entry by entry. With `vjp` (the primal's reverse rule) it also runs
+    the inner-product test <v, J u> = <J^T v, u>, forward against reverse.
+    """
+    from .rules.registry import Rule
+
+    rng = np.random.default_rng(seed)
+    out = primal(*args, **kwargs)
+    terms = Rule(primal, rule).terms()
+    positions = [i for i, term in enumerate(terms) if term is not None]
+    directions = [_random_like(args[i], rng) for i in positions]
+    tangent = None
+    for i, u in zip(positions, directions):
+        term = terms[i](u, out, *args, **kwargs)  # type: ignore[misc]
+        tangent = term if tangent is None else tree.map_leaves(lambda a, b: a + b, tangent, term)
+    want = directional_fd(lambda *a: primal(*a, **kwargs), args, positions, directions)
+    for got_leaf, want_leaf, out_leaf in zip(tree.leaves(tangent), tree.leaves(want), tree.leaves(out)):
+        assert np.shape(got_leaf) == np.shape(out_leaf), (
+            f"rule {rule.__name__}: tangent has shape {np.shape(got_leaf)}, result has {np.shape(out_leaf)}")
+        scale = 1 + float(np.max(np.abs(want_leaf), initial=0.0))
+        if not np.allclose(np.asarray(got_leaf, float), want_leaf, rtol=rtol * 10, atol=atol * 10 * scale):
+            raise AssertionError(f"rule {rule.__name__}: tangent {got_leaf!r} differs from finite differences {want_leaf!r}")
+    if vjp is None:
+        return
+    v = _random_like(out, rng)
+    bars = vjp(v, out, *args, **kwargs)
+    reverse = sum(tree.vdot(bars[i], u) for i, u in zip(positions, directions) if bars[i] is not None)
+    forward = tree.vdot(v, tangent)
+    _close(f"rule {rule.__name__}: <v, J u> (forward) vs <J^T v, u> (reverse)", forward, reverse, rtol, atol * (1 + abs(reverse)))

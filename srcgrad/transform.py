@@ -27,6 +27,7 @@ class Generated:
     source: str
     parsed: ParsedFunction
     wrt: tuple[str, ...]
+    namespace: dict[str, Any]  # objects the code reads as closure cells besides the user's
 
 
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -96,7 +97,7 @@ def _generate(
         node, builder.comments, namespace, parsed.globals, parsed.closure,
         fn.__defaults__, fn.__kwdefaults__,
     )
-    return Generated(function, source, parsed, wrt)
+    return Generated(function, source, parsed, wrt, namespace)
 
 
 def vjp_cell(fn: Any, mask: tuple[int, ...]) -> types.CellType:

@@ -1,10 +1,18 @@
-"""The rule registry: reverse (vjp) rules and non-differentiable functions.
+"""The rule registry: reverse (vjp) rules, forward (jvp) rules and non-differentiable functions.
 
-A built-in rule is a plain function whose body is a single `return`; its parameters are
-`(g, ans, *primal_args)` and it returns one cotangent per differentiable argument (`None` is
-a zero). The returned expression doubles as a template that the reverse pass inlines, with
+A built-in reverse rule is a plain function whose body is a single `return`; its parameters
+are `(g, ans, *primal_args)` and it returns one cotangent per differentiable argument (`None`
+is a zero). The returned expression doubles as a template that the reverse pass inlines, with
 the rule's parameters replaced by the names of the generated code. User rules registered
 with `srcgrad.adjoint` may be any callable; they are called, not inlined.
+
+A built-in forward rule has the same shape, `(d, ans, *primal_args)`, and returns one term
+per argument: term i is the contribution of argument i's tangent to the tangent of `ans`,
+written with `d` standing for that tangent (linear in `d`; `None` if the argument has no
+derivative). The forward pass sums the terms of the arguments that carry a tangent, so a
+constant argument costs nothing. Rules that cannot be written per argument (variadic ones)
+and user rules (`srcgrad.tangent`) are registered with `inline=False` and take
+`(dots, ans, *args)`, `dots` holding one tangent per positional argument (`None` = zero).
 """
 
 from __future__ import annotations
@@ -20,14 +28,15 @@ Key = Any  # a primal callable, or an `ast` operator class such as `ast.Mult`
 
 
 @dataclass
-class VJPRule:
-    """One reverse rule for one primal (one arity, when a primal has several)."""
+class Rule:
+    """One reverse or forward rule for one primal (one arity, when a primal has several)."""
 
     primal: Key
     fn: Callable[..., Any]
     inline: bool = True
     _template: ast.expr | None = field(default=None, repr=False)
     _globals: dict[str, Any] | None = field(default=None, repr=False)
+    _terms: list[Callable[..., Any] | None] | None = field(default=None, repr=False)
 
     @property
     def signature(self) -> inspect.Signature:
@@ -53,6 +62,26 @@ class VJPRule:
             self._template, self._globals = _parse_template(self.fn)
         assert self._globals is not None
         return self._template, self._globals
+
+    def terms(self) -> list[Callable[..., Any] | None]:
+        """A forward rule's terms as separate functions of `(d, ans, *args)`, so each is
+        evaluated only with its own argument's tangent (for calls resolved at run time)."""
+        if self._terms is None:
+            template, namespace = self.template()
+            if not isinstance(template, ast.Tuple):
+                raise TypeError(f"forward rule {self.fn.__name__} must return a tuple of terms")
+            definition = ast.parse(textwrap.dedent(inspect.getsource(self.fn))).body[0]
+            assert isinstance(definition, ast.FunctionDef)
+            terms: list[Callable[..., Any] | None] = []
+            for element in template.elts:
+                if isinstance(element, ast.Constant) and element.value is None:
+                    terms.append(None)
+                    continue
+                lam = ast.Expression(ast.Lambda(definition.args, element))
+                code = compile(ast.fix_missing_locations(lam), f"<term of {self.fn.__name__}>", "eval")
+                terms.append(eval(code, {**namespace, "__builtins__": builtins}))
+            self._terms = terms
+        return self._terms
 
 
 def _parse_template(fn: Callable[..., Any]) -> tuple[ast.expr, dict[str, Any]]:
@@ -84,7 +113,8 @@ def _is_docstring(stmt: ast.stmt) -> bool:
     )
 
 
-_VJP_RULES: dict[Key, list[VJPRule]] = {}
+_VJP_RULES: dict[Key, list[Rule]] = {}
+_JVP_RULES: dict[Key, list[Rule]] = {}
 _NONDIFF: dict[Key, str] = {}
 
 
@@ -97,10 +127,29 @@ def vjp_rule(*primals: Key) -> Callable[[Callable[..., Any]], Callable[..., Any]
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         for primal in primals:
-            _VJP_RULES.setdefault(_key(primal), []).append(VJPRule(primal, fn))
+            _VJP_RULES.setdefault(_key(primal), []).append(Rule(primal, fn))
         return fn
 
     return register
+
+
+def jvp_rule(*primals: Key, inline: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register the decorated function as the forward rule of each of `primals`: a template
+    of per-argument terms, or with `inline=False` a function of `(dots, ans, *args)`."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        for primal in primals:
+            _JVP_RULES.setdefault(_key(primal), []).append(Rule(primal, fn, inline=inline))
+        return fn
+
+    return register
+
+
+def register_tangent(primal: Key, rule: Callable[..., Any]) -> None:
+    """Register a user rule `rule(dots, ans, *args) -> tangent of ans`, called rather than
+    inlined; it replaces every earlier forward rule of `primal`."""
+    _JVP_RULES[_key(primal)] = [Rule(primal, rule, inline=False)]
+    _NONDIFF.pop(_key(primal), None)
 
 
 def register_adjoint(primal: Key, rule: Callable[..., Any]) -> None:
@@ -108,7 +157,7 @@ def register_adjoint(primal: Key, rule: Callable[..., Any]) -> None:
 
     It replaces every earlier rule of `primal`, so a user can override a built-in.
     """
-    _VJP_RULES[_key(primal)] = [VJPRule(primal, rule, inline=False)]
+    _VJP_RULES[_key(primal)] = [Rule(primal, rule, inline=False)]
     _NONDIFF.pop(_key(primal), None)
 
 
@@ -118,9 +167,18 @@ def nondifferentiable(*primals: Key, reason: str = "") -> None:
         _NONDIFF[_key(primal)] = reason
 
 
-def find_vjp_rule(primal: Key, n_positional: int, keywords: tuple[str, ...]) -> VJPRule | None:
-    """The rule for a call of `primal` with these arguments, or None if there is none."""
-    for rule in _VJP_RULES.get(_key(primal), ()):
+def find_vjp_rule(primal: Key, n_positional: int, keywords: tuple[str, ...]) -> Rule | None:
+    """The reverse rule for a call of `primal` with these arguments, or None if there is none."""
+    return _find(_VJP_RULES, primal, n_positional, keywords)
+
+
+def find_jvp_rule(primal: Key, n_positional: int, keywords: tuple[str, ...]) -> Rule | None:
+    """The forward rule for a call of `primal` with these arguments, or None if there is none."""
+    return _find(_JVP_RULES, primal, n_positional, keywords)
+
+
+def _find(table: dict[Key, list[Rule]], primal: Key, n_positional: int, keywords: tuple[str, ...]) -> Rule | None:
+    for rule in table.get(_key(primal), ()):
         if rule.accepts(n_positional, keywords):
             return rule
     return None
@@ -130,13 +188,22 @@ def has_vjp_rule(primal: Key) -> bool:
     return _key(primal) in _VJP_RULES
 
 
+def has_jvp_rule(primal: Key) -> bool:
+    return _key(primal) in _JVP_RULES
+
+
 def is_nondifferentiable(primal: Key) -> bool:
     return _key(primal) in _NONDIFF
 
 
-def all_rules() -> dict[Key, list[VJPRule]]:
+def all_rules() -> dict[Key, list[Rule]]:
     """Every registered reverse rule, for documentation and tests."""
     return dict(_VJP_RULES)
+
+
+def all_jvp_rules() -> dict[Key, list[Rule]]:
+    """Every registered forward rule, for documentation and tests."""
+    return dict(_JVP_RULES)
 
 
 def all_nondifferentiable() -> dict[Key, str]:

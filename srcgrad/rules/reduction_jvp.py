@@ -1,0 +1,1 @@
+"""Forward (jvp) rules of the primals whose reverse rules live in `reduction_rules.py`."""
