@@ -15,6 +15,17 @@ import itertools
 from typing import Any, Callable
 
 from . import analysis
+from .emit import (
+    Namespace,
+    drop_calls,
+    index_value,
+    make_assign,
+    make_call,
+    make_function,
+    receivers,
+    simple_name,
+    substitute,
+)
 from .errors import SourceInfo, located_error
 from .naming import Namer
 from .normalize import Normalized
@@ -34,28 +45,6 @@ from .tape import (
 )
 
 _ELEMENTWISE_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod)
-
-
-class Namespace:
-    """Objects the generated code refers to by name (rule helpers, callee derivatives)."""
-
-    def __init__(self, namer: Namer, visible: Callable[[str], Any]) -> None:
-        self.namer = namer
-        self.visible = visible
-        self.values: dict[str, Any] = {}
-        self.by_id: dict[int, str] = {}
-
-    def bind(self, preferred: str, value: Any) -> str:
-        key = id(value)
-        if key in self.by_id:
-            return self.by_id[key]
-        if self.visible(preferred) is value:  # the user's module already calls it that
-            self.by_id[key] = preferred
-            return preferred
-        name = self.namer.reserve(preferred)
-        self.values[name] = value
-        self.by_id[key] = name
-        return name
 
 
 class ReverseBuilder:
@@ -113,17 +102,17 @@ class ReverseBuilder:
             written = set().union(*map(analysis.stores, backward))
             restored = sorted(written & (set().union(*map(analysis.stores, forward)) | set(self.params)))
             inner = ([ast.Nonlocal(restored)] if restored else []) + backward + [ast.Return(results)]
-            definition = _function(pullback, [seed_name], inner)
+            definition = make_function(pullback, [seed_name], inner)
             tail = [definition, ast.Return(ast.Tuple([value, ast.Name(pullback, ast.Load())], ast.Load()))]
             stmts = forward + tail
         else:
             if self._is_scalar(returned):
-                seed = _assign(seed_name, ast.Constant(1.0))
+                seed = make_assign(seed_name, ast.Constant(1.0))
             else:
-                seed = _assign(seed_name, _call(self.rt["seed"], [copy.deepcopy(returned)]))
+                seed = make_assign(seed_name, make_call(self.rt["seed"], [copy.deepcopy(returned)]))
             returned_value = ast.Tuple([value, results], ast.Load()) if return_value else results
             stmts = forward + [seed] + backward + [ast.Return(returned_value)]
-        definition = _function(name, [], stmts)
+        definition = make_function(name, [], stmts)
         definition.args = copy.deepcopy(self.norm.node.args)
         if not seed_from_argument:
             definition = clean_function(definition, self.is_pure)
@@ -172,7 +161,7 @@ class ReverseBuilder:
         if self.depth == 0:
             touched = (self.active - self.local_temps) & {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
             for name in sorted(touched - self.defined):
-                zeros.append(_assign(self.adjoint(name), ast.Constant(0.0)))
+                zeros.append(make_assign(self.adjoint(name), ast.Constant(0.0)))
                 self.defined.add(name)
         self.depth += 1
         try:
@@ -183,7 +172,7 @@ class ReverseBuilder:
                 bwd = [ast.If(copy.deepcopy(stmt.test), body_bwd or [ast.Pass()], else_bwd)] if body_bwd or else_bwd else []
             elif isinstance(stmt, ast.For) and not _breaks(stmt.body):
                 fwd = [ast.For(stmt.target, stmt.iter, body_fwd or [ast.Pass()], [])]
-                reverse_steps = _call("reversed", [copy.deepcopy(stmt.iter)])
+                reverse_steps = make_call("reversed", [copy.deepcopy(stmt.iter)])
                 bwd = [ast.For(copy.deepcopy(stmt.target), reverse_steps, body_bwd, [])] if body_bwd else []
             else:
                 fwd, bwd = self.counted_loop(stmt, body_fwd, body_bwd)
@@ -209,18 +198,18 @@ class ReverseBuilder:
         if isinstance(stmt, ast.While):
             loop: ast.stmt = ast.While(stmt.test, [increment, *body_fwd], [])
             target: ast.expr = ast.Name("_", ast.Store())
-            steps = _call("range", [ast.Name(count, ast.Load())])
+            steps = make_call("range", [ast.Name(count, ast.Load())])
         else:
             loop = ast.For(stmt.target, stmt.iter, [increment, *body_fwd], [])
             target = copy.deepcopy(stmt.target)
             taken = ast.Subscript(copy.deepcopy(stmt.iter), ast.Slice(None, ast.Name(count, ast.Load()), None), ast.Load())
-            steps = _call("reversed", [taken])
-        fwd: list[ast.stmt] = [_assign(count, ast.Constant(0)), loop]
+            steps = make_call("reversed", [taken])
+        fwd: list[ast.stmt] = [make_assign(count, ast.Constant(0)), loop]
         bwd: list[ast.stmt] = []
         if body_bwd:
             if self.depth > 1:
-                fwd.append(ast.Expr(_call(f"{self.tape}.append", [ast.Name(count, ast.Load())])))
-                bwd.append(_assign(count, _call(f"{self.tape}.pop", [])))
+                fwd.append(ast.Expr(make_call(f"{self.tape}.append", [ast.Name(count, ast.Load())])))
+                bwd.append(make_assign(count, make_call(f"{self.tape}.pop", [])))
             bwd.append(ast.For(target, steps, body_bwd, []))
         return fwd, bwd
 
@@ -237,17 +226,17 @@ class ReverseBuilder:
             if self.shape_sensitive and self.depth and name not in self.scalars and backward:
                 # In a loop the adjoint may still be the scalar zero of its initialisation;
                 # rules that reshape or split it need a real cotangent, so skip the zero.
-                test = ast.UnaryOp(ast.Not(), _call(self.rt["is_zero"], [ast.Name(self.adjoint(name), ast.Load())]))
+                test = ast.UnaryOp(ast.Not(), make_call(self.rt["is_zero"], [ast.Name(self.adjoint(name), ast.Load())]))
                 adjoints = set(self.namer.adjoints.values())
                 markers = [b for b in backward if is_marker(b)]
                 work = [b for b in backward if not is_marker(b)]
-                assigned = [_assign(t.id, ast.Constant(0.0)) for b in work if isinstance(b, ast.Assign)
+                assigned = [make_assign(t.id, ast.Constant(0.0)) for b in work if isinstance(b, ast.Assign)
                             for t in b.targets if isinstance(t, ast.Name) and t.id in adjoints and t.id not in reads(b)]
                 backward = [ast.If(test, work, assigned), *markers]
         elif self.carries_derivative(stmt) and isinstance(stmt.value, ast.Call):
             self._check_callable(stmt.value)
         if self.depth and name in self.active and name not in self.local_temps:
-            backward.append(_assign(self.adjoint(name), ast.Constant(0.0)))
+            backward.append(make_assign(self.adjoint(name), ast.Constant(0.0)))
         else:
             self.defined.discard(name)
         return self.with_save(name, forward, backward, stmt)
@@ -281,8 +270,8 @@ class ReverseBuilder:
                 raise located_error(self.info, value, "this operator has no derivative rule")
             return [stmt], self.apply_rule(rule, g, ans, operands, {}, stmt)
         if isinstance(value, ast.Subscript):
-            index = _index_value(value.slice)
-            cotangent = _call(self.rt["getitem_vjp"], [g, value.value, index])
+            index = index_value(value.slice)
+            cotangent = make_call(self.rt["getitem_vjp"], [g, value.value, index])
             return [stmt], self.accumulate([(value.value, cotangent)])
         if isinstance(value, ast.Attribute):
             primal = ATTRIBUTE_PRIMALS.get(value.attr)
@@ -291,10 +280,10 @@ class ReverseBuilder:
                 raise located_error(self.info, value, f"cannot differentiate the attribute `.{value.attr}` of a differentiated value")
             return [stmt], self.apply_rule(rule, g, ans, [value.value], {}, stmt)
         if isinstance(value, (ast.Tuple, ast.List)):
-            pairs = [(e, _call(self.rt["getitem"], [g, ast.Constant(i)])) for i, e in enumerate(value.elts)]
+            pairs = [(e, make_call(self.rt["getitem"], [g, ast.Constant(i)])) for i, e in enumerate(value.elts)]
             return [stmt], self.accumulate(pairs)
         if isinstance(value, ast.Dict):
-            pairs = [(v, _call(self.rt["getitem"], [g, k])) for k, v in zip(value.keys, value.values)]
+            pairs = [(v, make_call(self.rt["getitem"], [g, k])) for k, v in zip(value.keys, value.values)]
             return [stmt], self.accumulate(pairs)
         if isinstance(value, ast.Call):
             return self.call(stmt, value, g, ans)
@@ -304,7 +293,7 @@ class ReverseBuilder:
         callee = self.resolver.callee(call)
         args = list(call.args)
         keywords = {k.arg: k.value for k in call.keywords}
-        if not self._any_active(args + list(keywords.values()) + _receiver(call)):
+        if not self._any_active(args + list(keywords.values()) + receivers(call)):
             return [stmt], []
         if callee.kind == "method":
             receiver = call.func.value  # type: ignore[attr-defined]
@@ -331,19 +320,19 @@ class ReverseBuilder:
         if callee.kind == "user":
             positions = self._callee_positions(callee, call)
             mask = tuple(sorted({p for p, a in zip(positions, args) if self._is_active(a)}))
-            vjp_name = self.namespace.bind(f"vjp_{_simple_name(callee.value)}", self.callee_vjp(callee.value, mask))
+            vjp_name = self.namespace.bind(f"vjp_{simple_name(callee.value)}", self.callee_vjp(callee.value, mask))
             func: ast.expr = ast.Name(vjp_name, ast.Load())
             new_call = ast.Call(func, call.args, call.keywords)
             picks = [positions[i] for i in range(len(args))]
             cotangent_of = {i: pick for i, pick in enumerate(picks)}
         else:
-            new_call = _call(self.rt["call_vjp"], [call.func, *call.args], call.keywords)
+            new_call = make_call(self.rt["call_vjp"], [call.func, *call.args], call.keywords)
             cotangent_of = {i: i for i in range(len(args))}
         target = stmt.targets[0]
         forward = ast.Assign([ast.Tuple([target, ast.Name(pullback, ast.Store())], ast.Store())], new_call)
         ast.copy_location(forward, stmt)
         results = self.namer.fresh("_c")
-        backward = [_assign(results, _call(pullback, [g]))]
+        backward = [make_assign(results, make_call(pullback, [g]))]
         pairs = [(a, ast.Subscript(ast.Name(results, ast.Load()), ast.Constant(cotangent_of[i]), ast.Load())) for i, a in enumerate(args)]
         backward += self.accumulate(pairs)
         forward = ast.fix_missing_locations(forward)
@@ -360,9 +349,9 @@ class ReverseBuilder:
         if not rule.inline or any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in rule.signature.parameters.values()):
             fn_name = self.namespace.bind(rule.fn.__name__, rule.fn)
             results = self.namer.fresh("_c")
-            invoke = _call(self.rt["call_rule"], [ast.Name(fn_name, ast.Load()), g, ans, *args], [ast.keyword(k, v) for k, v in keywords.items()])
+            invoke = make_call(self.rt["call_rule"], [ast.Name(fn_name, ast.Load()), g, ans, *args], [ast.keyword(k, v) for k, v in keywords.items()])
             pairs = [(a, ast.Subscript(ast.Name(results, ast.Load()), ast.Constant(i), ast.Load())) for i, a in enumerate(args)]
-            return [_assign(results, invoke)] + self.accumulate(pairs)
+            return [make_assign(results, invoke)] + self.accumulate(pairs)
         template, template_globals = rule.template()
         substitutions: dict[str, ast.expr] = {}
         for param in rule.signature.parameters.values():
@@ -372,15 +361,15 @@ class ReverseBuilder:
                 substitutions[param.name] = self._constant(param.default)
         for global_name, value in template_globals.items():
             substitutions[global_name] = ast.Name(self.namespace.bind(global_name, value), ast.Load())
-        expr = _substitute(template, substitutions)
+        expr = substitute(template, substitutions)
         unbroadcast = substitutions.get("unbroadcast")
         if all(self._is_scalar(a) for a in [ans, *args, *keywords.values()]):
-            expr = _drop_unbroadcast(expr, unbroadcast)
+            expr = drop_calls(expr, unbroadcast)
         elif rule.primal in _ELEMENTWISE_OPERATORS and isinstance(expr, ast.Tuple) and len(args) == 2:
             # `a * c` with c a number, or `a * a`: the result has a's shape already.
             same = isinstance(args[0], ast.Name) and isinstance(args[1], ast.Name) and args[0].id == args[1].id
             expr.elts = [
-                _drop_unbroadcast(e, unbroadcast) if same or self._is_scalar(args[1 - i]) else e
+                drop_calls(e, unbroadcast) if same or self._is_scalar(args[1 - i]) else e
                 for i, e in enumerate(expr.elts)
             ]
         expr = fold_constants(expr)
@@ -389,22 +378,22 @@ class ReverseBuilder:
             return self.accumulate(pairs)
         results = self.namer.fresh("_c")
         pairs = [(a, ast.Subscript(ast.Name(results, ast.Load()), ast.Constant(i), ast.Load())) for i, a in enumerate(diff_args) if a is not None]
-        return [_assign(results, expr)] + self.accumulate(pairs)
+        return [make_assign(results, expr)] + self.accumulate(pairs)
 
     def setitem(self, stmt: ast.Assign) -> tuple[list[ast.stmt], list[ast.stmt]]:
         target = stmt.targets[0]
         container = target.value.id  # type: ignore[attr-defined]
-        index = _index_value(target.slice)  # type: ignore[attr-defined]
+        index = index_value(target.slice)  # type: ignore[attr-defined]
         old = self.namer.fresh("_old")
-        save = _assign(old, _call(self.rt["copy_item"], [ast.Name(container, ast.Load()), index]))
+        save = make_assign(old, make_call(self.rt["copy_item"], [ast.Name(container, ast.Load()), index]))
         forward: list[ast.stmt] = [save, stmt]
         backward: list[ast.stmt] = []
         if container in self.active and self._has_adjoint(container):
             g = ast.Name(self.adjoint(container), ast.Load())
-            part = _call(self.rt["getitem"], [g, copy.deepcopy(index)])
+            part = make_call(self.rt["getitem"], [g, copy.deepcopy(index)])
             backward = self.accumulate([(stmt.value, part)])
-            backward.append(_assign(g.id, _call(self.rt["zero_at"], [g, copy.deepcopy(index)])))
-        restore = _call(self.rt["restore_item"], [ast.Name(container, ast.Load()), copy.deepcopy(index), ast.Name(old, ast.Load())])
+            backward.append(make_assign(g.id, make_call(self.rt["zero_at"], [g, copy.deepcopy(index)])))
+        restore = make_call(self.rt["restore_item"], [ast.Name(container, ast.Load()), copy.deepcopy(index), ast.Name(old, ast.Load())])
         backward.append(ast.Expr(restore))
         return self.with_save(old, forward, backward, stmt)
 
@@ -418,11 +407,11 @@ class ReverseBuilder:
             backward: list[ast.stmt] = []
             if lst in self.active and self._has_adjoint(lst):
                 g = ast.Name(self.adjoint(lst), ast.Load())
-                backward = self.accumulate([(call.args[0], _call(self.rt["getitem"], [g, ast.Constant(-1)]))])
-                backward.append(_assign(g.id, _call(self.rt["drop_last"], [g])))
-            backward.append(ast.Expr(_call(f"{lst}.pop", [])))
+                backward = self.accumulate([(call.args[0], make_call(self.rt["getitem"], [g, ast.Constant(-1)]))])
+                backward.append(make_assign(g.id, make_call(self.rt["drop_last"], [g])))
+            backward.append(ast.Expr(make_call(f"{lst}.pop", [])))
             return [stmt], self.comment(stmt) + backward
-        if self._any_active(list(call.args) + [k.value for k in call.keywords] + _receiver(call)):
+        if self._any_active(list(call.args) + [k.value for k in call.keywords] + receivers(call)):
             callee = self.resolver.callee(call)
             if callee.kind != "nondiff":
                 raise located_error(self.info, call, f"the result of `{callee.name}(...)` is discarded but it "
@@ -442,7 +431,7 @@ class ReverseBuilder:
             if arg.id in self.defined or (self.depth and arg.id not in self.local_temps):
                 contribution = ast.BinOp(ast.Name(bar, ast.Load()), ast.Add(), contribution)
             self.defined.add(arg.id)
-            out.append(_assign(bar, contribution))
+            out.append(make_assign(bar, contribution))
         return out
 
     # ---- finishing: tape pushes and pops ------------------------------------------------
@@ -455,9 +444,9 @@ class ReverseBuilder:
             backward = pruned
         forward = self._materialize(forward, kept)
         backward = self._materialize(backward, kept)
-        inits = [_assign(name, ast.Constant(None)) for name in sorted(self.saved - set(self.params))]
+        inits = [make_assign(name, ast.Constant(None)) for name in sorted(self.saved - set(self.params))]
         if self.saved:
-            inits.insert(0, _assign(self.tape, ast.List([], ast.Load())))
+            inits.insert(0, make_assign(self.tape, ast.List([], ast.Load())))
         return inits + forward, backward
 
     def _materialize(self, stmts: list[ast.stmt], kept: set[int]) -> list[ast.stmt]:
@@ -472,8 +461,8 @@ class ReverseBuilder:
                     return None
                 builder.saved.add(name)
                 if kind == SAVE:
-                    return ast.copy_location(ast.Expr(_call(f"{builder.tape}.append", [ast.Name(name, ast.Load())])), node)
-                return ast.copy_location(_assign(name, _call(f"{builder.tape}.pop", [])), node)
+                    return ast.copy_location(ast.Expr(make_call(f"{builder.tape}.append", [ast.Name(name, ast.Load())])), node)
+                return ast.copy_location(make_assign(name, make_call(f"{builder.tape}.pop", [])), node)
 
         out = []
         for stmt in stmts:
@@ -538,24 +527,6 @@ class ReverseBuilder:
         return [ast.Expr(ast.Name(key, ast.Load()))]
 
 
-
-# ---- AST construction helpers --------------------------------------------------------------
-def _call(func: str, args: list[ast.expr], keywords: list[ast.keyword] | None = None) -> ast.Call:
-    node: ast.expr = ast.parse(func, mode="eval").body if isinstance(func, str) else func
-    return ast.Call(node, args, keywords or [])
-
-
-def _assign(name: str, value: ast.expr) -> ast.Assign:
-    return ast.Assign([ast.Name(name, ast.Store())], value)
-
-
-def _function(name: str, params: list[str], body: list[ast.stmt]) -> ast.FunctionDef:
-    args = ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in params], vararg=None,
-                         kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
-    return ast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None,
-                           type_comment=None, type_params=[])
-
-
 def _block_local_names(body: list[ast.stmt]) -> set[str]:
     """Names assigned once and read once, both in the same statement list: their adjoint
     is assigned by the one reader and consumed by the one definition, even inside loops."""
@@ -586,53 +557,3 @@ def _breaks(body: list[ast.stmt]) -> bool:
         if isinstance(stmt, ast.If) and (_breaks(stmt.body) or _breaks(stmt.orelse)):
             return True
     return False
-
-
-def _receiver(call: ast.Call) -> list[ast.expr]:
-    return [call.func.value] if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) else []
-
-
-def _index_value(index: ast.expr) -> ast.expr:
-    """The runtime value of a subscript: `1:3` becomes `slice(1, 3, None)`."""
-    if isinstance(index, ast.Slice):
-        parts = [copy.deepcopy(p) if p is not None else ast.Constant(None) for p in (index.lower, index.upper, index.step)]
-        return _call("slice", parts)
-    if isinstance(index, ast.Tuple):
-        return ast.Tuple([_index_value(e) for e in index.elts], ast.Load())
-    return copy.deepcopy(index)
-
-
-def _substitute(template: Any, substitutions: dict[str, ast.expr]) -> Any:
-    """A fresh copy of `template` with names replaced by copies of their substitutes."""
-    if isinstance(template, ast.Name) and template.id in substitutions:
-        return _clone(substitutions[template.id])
-    if isinstance(template, ast.AST):
-        new = type(template)(**{f: _substitute(getattr(template, f, None), substitutions) for f in template._fields})
-        return ast.copy_location(new, template) if hasattr(template, "lineno") else new
-    if isinstance(template, list):
-        return [_substitute(item, substitutions) for item in template]
-    return template
-
-
-def _clone(node: Any) -> Any:
-    return _substitute(node, {})
-
-
-def _drop_unbroadcast(expr: ast.expr, unbroadcast: ast.expr | None) -> ast.expr:
-    """`unbroadcast(e, x)` is `e` when every value involved is a Python number."""
-    if not isinstance(unbroadcast, ast.Name):
-        return expr
-
-    class Drop(ast.NodeTransformer):
-        def visit_Call(self, node: ast.Call) -> ast.expr:
-            self.generic_visit(node)
-            if isinstance(node.func, ast.Name) and node.func.id == unbroadcast.id:
-                return node.args[0]
-            return node
-
-    return Drop().visit(expr)
-
-
-def _simple_name(fn: Any) -> str:
-    name = getattr(fn, "__name__", "f")
-    return name if name.isidentifier() else "lambda_"
