@@ -1,7 +1,7 @@
 """srcgrad: ahead-of-time, source-to-source automatic differentiation for Python and NumPy."""
 
 from . import rules  # noqa: F401  (registers the built-in rules)
-from .api import adjoint, grad, no_grad, source, stop_gradient, value_and_grad, vjp
+from .api import adjoint, grad, jvp, no_grad, source, stop_gradient, tangent, value_and_grad, vjp
 from .errors import NotDifferentiableError, SrcGradError, UsageError
 from .testing import check_grad
 
@@ -12,9 +12,11 @@ __all__ = [
     "adjoint",
     "check_grad",
     "grad",
+    "jvp",
     "no_grad",
     "source",
     "stop_gradient",
+    "tangent",
     "value_and_grad",
     "vjp",
 ]

@@ -51,6 +51,20 @@ def zero_tangent(x: Any) -> Any:
     return 0.0
 
 
+def with_item(t: Any, index: Any, value: Any) -> Any:
+    """A copy of the tangent `t` with `t[index] = value`: the tangent of an item assignment.
+    A copy, because `t` may be shared with another value's tangent."""
+    if isinstance(t, dict):
+        return {**t, index: value}
+    if isinstance(t, list):
+        out = list(t)
+        out[index] = value
+        return out
+    out = np.array(t, dtype=np.result_type(t, value, float), copy=True)
+    out[index] = value
+    return out
+
+
 def call_tangent(rule: Any, dots: tuple, ans: Any, *args: Any, **kwargs: Any) -> Any:
     """Call a forward rule of the `(dots, ans, *args)` kind (user rules registered with
     `srcgrad.tangent`); `None` (no tangent) becomes a zero of the result's shape."""
