@@ -18,6 +18,8 @@ Wrt = int | str | tuple
 def _parameters(f: Callable[..., Any]) -> tuple[list[str], int]:
     """The names of `f`'s parameters a caller passes (after `self` for bound methods), and
     how many of them can be passed by position."""
+    if isinstance(f, _Derivative):
+        return _parameters(f.f)
     plain = unwrap(f)
     if not isinstance(plain, types.FunctionType):
         transform.parse_function(f)  # raises the "no source" error
@@ -75,20 +77,30 @@ class _Derivative:
         self._generated: transform.Generated | None = None
         self._by_types: dict[Any, Callable[..., Any]] = {}
         self._quick = False
-        functools.update_wrapper(self, f)
+        functools.update_wrapper(self, f, updated=())  # not `__dict__`: f may be a _Derivative
 
     @property
     def generated(self) -> transform.Generated:
         """The derivative as built for the most recent call (general code before any call)."""
         if self._generated is None:
-            self._generated = transform.generate(self.f, self.wrt, self.mode)
+            self._generated = transform.generate(_code_of(self.f), self.wrt, self.mode)
         return self._generated
+
+    def differentiable_code(self, scalars: frozenset[str] = frozenset()) -> types.FunctionType:
+        """This derivative as generated code srcgrad can differentiate again (no closures;
+        returns what calling this derivative returns): for `grad(grad(f))`, `hessian`..."""
+        if self.mode not in ("grad", "value_and_grad") or self.self_arg:
+            raise UsageError(
+                f"srcgrad can differentiate again a grad or value_and_grad of a plain function, not this {self!r}"
+            )
+        target = _code_of(self.f, scalars)
+        return transform.generate(target, self.wrt, self.mode, scalars=scalars, higher_order=True, single=self.single).function
 
     def _specialise(self, args: tuple) -> Callable[..., Any]:
         """Code for this combination of argument types: parameters that hold Python numbers
         get scalar arithmetic without broadcasting bookkeeping."""
         scalars = frozenset(name for name, a in zip(self.names, args) if type(a) in (float, int))
-        self._generated = transform.generate(self.f, self.wrt, self.mode, scalars=scalars)
+        self._generated = transform.generate(_code_of(self.f, scalars), self.wrt, self.mode, scalars=scalars)
         key = type(args[0]) if len(args) == 1 else tuple(map(type, args))
         function = self._by_types[key] = self._generated.function
         self._quick_position = self.positions[0]
@@ -137,6 +149,12 @@ class _Derivative:
 
     def __repr__(self) -> str:
         return f"<srcgrad {self.mode} of {getattr(self.f, '__qualname__', self.f)!r} wrt {self.wrt}>"
+
+
+def _code_of(f: Callable[..., Any], scalars: frozenset[str] = frozenset()) -> Callable[..., Any]:
+    """What to transform for `f`: itself, or for a derivative made by srcgrad its generated
+    code, specialised like the caller's."""
+    return f.differentiable_code(scalars) if isinstance(f, _Derivative) else f
 
 
 def _match(g: Any, x: Any) -> Any:
@@ -258,7 +276,7 @@ def jvp(f: Callable[..., Any], primals: tuple, tangents: tuple, wrt: Wrt = 0) ->
         )
     params = _parameters(f)[0]
     scalars = frozenset(name for name, a in zip(params, primals) if type(a) in (float, int))
-    generated = transform.generate(f, names, "jvp", scalars=scalars)
+    generated = transform.generate(_code_of(f, scalars), names, "jvp", scalars=scalars)
     self_arg = (f.__self__,) if isinstance(f, types.MethodType) else ()
     given = {generated.tangent_params[n]: t for n, t in zip(names, tangents)}
     out, out_dot = generated.function(*self_arg, *primals, **given)

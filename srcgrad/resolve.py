@@ -89,6 +89,10 @@ def classify(value: Any, name: str = "") -> Callee:
         return Callee("nondiff", value, name)
     if has_vjp_rule(value) or has_jvp_rule(value):
         return Callee("rule", value, name)
+    if hasattr(value, "differentiable_code"):  # a derivative made by srcgrad: its generated code
+        return Callee("user", value.differentiable_code(), name)
+    if getattr(value, "__module__", "").startswith("srcgrad."):
+        return Callee("unknown", value, name)  # srcgrad's own machinery is not differentiated
     if isinstance(value, (types.FunctionType, types.MethodType)):
         return Callee("user", value, name)
     if callable(value) and isinstance(getattr(type(value), "__call__", None), types.FunctionType):

@@ -82,12 +82,18 @@ class ReverseBuilder:
         self.pairs = itertools.count(1)
         self.shape_sensitive = False
         self.record_all = False
+        self.higher_order = False  # emit only what srcgrad can differentiate again
+        self.single = False  # return the one gradient itself rather than a 1-tuple
+        self.seed_param = "_out_bar"  # the cotangent parameter of the "backward" form
+        self.callee_backward: Callable[[Any, tuple[int, ...]], tuple[Any, str]] | None = None
         self.comments: dict[str, str] = {}
 
     # ---- public ---------------------------------------------------------------------
-    def build(self, name: str, seed_from_argument: bool, return_value: bool = True) -> ast.FunctionDef:
-        """`name(params)` running both sweeps; with `seed_from_argument` it is a vjp form
-        `(value, pullback)`, otherwise it returns `(value, gradients)` for a scalar output."""
+    def build(self, name: str, form: str) -> ast.FunctionDef:
+        """`name(params)` running both sweeps. `form` says what it returns: "grad" the
+        gradients, "value_and_grad" the value and gradients (for a scalar output), "vjp" the
+        value and a pullback closure, "backward" the cotangents for the cotangent passed as
+        the keyword-only `seed_param` (no closure: code meant to be differentiated again)."""
         body = self.norm.node.body
         returned = self.returned
         seed_name = self.adjoint(returned.id) if isinstance(returned, ast.Name) else self.namer.reserve("_out_bar")
@@ -95,9 +101,13 @@ class ReverseBuilder:
             self.defined.add(returned.id)
         forward, backward = self.block(body[:-1])
         forward, backward = self.finish(forward, backward)
-        results = ast.Tuple([self.final_adjoint(p) for p in self.outputs], ast.Load())
+        gradients = [self.final_adjoint(p) for p in self.outputs]
+        if self.higher_order and form != "backward":
+            # return what the derivative function itself returns, shaped like its arguments
+            gradients = [make_call(self.rt["match"], [g, ast.Name(p, ast.Load())]) for g, p in zip(gradients, self.outputs)]
+        results: ast.expr = gradients[0] if self.single else ast.Tuple(gradients, ast.Load())
         value = copy.deepcopy(returned)
-        if seed_from_argument:
+        if form == "vjp":
             pullback = self.namer.reserve(f"{self.norm.node.name}_pullback")
             written = set().union(*map(analysis.stores, backward))
             restored = sorted(written & (set().union(*map(analysis.stores, forward)) | set(self.params)))
@@ -106,16 +116,22 @@ class ReverseBuilder:
             tail = [definition, ast.Return(ast.Tuple([value, ast.Name(pullback, ast.Load())], ast.Load()))]
             stmts = forward + tail
         else:
-            if self._is_scalar(returned):
+            if form == "backward":
+                seed = make_assign(seed_name, ast.Name(self.seed_param, ast.Load()))
+            elif self._is_scalar(returned):
                 seed = make_assign(seed_name, ast.Constant(1.0))
             else:
                 seed = make_assign(seed_name, make_call(self.rt["seed"], [copy.deepcopy(returned)]))
-            returned_value = ast.Tuple([value, results], ast.Load()) if return_value else results
+            returned_value = ast.Tuple([value, results], ast.Load()) if form == "value_and_grad" else results
             stmts = forward + [seed] + backward + [ast.Return(returned_value)]
         definition = make_function(name, [], stmts)
         definition.args = copy.deepcopy(self.norm.node.args)
-        if not seed_from_argument:
+        if form == "backward":
+            definition.args.kwonlyargs.append(ast.arg(self.seed_param))
+            definition.args.kw_defaults.append(None)  # type: ignore[arg-type]
+        if form != "vjp":
             definition = clean_function(definition, self.is_pure)
+            definition.body = drop_empty(definition.body, self.comments)  # comments of removed code
         return ast.fix_missing_locations(definition)
 
     def is_pure(self, call: ast.Call) -> bool:
@@ -218,6 +234,8 @@ class ReverseBuilder:
         target = stmt.targets[0]
         assert isinstance(target, ast.Name), ast.dump(target)
         name = target.id
+        if _popped_list(stmt.value) in self.active:
+            return self.pop(stmt, name)
         forward: list[ast.stmt] = [stmt]
         backward: list[ast.stmt] = []
         if self.carries_derivative(stmt) and name in self.active and self._has_adjoint(name):
@@ -240,6 +258,28 @@ class ReverseBuilder:
         else:
             self.defined.discard(name)
         return self.with_save(name, forward, backward, stmt)
+
+    def pop(self, stmt: ast.Assign, name: str) -> tuple[list[ast.stmt], list[ast.stmt]]:
+        """`v = lst.pop()` (how derivative code reads its tape): backward, the popped value's
+        cotangent goes back on the end of the list's cotangent and `v` back on the list."""
+        lst = _popped_list(stmt.value)
+        assert lst is not None
+        g = ast.Name(self.adjoint(name), ast.Load()) if name in self.active and self._has_adjoint(name) else ast.Constant(0.0)
+        backward = self.push_back(lst, g, name)
+        if self.depth and name in self.active and name not in self.local_temps:
+            backward.append(make_assign(self.adjoint(name), ast.Constant(0.0)))
+        else:
+            self.defined.discard(name)
+        return self.with_save(name, [stmt], backward, stmt)
+
+    def push_back(self, lst: str, g: ast.expr, value: str) -> list[ast.stmt]:
+        """Undo a pop in the backward sweep: the cotangent `g` and the value `value` go back
+        on the ends of the list's cotangent and of the list."""
+        current = ast.Name(self.adjoint(lst), ast.Load()) if self._has_adjoint(lst) else ast.Constant(0.0)
+        self.defined.add(lst)
+        pushed = make_call(self.rt["pushed"], [current, g, ast.Name(lst, ast.Load())])
+        return [make_assign(self.adjoint(lst), pushed),
+                ast.Expr(make_call(f"{lst}.append", [ast.Name(value, ast.Load())]))]
 
     def tape_pair(self, name: str, stmt: ast.stmt) -> tuple[ast.stmt, ast.stmt]:
         """A push of `name` before `stmt` and the pop right after its adjoint, as markers
@@ -314,6 +354,8 @@ class ReverseBuilder:
 
     def split_call(self, stmt: ast.Assign, call: ast.Call, callee: Callee, g: ast.expr) -> tuple[list, list]:
         """`z = f(a, b)` for f with Python source: `z, pb = vjp_f(a, b)` and `pb(z_bar)`."""
+        if self.higher_order:
+            return self.recomputed_call(stmt, call, callee, g)
         pullback = self.namer.fresh("_pullback")
         self.shape_sensitive = True
         args = list(call.args) + [k.value for k in call.keywords]
@@ -340,6 +382,24 @@ class ReverseBuilder:
             return [forward], backward
         save, restore = self.tape_pair(pullback, stmt)
         return [save, forward], [*backward, restore]
+
+    def recomputed_call(self, stmt: ast.Assign, call: ast.Call, callee: Callee, g: ast.expr) -> tuple[list, list]:
+        """`z = f(a, b)` forward and `backward_f(a, b, _out_bar=z_bar)` backward, which runs
+        f's sweeps again: no pullback closure, so the code can be differentiated again."""
+        if callee.kind != "user" or self.callee_backward is None:
+            raise located_error(self.info, call, f"a higher-order derivative through `{callee.name}(...)`, whose "
+                                "target is only known at run time, is not supported; call a function by its name")
+        self.shape_sensitive = True
+        args = list(call.args) + [k.value for k in call.keywords]
+        positions = self._callee_positions(callee, call)
+        mask = tuple(sorted({p for p, a in zip(positions, args) if self._is_active(a)}))
+        function, seed_param = self.callee_backward(callee.value, mask)
+        name = self.namespace.bind(f"backward_{simple_name(callee.value)}", function)
+        results = self.namer.fresh("_c")
+        keywords = [*copy.deepcopy(call.keywords), ast.keyword(seed_param, g)]
+        backward = [make_assign(results, ast.Call(ast.Name(name, ast.Load()), copy.deepcopy(call.args), keywords))]
+        pairs = [(a, ast.Subscript(ast.Name(results, ast.Load()), ast.Constant(p), ast.Load())) for p, a in zip(positions, args)]
+        return [stmt], backward + self.accumulate(pairs)
 
     def apply_rule(self, rule: Any, g: ast.expr, ans: ast.expr, args: list, keywords: dict, stmt: ast.stmt) -> list[ast.stmt]:
         bound = rule.signature.bind(g, ans, *args, **keywords)
@@ -393,8 +453,11 @@ class ReverseBuilder:
             part = make_call(self.rt["getitem"], [g, copy.deepcopy(index)])
             backward = self.accumulate([(stmt.value, part)])
             backward.append(make_assign(g.id, make_call(self.rt["zero_at"], [g, copy.deepcopy(index)])))
-        restore = make_call(self.rt["restore_item"], [ast.Name(container, ast.Load()), copy.deepcopy(index), ast.Name(old, ast.Load())])
-        backward.append(ast.Expr(restore))
+        restore_args = [ast.Name(container, ast.Load()), copy.deepcopy(index), ast.Name(old, ast.Load())]
+        if self.higher_order:  # an assignment of a restored copy, which srcgrad differentiates again
+            backward.append(make_assign(container, make_call(self.rt["restored"], restore_args)))
+        else:
+            backward.append(ast.Expr(make_call(self.rt["restore_item"], restore_args)))
         return self.with_save(old, forward, backward, stmt)
 
     def expression_statement(self, stmt: ast.Expr) -> tuple[list[ast.stmt], list[ast.stmt]]:
@@ -411,6 +474,12 @@ class ReverseBuilder:
                 backward.append(make_assign(g.id, make_call(self.rt["drop_last"], [g])))
             backward.append(ast.Expr(make_call(f"{lst}.pop", [])))
             return [stmt], self.comment(stmt) + backward
+        if _popped_list(call) in self.active:  # a discarded `lst.pop()`: keep the value to put back
+            popped = self.namer.fresh("_popped")
+            lst = _popped_list(call)
+            assert lst is not None
+            forward = [ast.copy_location(make_assign(popped, call), stmt)]
+            return self.with_save(popped, forward, self.push_back(lst, ast.Constant(0.0), popped), stmt)
         if self._any_active(list(call.args) + [k.value for k in call.keywords] + receivers(call)):
             callee = self.resolver.callee(call)
             if callee.kind != "nondiff":
@@ -557,3 +626,11 @@ def _breaks(body: list[ast.stmt]) -> bool:
         if isinstance(stmt, ast.If) and (_breaks(stmt.body) or _breaks(stmt.orelse)):
             return True
     return False
+
+
+def _popped_list(value: ast.expr) -> str | None:
+    """`lst` for a value `lst.pop()` (no index), else None."""
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "pop" \
+            and isinstance(value.func.value, ast.Name) and not value.args and not value.keywords:
+        return value.func.value.id
+    return None

@@ -35,10 +35,12 @@ class Generated:
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _VJP_CELLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _JVP_CELLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_BACKWARD_CELLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _LOCK = threading.RLock()
 
 _RUNTIME_NAMES = (
     "seed", "getitem_vjp", "getitem", "zero_at", "copy_item", "restore_item", "drop_last", "call_rule", "is_zero",
+    "match", "pushed", "restored",
 )
 _FORWARD_RUNTIME_NAMES = ("zero_tangent", "with_item", "call_tangent")
 
@@ -50,6 +52,8 @@ def generate(
     outputs: tuple[str, ...] | None = None,
     scalars: frozenset[str] = frozenset(),
     record_all: bool = False,
+    higher_order: bool = False,
+    single: bool = False,
 ) -> Generated:
     """The derivative of `fn` w.r.t. the parameters named in `wrt`, built once and cached.
 
@@ -59,19 +63,23 @@ def generate(
     cotangents are returned (default: `wrt`). `scalars` names parameters known to be Python
     numbers, for which the code is specialised (the caller guards that). `record_all` keeps
     every tape push (for measuring what the to-be-recorded analysis saves).
+
+    `higher_order` asks for code that srcgrad can differentiate again: no closures (callees
+    are re-run by their "backward" form, which takes the cotangent as the keyword-only
+    `_out_bar`), and gradients shaped like the arguments, the single one itself if `single`.
     """
     plain = unwrap(fn)
-    key = (wrt, mode, outputs, scalars, record_all)
+    key = (wrt, mode, outputs, scalars, record_all, higher_order, single)
     with _LOCK:
         per_function = _CACHE.setdefault(plain, {})
         if key not in per_function:
-            per_function[key] = _generate(plain, wrt, mode, outputs or wrt, scalars, record_all)
+            per_function[key] = _generate(plain, wrt, mode, outputs or wrt, scalars, record_all, higher_order, single)
         return per_function[key]
 
 
 def _generate(
     fn: types.FunctionType, wrt: tuple[str, ...], mode: str, outputs: tuple[str, ...], scalars: frozenset[str],
-    record_all: bool = False,
+    record_all: bool = False, higher_order: bool = False, single: bool = False,
 ) -> Generated:
     parsed = parse_function(fn)
     local_names = set(parsed.param_names) | {
@@ -81,6 +89,7 @@ def _generate(
     if mode == "jvp":  # reserved first, so callers can know them (`tangent_params`)
         for param in wrt:
             namer.tangent(param)
+    seed_param = namer.reserve("_out_bar") if mode == "backward" else ""
     injected: dict[str, Any] = {}
     resolver = Resolver(parsed, injected, local_names)
     fence.check(parsed.node, parsed.info, lambda expr: _is_no_grad(resolver, expr))
@@ -99,8 +108,12 @@ def _generate(
     builder = ReverseBuilder(norm, parsed.info, resolver, namer, list(wrt), vjp_cell, runtime_names, scalars)
     builder.outputs = list(outputs)
     builder.record_all = record_all  # benchmarks: push every overwritten value, needed or not
+    builder.higher_order = higher_order or mode == "backward"
+    builder.single = single and builder.higher_order
+    builder.seed_param = seed_param
+    builder.callee_backward = backward_cell
     name = namer.reserve(f"{mode}_{_identifier(parsed.name)}")
-    node = builder.build(name, seed_from_argument=(mode == "vjp"), return_value=(mode != "grad"))
+    node = builder.build(name, mode)
     namespace = dict(builder.namespace.values)
     namespace.update(injected)
     function, source = build_function(
@@ -156,6 +169,26 @@ def jvp_cell(fn: Any, mask: tuple[int, ...]) -> tuple[types.CellType, dict[str, 
         return cells[mask]
 
 
+def backward_cell(fn: Any, mask: tuple[int, ...]) -> tuple[types.CellType, str]:
+    """A cell holding the "backward" form of user function `fn` (both sweeps, cotangents of
+    all its parameters for the cotangent `_out_bar`), and that parameter's name."""
+    plain = unwrap(fn)
+    with _LOCK:
+        cells = _BACKWARD_CELLS.setdefault(plain, {})
+        if mask in cells:
+            return cells[mask]
+        params = _param_names(plain)
+        wrt = tuple(params[i] for i in mask if i < len(params))
+        cell = types.CellType()
+        cells[mask] = (cell, Namer.for_tree(parse_function(plain).node).reserve("_out_bar"))
+        try:
+            cell.cell_contents = generate(plain, wrt, "backward", tuple(params)).function
+        except BaseException:
+            del cells[mask]
+            raise
+        return cells[mask]
+
+
 def vjp_cell(fn: Any, mask: tuple[int, ...]) -> types.CellType:
     """A cell holding the vjp form of user function `fn` with the parameters at `mask`
     active; filled once the transform finishes, so recursive functions can refer to it."""
@@ -199,3 +232,4 @@ def clear_cache() -> None:
         _CACHE.clear()
         _VJP_CELLS.clear()
         _JVP_CELLS.clear()
+        _BACKWARD_CELLS.clear()
