@@ -3,7 +3,8 @@
 from . import rules  # noqa: F401  (registers the built-in rules)
 from .api import adjoint, grad, jvp, no_grad, source, stop_gradient, tangent, value_and_grad, vjp
 from .errors import NotDifferentiableError, SrcGradError, UsageError
-from .testing import check_grad
+from .jacobians import hessian, hvp, jacobian
+from .testing import check_grad, check_jvp
 
 __all__ = [
     "NotDifferentiableError",
@@ -11,7 +12,11 @@ __all__ = [
     "UsageError",
     "adjoint",
     "check_grad",
+    "check_jvp",
     "grad",
+    "hessian",
+    "hvp",
+    "jacobian",
     "jvp",
     "no_grad",
     "source",
