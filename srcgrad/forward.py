@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import ast
 import copy
+import inspect
 from typing import Any, Callable
 
 from . import analysis
+from .builder import Builder
 from .emit import Namespace, drop_calls, index_value, make_assign, make_call, receivers, simple_name, substitute
 from .errors import SourceInfo, located_error
 from .naming import Namer
@@ -27,7 +29,7 @@ _ELEMENTWISE_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod)
 CalleeJVP = Callable[[Any, tuple[int, ...]], tuple[Any, dict[str, str]]]
 
 
-class ForwardBuilder:
+class ForwardBuilder(Builder):
     """Builds `jvp_f(params, *, p_dot...) -> (out, out_dot)` for one normalized function."""
 
     def __init__(
@@ -46,6 +48,8 @@ class ForwardBuilder:
         self.callee_jvp = callee_jvp
         self.namespace = Namespace(namer, lambda name: resolver.static_value(ast.Name(name, ast.Load())))
         self.rt = {name: self.namespace.bind(name, value) for name, value in runtime_names.items()}
+        self.impure = (self.rt["call_tangent"], self.rt["call_jvp"])
+        self.rule_decorator = "srcgrad.tangent"
         body = norm.node.body
         arguments = norm.node.args
         self.params = [a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs]
@@ -72,15 +76,6 @@ class ForwardBuilder:
         definition = ast.FunctionDef(name=name, args=arguments, body=stmts, decorator_list=[], returns=None,
                                      type_comment=None, type_params=[])
         return ast.fix_missing_locations(clean_function(definition, self.is_pure))
-
-    def is_pure(self, call: ast.Call) -> bool:
-        """Calls a dead assignment may be dropped with: rules' primals and helpers."""
-        func = call.func
-        if isinstance(func, ast.Name) and func.id in self.namespace.values:
-            value = self.namespace.values[func.id]
-            return getattr(value, "__module__", "").startswith(("srcgrad.runtime", "srcgrad.rules", "numpy")) and \
-                func.id not in (self.rt["call_tangent"], self.rt["call_jvp"])
-        return self.resolver.callee(call).kind in ("rule", "method")
 
     # ---- statements ------------------------------------------------------------------
     def block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
@@ -201,10 +196,8 @@ class ForwardBuilder:
         `z, z_dot = call_jvp(f, (a_dot, None), a, b)` when f is only known at run time."""
         name = stmt.targets[0].id  # type: ignore[attr-defined]
         if callee.kind == "user":
-            import inspect
-
             params = list(inspect.signature(callee.value).parameters)
-            positions = list(range(len(call.args))) + [params.index(k.arg) for k in call.keywords]
+            positions = self._callee_positions(callee, call)
             values = list(call.args) + [k.value for k in call.keywords]
             mask = tuple(sorted({p for p, v in zip(positions, values) if self._is_active(v)}))
             function, tangent_names = self.callee_jvp(callee.value, mask)
@@ -289,9 +282,6 @@ class ForwardBuilder:
         return [stmt]
 
     # ---- helpers -------------------------------------------------------------------------
-    def carries_derivative(self, stmt: ast.stmt) -> bool:
-        return id(stmt) not in self.norm.opaque and id(stmt) not in self.norm.constant
-
     def tangent(self, name: str) -> str:
         return self.namer.tangent(name)
 
@@ -309,36 +299,6 @@ class ForwardBuilder:
         if self._is_scalar(expr):
             return ast.Constant(0.0)
         return make_call(self.rt["zero_tangent"], [copy.deepcopy(expr)])
-
-    def _is_scalar(self, expr: ast.expr) -> bool:
-        if isinstance(expr, ast.Constant):
-            return isinstance(expr.value, (int, float)) and not isinstance(expr.value, bool)
-        return isinstance(expr, ast.Name) and expr.id in self.scalars
-
-    def _is_active(self, expr: ast.expr) -> bool:
-        return any(isinstance(n, ast.Name) and n.id in self.active for n in ast.walk(expr))
-
-    def _any_active(self, exprs: list[ast.expr]) -> bool:
-        return any(self._is_active(e) for e in exprs)
-
-    def _check_callable(self, call: ast.Call) -> None:
-        callee = self.resolver.callee(call)
-        if callee.kind == "unknown" and self._any_active(list(call.args) + [k.value for k in call.keywords]):
-            raise self._no_rule(call, callee)
-
-    def _no_rule(self, call: ast.Call, callee: Callee) -> Exception:
-        return located_error(
-            self.info, call,
-            f"`{callee.name}` has no derivative rule and no Python source srcgrad can read; "
-            f"register one with @srcgrad.tangent({callee.name})",
-        )
-
-    def _constant(self, value: Any) -> ast.expr:
-        if value is None or isinstance(value, (bool, int, float, str)):
-            return ast.Constant(value)
-        if isinstance(value, tuple) and all(isinstance(v, (int, float, str, type(None))) for v in value):
-            return ast.Tuple([ast.Constant(v) for v in value], ast.Load())
-        return ast.Name(self.namespace.bind("_default", value), ast.Load())
 
 
 def _without_default_keywords(template: ast.expr, unbound: set[str]) -> ast.expr:

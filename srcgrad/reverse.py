@@ -15,6 +15,7 @@ import itertools
 from typing import Any, Callable
 
 from . import analysis
+from .builder import Builder
 from .emit import (
     Namespace,
     drop_calls,
@@ -47,7 +48,7 @@ from .tape import (
 _ELEMENTWISE_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod)
 
 
-class ReverseBuilder:
+class ReverseBuilder(Builder):
     """Builds the derivative of one normalized function."""
 
     def __init__(
@@ -67,6 +68,7 @@ class ReverseBuilder:
         self.callee_vjp = callee_vjp
         self.namespace = Namespace(namer, lambda name: resolver.static_value(ast.Name(name, ast.Load())))
         self.rt = {name: self.namespace.bind(name, value) for name, value in runtime_names.items()}
+        self.impure = tuple(self.rt[name] for name in ("seed", "call_rule", "call_vjp") if name in self.rt)
         body = norm.node.body
         arguments = norm.node.args
         self.params = [a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs]
@@ -133,15 +135,6 @@ class ReverseBuilder:
             definition = clean_function(definition, self.is_pure)
             definition.body = drop_empty(definition.body, self.comments)  # comments of removed code
         return ast.fix_missing_locations(definition)
-
-    def is_pure(self, call: ast.Call) -> bool:
-        """Calls a dead assignment may be dropped with: rules' primals and helpers."""
-        func = call.func
-        if isinstance(func, ast.Name) and func.id in self.namespace.values:
-            value = self.namespace.values[func.id]
-            return getattr(value, "__module__", "").startswith(("srcgrad.runtime", "srcgrad.rules", "numpy")) and func.id not in (
-                self.rt["seed"], self.rt["call_rule"], self.rt["call_vjp"])
-        return self.resolver.callee(call).kind in ("rule", "method")
 
     def final_adjoint(self, param: str) -> ast.expr:
         if param in self.active and param in self.defined:
@@ -541,52 +534,11 @@ class ReverseBuilder:
         return drop_empty(out, builder.comments)
 
     # ---- helpers -------------------------------------------------------------------------
-    def carries_derivative(self, stmt: ast.stmt) -> bool:
-        return id(stmt) not in self.norm.opaque and id(stmt) not in self.norm.constant
-
     def adjoint(self, name: str) -> str:
         return self.namer.adjoint(name)
 
     def _has_adjoint(self, name: str) -> bool:
         return (self.depth > 0 and name not in self.local_temps) or name in self.defined
-
-    def _is_scalar(self, expr: ast.expr) -> bool:
-        if isinstance(expr, ast.Constant):
-            return isinstance(expr.value, (int, float))
-        return isinstance(expr, ast.Name) and expr.id in self.scalars
-
-    def _is_active(self, expr: ast.expr) -> bool:
-        return any(isinstance(n, ast.Name) and n.id in self.active for n in ast.walk(expr))
-
-    def _any_active(self, exprs: list[ast.expr]) -> bool:
-        return any(self._is_active(e) for e in exprs)
-
-    def _check_callable(self, call: ast.Call) -> None:
-        callee = self.resolver.callee(call)
-        if callee.kind == "unknown" and self._any_active(list(call.args) + [k.value for k in call.keywords]):
-            raise self._no_rule(call, callee)
-
-    def _no_rule(self, call: ast.Call, callee: Callee) -> Exception:
-        return located_error(
-            self.info, call,
-            f"`{callee.name}` has no derivative rule and no Python source srcgrad can read; "
-            f"register one with @srcgrad.adjoint({callee.name})",
-        )
-
-    def _callee_positions(self, callee: Callee, call: ast.Call) -> list[int]:
-        import inspect
-
-        params = list(inspect.signature(callee.value).parameters)
-        positions = list(range(len(call.args)))
-        positions += [params.index(k.arg) for k in call.keywords]
-        return positions
-
-    def _constant(self, value: Any) -> ast.expr:
-        if value is None or isinstance(value, (bool, int, float, str)):
-            return ast.Constant(value)
-        if isinstance(value, tuple) and all(isinstance(v, (int, float, str, type(None))) for v in value):
-            return ast.Tuple([ast.Constant(v) for v in value], ast.Load())
-        return ast.Name(self.namespace.bind("_default", value), ast.Load())
 
     def comment(self, stmt: ast.stmt) -> list[ast.stmt]:
         lineno = getattr(stmt, "lineno", 0)
