@@ -15,6 +15,7 @@ from jvp_checks import (
     undifferentiated_helpers,
 )
 
+import srcgrad
 from srcgrad.rules import builtin_jvp as BJ
 from srcgrad.rules import builtin_rules as B
 from srcgrad.rules import math_jvp as MJ
@@ -265,3 +266,25 @@ def test_template_helpers_are_nondifferentiable_or_have_both_rules():
         assert any(key.endswith("." + name) for key in helpers), name
     assert undifferentiated_helpers(helpers) == []
     assert is_nondifferentiable(M.sign) and is_nondifferentiable(B.first_extreme)
+
+
+# ---- the helpers' reverse rules inline into generated derivative code ---------------------
+def _calls_sequence_helpers(x, y):
+    c = M.prod_cotangent(x, [x, y, 2.0], 1.5)
+    d = M.dist_cotangents(x, y, [x, y], [1.0, 2.0])
+    e = M.scaled_like([x, y], y, [x, 2.0])
+    s = B.sum_cotangent(x, [x, y])
+    o = B.one_hot(y, [x, y], 1)
+    total = c[0] * c[1] + c[2] + d[0][0] * d[1][1] + e[0] * e[1] + s[0] * s[1] + o[1] * x
+    return total + S.sum_of_products([x, y], [y, x]) * x + S.prod_form([x, y, 2.0], [y, 1.0, x]) * y
+
+
+def _calls_special_helpers(x, y):
+    only_first = M.dist_cotangents(x, y, [x, y], [1.0, 2.0])[0]  # the other cotangent stays 0.0
+    return M.digamma(x) * MJ.polygamma(1, y) + S.prod_tangent(x, [x, y], 2.0, [y, x])[0] * y + only_first[1]
+
+
+def test_helper_rules_inline_into_generated_derivatives():
+    for x, y in ((0.7, 1.3), (-0.4, 2.2)):
+        srcgrad.check_grad(_calls_sequence_helpers, x, y, wrt=(0, 1))
+        srcgrad.check_grad(_calls_special_helpers, x + 2.0, y, wrt=(0, 1))

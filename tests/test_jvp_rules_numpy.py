@@ -14,6 +14,7 @@ from jvp_checks import (
     undifferentiated_helpers,
 )
 
+import srcgrad
 import srcgrad.rules.numpy_jvp as nj
 import srcgrad.rules.numpy_rules as nr
 import srcgrad.rules.operators as op
@@ -307,3 +308,20 @@ def test_template_helpers_are_nondifferentiable_or_have_both_rules():
     assert undifferentiated_helpers(helpers) == []
     for fn in (nr.max_share, nr.fmax_share, nr.clip_source, nr.linspace_fraction):
         assert is_nondifferentiable(fn)
+
+
+# ---- the helpers' reverse rules inline into generated derivative code ---------------------
+def _calls_numpy_helpers(x, y):
+    a = nr.div0(x, y) + nr.sinc_derivative(x, np.sinc(x)) + nr.clip_cotangent(x * y, x, -0.5, 0.5, 0)
+    return np.sum(a * nr.clip_cotangent(y, x, y - 1.0, 0.9, 1))
+
+
+def _calls_unbroadcast_matmul(x, y, h):
+    return np.sum(op.unbroadcast_matmul(h, x, y, 0) * x) + np.sum(op.unbroadcast_matmul(2.0 * h, x, y, 1) ** 2)
+
+
+def test_helper_rules_inline_into_generated_derivatives():
+    srcgrad.check_grad(_calls_numpy_helpers, np.array([0.3, -0.7, 1.2, 0.1]), np.array([0.8, 1.5, -0.4, 0.6]), wrt=(0, 1))
+    for s, t in MATMUL[:5]:
+        x, y = uniform(-1, 1, s), uniform(-1, 1, t)
+        srcgrad.check_grad(_calls_unbroadcast_matmul, x, y, uniform(-1, 1, np.shape(x @ y)), wrt=(0, 1, 2))
