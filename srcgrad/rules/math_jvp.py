@@ -38,9 +38,10 @@ def polygamma(n: int, x: float) -> float:
     while x < 20.0 + n:
         shift += 1.0 / x ** (n + 1)
         x += 1.0
-    series = math.factorial(n - 1) / x**n + math.factorial(n) / (2.0 * x ** (n + 1))
+    t = 1.0 / x  # powers of 1 / x: they underflow to 0 for huge x instead of overflowing
+    series = math.factorial(n - 1) * t**n + math.factorial(n) / 2.0 * t ** (n + 1)
     for k, b in enumerate(_BERNOULLI, start=1):
-        series += b * math.factorial(2 * k + n - 1) / (math.factorial(2 * k) * x ** (2 * k + n))
+        series += b * math.factorial(2 * k + n - 1) / math.factorial(2 * k) * t ** (2 * k + n)
     return (-1.0) ** (n + 1) * (math.factorial(n) * shift + series)
 
 
