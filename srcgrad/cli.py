@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import sys
 from typing import Any, Callable, NoReturn, Sequence
@@ -102,7 +103,7 @@ def _eval(args: argparse.Namespace) -> int:
     if args.wrt:
         names, _ = api._resolve_wrt(fn, _wrt(args.wrt, default=0))
     else:
-        names = tuple(name for name in at if differentiable(at[name]))
+        names = tuple(name for name in inspect.signature(fn).parameters if name in at and differentiable(at[name]))
         if not names:
             raise CLIError("no --at value is a number or an array of numbers; say what to differentiate with --wrt")
     value, gradients = api.value_and_grad(fn, wrt=tuple(names))(*positional, **keywords)
