@@ -1,0 +1,106 @@
+"""Every code block of the docs runs, and every output shown in them is what the code prints.
+
+Conventions for fenced blocks in docs/*.md (and README.md):
+
+* `python`: runs; the blocks of a page share one namespace, top to bottom. Functions
+  defined there have source (the page's lines), so srcgrad can differentiate them.
+* `output` or `python output`: exactly what the preceding `python` block printed.
+* `console`: lines starting with `$ srcgrad ` run through the command line (from the
+  repository root); the lines after each command are exactly what it prints.
+* anything else (`py` for code that is not run, such as PyTorch, `text`, `bash`): shown only.
+"""
+
+import contextlib
+import io
+import linecache
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from srcgrad import cli, transform
+from srcgrad.rules import registry
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
+FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
+
+
+def blocks(text):
+    """(info string, first line number of the code, code) of every fenced block."""
+    for match in FENCE.finditer(text):
+        yield match.group(1).strip(), text.count("\n", 0, match.start(2)) + 1, match.group(2)
+
+
+@pytest.fixture
+def isolated_registry():
+    """Rules that a page registers (custom-rule examples) do not leak into other tests."""
+    saved = {table: {k: list(v) for k, v in getattr(registry, table).items()} for table in ("_VJP_RULES", "_JVP_RULES", "_NONDIFF")}
+    yield
+    for table, content in saved.items():
+        getattr(registry, table).clear()
+        getattr(registry, table).update(content)
+    transform.clear_cache()
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_code_blocks_run_and_outputs_match(page, isolated_registry, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    text = page.read_text()
+    name = str(page.relative_to(ROOT))
+    found = list(blocks(text))
+    runnable = [(line, code) for info, line, code in found if info == "python"]
+    _register_lines(name, text.count("\n") + 1, runnable)
+    namespace = {"__name__": f"docs_{page.stem.replace('-', '_')}"}
+    printed = None
+    for info, line, code in found:
+        if info == "python":
+            printed = _run(name, line, code, namespace)
+        elif info in ("output", "python output"):
+            assert printed is not None, f"{name}:{line}: an output block must follow a python block"
+            assert printed.strip() == code.strip(), f"{name}:{line}: the block above prints something else"
+            printed = None
+        elif info == "console":
+            _check_console(name, line, code)
+
+
+def _register_lines(name, length, runnable):
+    """Put the page's runnable lines in linecache at their own line numbers (others blank)."""
+    lines = ["\n"] * length
+    for line, code in runnable:
+        for offset, text in enumerate(code.splitlines(True)):
+            lines[line - 1 + offset] = text
+    linecache.cache[name] = (sum(map(len, lines)), None, lines, name)
+
+
+def _run(name, line, code, namespace):
+    padded = "\n" * (line - 1) + code
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(padded, name, "exec"), namespace)
+    return out.getvalue()
+
+
+def _check_console(name, line, code):
+    session = code.splitlines()
+    commands = [i for i, text in enumerate(session) if text.startswith("$ ")]
+    for position, start in enumerate(commands):
+        end = commands[position + 1] if position + 1 < len(commands) else len(session)
+        argv = shlex.split(session[start][2:])
+        if argv[0] != "srcgrad":
+            continue
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            cli.main(argv[1:])
+        expected = "\n".join(session[start + 1:end]).strip()
+        got = (out.getvalue() + err.getvalue()).strip()
+        assert got == expected, f"{name}:{line + start}: `{session[start][2:]}` prints\n{got}"
+
+
+def test_every_page_has_checked_code():
+    for page in PAGES:
+        if page.name in ("reference.md", "performance.md"):
+            continue
+        infos = [info for info, _, _ in blocks(page.read_text())]
+        assert "python" in infos or "console" in infos, f"{page.name} has no code that the tests run"
