@@ -6,7 +6,10 @@ Conventions for fenced blocks in docs/*.md (and README.md):
   defined there have source (the page's lines), so srcgrad can differentiate them.
 * `output` or `python output`: exactly what the preceding `python` block printed.
 * `console`: lines starting with `$ srcgrad ` run through the command line (from the
-  repository root); the lines after each command are exactly what it prints.
+  repository root); the lines after each command are exactly what it prints (stdout and
+  stderr).
+
+`python tests/test_docs.py` rewrites the outputs with what the code prints now.
 * anything else (`py` for code that is not run, such as PyTorch, `text`, `bash`): shown only.
 """
 
@@ -30,7 +33,7 @@ FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
 def blocks(text):
     """(info string, first line number of the code, code) of every fenced block."""
     for match in FENCE.finditer(text):
-        yield match.group(1).strip(), text.count("\n", 0, match.start(2)) + 1, match.group(2)
+        yield match.group(1).strip(), _first_line(text, match), match.group(2)
 
 
 @pytest.fixture
@@ -48,21 +51,40 @@ def isolated_registry():
 def test_code_blocks_run_and_outputs_match(page, isolated_registry, monkeypatch):
     monkeypatch.chdir(ROOT)
     text = page.read_text()
+    assert run_page(page, text) == text
+
+
+def run_page(page, text, update=False):
+    """Run the page's blocks; return its text, with outputs refreshed when `update`."""
     name = str(page.relative_to(ROOT))
-    found = list(blocks(text))
-    runnable = [(line, code) for info, line, code in found if info == "python"]
+    found = list(FENCE.finditer(text))
+    runnable = [(_first_line(text, m), m.group(2)) for m in found if m.group(1).strip() == "python"]
     _register_lines(name, text.count("\n") + 1, runnable)
     namespace = {"__name__": f"docs_{page.stem.replace('-', '_')}"}
-    printed = None
-    for info, line, code in found:
+    printed, replacements = None, []
+    for match in found:
+        info, line, code = match.group(1).strip(), _first_line(text, match), match.group(2)
         if info == "python":
             printed = _run(name, line, code, namespace)
         elif info in ("output", "python output"):
             assert printed is not None, f"{name}:{line}: an output block must follow a python block"
-            assert printed.strip() == code.strip(), f"{name}:{line}: the block above prints something else"
+            replacements.append((match.start(2), match.end(2), printed.strip() + "\n"))
+            assert update or printed.strip() == code.strip(), f"{name}:{line}: the block above prints something else{HINT}"
             printed = None
         elif info == "console":
-            _check_console(name, line, code)
+            session = _console(code)
+            replacements.append((match.start(2), match.end(2), session))
+            assert update or session == code, f"{name}:{line}: a command prints something else:\n{session}{HINT}"
+    for start, end, new in reversed(replacements):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+HINT = " (after checking the new output is right, refresh with `python tests/test_docs.py`)"
+
+
+def _first_line(text, match):
+    return text.count("\n", 0, match.start(2)) + 1
 
 
 def _register_lines(name, length, runnable):
@@ -82,20 +104,20 @@ def _run(name, line, code, namespace):
     return out.getvalue()
 
 
-def _check_console(name, line, code):
-    session = code.splitlines()
-    commands = [i for i, text in enumerate(session) if text.startswith("$ ")]
-    for position, start in enumerate(commands):
-        end = commands[position + 1] if position + 1 < len(commands) else len(session)
-        argv = shlex.split(session[start][2:])
-        if argv[0] != "srcgrad":
+def _console(code):
+    """The session with each `$ srcgrad ...` command followed by what it prints now."""
+    lines = []
+    for text in code.splitlines():
+        if not text.startswith("$ "):
             continue
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            cli.main(argv[1:])
-        expected = "\n".join(session[start + 1:end]).strip()
-        got = (out.getvalue() + err.getvalue()).strip()
-        assert got == expected, f"{name}:{line + start}: `{session[start][2:]}` prints\n{got}"
+        lines.append(text)
+        argv = shlex.split(text[2:])
+        if argv[0] == "srcgrad":
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+                cli.main(argv[1:])
+            lines.extend(line for line in out.getvalue().rstrip().splitlines())
+    return "\n".join(lines) + "\n"
 
 
 def test_every_page_has_checked_code():
@@ -104,3 +126,17 @@ def test_every_page_has_checked_code():
             continue
         infos = [info for info, _, _ in blocks(page.read_text())]
         assert "python" in infos or "console" in infos, f"{page.name} has no code that the tests run"
+
+
+if __name__ == "__main__":  # refresh the outputs shown in the docs (review the diff!)
+    import os
+
+    os.chdir(ROOT)
+    for page in PAGES:
+        for _ in range(3):  # outputs that change length move the line numbers below them
+            text = page.read_text()
+            new = run_page(page, text, update=True)
+            if new == text:
+                break
+            page.write_text(new)
+            print(f"updated {page.relative_to(ROOT)}")
