@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import importlib
 import importlib.util
 import inspect
@@ -60,7 +61,8 @@ def _load_file(path: str) -> types.ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
+        with contextlib.redirect_stdout(sys.stderr):  # keep stdout for what the command prints
+            spec.loader.exec_module(module)
     except SyntaxError as exc:
         del sys.modules[name]
         raise CLIError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
@@ -74,7 +76,8 @@ def _import_module(name: str) -> types.ModuleType:
     if "" not in sys.path and os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())  # as `python -m` does
     try:
-        return importlib.import_module(name)
+        with contextlib.redirect_stdout(sys.stderr):  # keep stdout for what the command prints
+            return importlib.import_module(name)
     except ModuleNotFoundError as exc:
         raise CLIError(f"no module named {exc.name!r} (importing {name})") from None
     except SyntaxError as exc:

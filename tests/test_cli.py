@@ -191,6 +191,14 @@ def test_targets_module_and_class_method(capsys, model, tmp_path, monkeypatch):
     assert run(capsys, "eval", f"{model}:Model.energy", "--at", "x=0.5")[1].splitlines()[1] == "denergy/dx = 0.5"
 
 
+def test_what_a_target_prints_on_import_goes_to_stderr(capsys, tmp_path):
+    path = tmp_path / "noisy.py"
+    path.write_text('print("loading noisy")\n\n\ndef f(x):\n    return x * x\n')
+    status, out, err = run(capsys, "export", f"{path}:f")
+    assert status == 0 and "loading noisy" in err and "loading noisy" not in out
+    compile(out, "exported", "exec")
+
+
 # ---- show --------------------------------------------------------------------------------
 
 

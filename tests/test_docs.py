@@ -36,22 +36,26 @@ def blocks(text):
         yield match.group(1).strip(), _first_line(text, match), match.group(2)
 
 
-@pytest.fixture
-def isolated_registry():
+@contextlib.contextmanager
+def registry_restored():
     """Rules that a page registers (custom-rule examples) do not leak into other tests."""
-    saved = {table: {k: list(v) for k, v in getattr(registry, table).items()} for table in ("_VJP_RULES", "_JVP_RULES", "_NONDIFF")}
-    yield
-    for table, content in saved.items():
-        getattr(registry, table).clear()
-        getattr(registry, table).update(content)
-    transform.clear_cache()
+    tables = ("_VJP_RULES", "_JVP_RULES", "_NONDIFF")
+    saved = {table: {k: list(v) if isinstance(v, list) else v for k, v in getattr(registry, table).items()} for table in tables}
+    try:
+        yield
+    finally:
+        for table, content in saved.items():
+            getattr(registry, table).clear()
+            getattr(registry, table).update(content)
+        transform.clear_cache()
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
-def test_code_blocks_run_and_outputs_match(page, isolated_registry, monkeypatch):
+def test_code_blocks_run_and_outputs_match(page, monkeypatch):
     monkeypatch.chdir(ROOT)
     text = page.read_text()
-    assert run_page(page, text) == text
+    with registry_restored():
+        assert run_page(page, text) == text
 
 
 def run_page(page, text, update=False):
@@ -135,7 +139,8 @@ if __name__ == "__main__":  # refresh the outputs shown in the docs (review the 
     for page in PAGES:
         for _ in range(3):  # outputs that change length move the line numbers below them
             text = page.read_text()
-            new = run_page(page, text, update=True)
+            with registry_restored():
+                new = run_page(page, text, update=True)
             if new == text:
                 break
             page.write_text(new)
