@@ -20,7 +20,8 @@ from typing import Any, Callable
 import numpy as np
 
 from . import runtime, transform
-from .api import _resolve_wrt, call_vjp
+from .api import _resolve_wrt
+from .dispatch import call_vjp
 from .errors import UsageError
 from .linker import Chunk, Linker, global_places
 from .parse import unwrap
