@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, required=True)
     show = _command(commands, "show", "print the generated derivative source", _show)
-    show.add_argument("--mode", choices=_MODES, default="reverse", help="reverse (gradient) or forward (tangent) code")
+    show.add_argument("--mode", choices=_MODES, default="reverse",
+                      help="reverse: the gradient's code; forward: the code of jvp (tangents beside values)")
     show.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                       help="syntax colours (auto: when stdout is a terminal and pygments is installed)")
     evaluate = _command(commands, "eval", "print the value and every partial derivative at a point", _eval)
@@ -89,9 +90,13 @@ def _one_line(exc: BaseException) -> str:
 
 def _show(args: argparse.Namespace) -> int:
     fn = _function(args)
+    wrt = _wrt(args.wrt, default=0)
     if args.mode == "forward":
-        raise CLIError("forward mode is not available yet")
-    text = api.grad(fn, wrt=_wrt(args.wrt, default=0)).source
+        if isinstance(fn, api._Derivative):
+            raise CLIError(f"{fn.__name__} is a derivative made by srcgrad; show --mode forward takes a plain function")
+        text = api.source(fn, mode="forward", wrt=wrt)
+    else:
+        text = api.grad(fn, wrt=wrt).source
     print(_highlight(text, args.color))
     return 0
 
@@ -107,7 +112,7 @@ def _eval(args: argparse.Namespace) -> int:
         if not names:
             raise CLIError("no --at value is a number or an array of numbers; say what to differentiate with --wrt")
     value, gradients = api.value_and_grad(fn, wrt=tuple(names))(*positional, **keywords)
-    name = getattr(fn, "__name__", "f")
+    name = args.target.rpartition(":")[2].split(".")[-1] if args.target else "f"
     shown = [format_value(v) for v in positional] + [f"{k}={format_value(v)}" for k, v in keywords.items()]
     print(f"{name}({', '.join(shown)}) = {format_value(value)}")
     for wrt, gradient in zip(names, gradients):

@@ -20,7 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import runtime, transform
-from .api import _resolve_wrt
+from .api import _Derivative, _resolve_wrt
 from .dispatch import call_vjp
 from .errors import UsageError
 from .linker import Chunk, Linker, global_places
@@ -43,6 +43,8 @@ class ExportError(UsageError):
 def export_source(fn: Callable[..., Any], wrt: Any = 0, origin: str = "") -> str:
     """The text of a module defining `fn` and `grad_<name>` (same parameters, returns what
     `srcgrad.grad(fn, wrt=wrt)` returns), needing only NumPy."""
+    if isinstance(fn, _Derivative):
+        raise ExportError(f"{fn.__name__} is a derivative made by srcgrad; export the function itself (its gradient comes with it)")
     if isinstance(fn, types.MethodType):
         raise ExportError(f"export works on functions and static methods; {fn.__qualname__} is bound to an object")
     plain = unwrap(fn)

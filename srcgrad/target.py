@@ -45,7 +45,7 @@ def load_target(target: str) -> Callable[..., Any]:
         value = getattr(_instance(owner), value.__name__)
     if not callable(value):
         raise CLIError(f"{target} is a {type(value).__name__}, not a function")
-    return getattr(value, "f", value) if type(value).__name__ == "_Derivative" else value
+    return value
 
 
 def _load_file(path: str) -> types.ModuleType:

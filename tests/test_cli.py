@@ -220,9 +220,26 @@ def test_show_colour_when_asked(capsys, model):
     assert status == 0 and "\x1b[" in out and "grad_poly" in out
 
 
-def test_forward_mode_is_a_clear_error_until_it_lands(capsys, model):
-    status, out, err = run(capsys, "show", f"{model}:poly", "--mode", "forward")
-    assert (status, out) == (2, "") and err == "srcgrad: error: forward mode is not available yet\n"
+def test_show_forward_mode(capsys, model):
+    status, out, _ = run(capsys, "show", f"{model}:poly", "--mode", "forward")
+    assert status == 0 and out.startswith("def jvp_poly(x, *, x_dot):")
+    sys.path.insert(0, str(model.parent))
+    try:
+        import model as original
+    finally:
+        sys.path.remove(str(model.parent))
+    assert out == srcgrad.source(original.poly, mode="forward") + "\n"
+    status, out, _ = run(capsys, "show", "-e", "x * y", "--mode", "forward", "--wrt", "y")
+    assert "def jvp_f(x, y, *, y_dot):" in out and "x_dot" not in out
+
+
+def test_a_derivative_as_target(capsys, tmp_path):
+    path = tmp_path / "derivs.py"
+    path.write_text("import srcgrad\n\n\ndef f(x):\n    return x ** 4\n\n\ndf = srcgrad.grad(f)\n")
+    status, out, _ = run(capsys, "eval", f"{path}:df", "--at", "x=2.0")
+    assert status == 0 and out == "df(2.0) = 32.0\nddf/dx = 48.0\n"  # 4x³ and 12x²
+    status, out, err = run(capsys, "export", f"{path}:df")
+    assert status == 2 and "export the function itself" in err
 
 
 # ---- errors ------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import srcgrad
 from srcgrad.testing import directional_fd
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-TESTED = {"quickstart", "sum_of_squares", "vjp", "linear_regression", "mlp_spirals", "projectile"}
+TESTED = {"quickstart", "sum_of_squares", "vjp", "higher_order", "linear_regression", "mlp_spirals", "projectile"}
 
 
 def load(name):
@@ -50,6 +50,21 @@ def test_vjp_through_the_doubling_loop_matches_finite_differences(capsys):
         assert vjp[i] == pytest.approx(float(v @ column), rel=1e-6)
     assert np.linalg.norm(y) >= 1000 > np.linalg.norm(y / 2)
     assert "vᵀJ" in capsys.readouterr().out
+
+
+def test_higher_order_against_closed_forms(capsys):
+    got, exact, p, hv, tangent, jacobian = load("higher_order").main(newton_steps=7)
+    np.testing.assert_allclose(got, exact, rtol=1e-12)
+    np.testing.assert_allclose(p, [1.0, 1.0], atol=1e-12)   # Rosenbrock's minimum
+    x, y = 1.5, 0.5
+    hessian = np.array([[2 + 1200 * x**2 - 400 * y, -400 * x], [-400 * x, 200.0]])
+    np.testing.assert_allclose(hv, hessian @ [1.0, -2.0])
+    z, u = np.array([0.3, -1.0, 2.0]), np.array([1.0, 0.0, -1.0])
+    exact_jacobian = np.diag(np.cos(z) * z[0] + 2 * z)
+    exact_jacobian[:, 0] += np.sin(z)
+    np.testing.assert_allclose(jacobian, exact_jacobian, rtol=1e-12)
+    np.testing.assert_allclose(tangent, exact_jacobian @ u, rtol=1e-12)
+    assert "order 3" in capsys.readouterr().out
 
 
 def test_linear_regression_reaches_least_squares(capsys):
