@@ -37,10 +37,12 @@ _HEADER = """# Supported functions
 Generated from srcgrad's rule registry by `srcgrad reference -o docs/reference.md` (with
 NumPy {numpy}); do not edit by hand, a test checks that it is up to date.
 
-Every function in the first part has a derivative rule: calls to it inside a function you
-differentiate work, with respect to the arguments listed (the others are treated as
-constants). A function you wrote yourself needs no rule: srcgrad reads its source. For
-anything else, register a rule with `@srcgrad.adjoint(fn)` (see
+Every function in the first part has a reverse-mode rule (for `grad`, `value_and_grad`,
+`vjp`): calls to it inside a function you differentiate work, with respect to the
+arguments listed (the others are treated as constants). Those marked in the "forward
+mode" column also have a forward rule (for `jvp`, `hessian`, `hvp`, and `jacobian` when it
+runs forwards). A function you wrote yourself needs no rule: srcgrad reads its source. For
+anything else, register rules with `@srcgrad.adjoint(fn)` and `@srcgrad.tangent(fn)` (see
 [custom rules](custom-rules.md)); calling a function with neither source nor rule on a
 differentiated value is an error that names the call.
 
