@@ -365,6 +365,10 @@ def fmt_time(seconds: float) -> str:
     return f"{seconds:.2f} s"
 
 
+def fmt_ratio(r: float) -> str:
+    return f"{r:.0f}×" if r >= 10 else f"{r:.1f}×" if r >= 1 else f"{r:.2f}×"
+
+
 def fmt_bytes(n: int) -> str:
     return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n / 2**10:.1f} KiB"
 
@@ -429,7 +433,7 @@ def cell(row: Row, name: str, notes: Notes, relative_to: str | None = None) -> s
     if name in row.times:
         text = fmt_time(row.times[name])
         if relative_to and relative_to in row.times:
-            text += f" ({row.times[name] / row.times[relative_to]:.1f}×)"
+            text += f" ({fmt_ratio(row.times[name] / row.times[relative_to])})"
         return text
     note = row.notes.get(name)
     if note is None:
@@ -453,10 +457,14 @@ def targets(rows: list[Row], transforms: dict[int, float], mem: list) -> list[tu
     out = []
     for row in rows:
         r = ratio(row)
-        out.append((f"{row.problem.key} srcgrad / hand-written", f"≤ {row.problem.target:g}",
-                    f"{r:.2f}" if r is not None else row.notes.get(SRCGRAD, "not measured").split(":")[0],
-                    None if r is None else r <= row.problem.target))
-    for lines, limit in ((10, 0.020), (200, 0.200)):
+        if r is not None:
+            measured, met = f"{r:.2f}", r <= row.problem.target
+        elif SRCGRAD in row.mismatches:
+            measured, met = "wrong gradient", False
+        else:
+            measured, met = row.notes.get(SRCGRAD, "not measured").split(":")[0], None
+        out.append((f"{row.problem.key} srcgrad / hand-written", f"≤ {row.problem.target:g}", measured, met))
+    for lines, limit in ((10, 0.020), (200, 0.200)) if transforms else ():
         t = transforms.get(lines)
         out.append((f"transform, {lines}-line function", f"≤ {limit * 1e3:g} ms", fmt_time(t) if t else "—",
                     None if t is None else t <= limit))
@@ -601,7 +609,7 @@ def main() -> int:
     if options.quick:
         settings = Settings(quick=True, batch=0.002, rounds=5, budget=0.25, min_rounds=1)
     else:
-        settings = Settings(quick=False, batch=0.02, rounds=25, budget=4.0, min_rounds=3)
+        settings = Settings(quick=False, batch=0.02, rounds=40, budget=6.0, min_rounds=3)
     started = time.perf_counter()
     load_start = "{:.2f}".format(os.getloadavg()[0]) if hasattr(os, "getloadavg") else "?"
     wanted = set(options.only.split(",")) if options.only else None
