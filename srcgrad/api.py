@@ -1,4 +1,4 @@
-"""Public entry points: grad, value_and_grad, vjp, stop_gradient, no_grad, adjoint, source."""
+"""Public entry points: grad, value_and_grad, vjp, jvp, stop_gradient, no_grad, adjoint, tangent, source."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ import types
 from typing import Any, Callable
 
 from . import runtime, transform
-from .errors import SrcGradError, UsageError
+from .errors import UsageError
 from .parse import unwrap
-from .resolve import METHOD_PRIMALS, PACKED_METHODS, classify
-from .rules.registry import find_vjp_rule, nondifferentiable, register_adjoint
+from .rules.registry import nondifferentiable, register_adjoint, register_tangent
 
 Wrt = int | str | tuple
 
@@ -19,6 +18,8 @@ Wrt = int | str | tuple
 def _parameters(f: Callable[..., Any]) -> tuple[list[str], int]:
     """The names of `f`'s parameters a caller passes (after `self` for bound methods), and
     how many of them can be passed by position."""
+    if isinstance(f, _Derivative):
+        return _parameters(f.f)
     plain = unwrap(f)
     if not isinstance(plain, types.FunctionType):
         transform.parse_function(f)  # raises the "no source" error
@@ -76,20 +77,30 @@ class _Derivative:
         self._generated: transform.Generated | None = None
         self._by_types: dict[Any, Callable[..., Any]] = {}
         self._quick = False
-        functools.update_wrapper(self, f)
+        functools.update_wrapper(self, f, updated=())  # not `__dict__`: f may be a _Derivative
 
     @property
     def generated(self) -> transform.Generated:
         """The derivative as built for the most recent call (general code before any call)."""
         if self._generated is None:
-            self._generated = transform.generate(self.f, self.wrt, self.mode)
+            self._generated = transform.generate(_code_of(self.f), self.wrt, self.mode)
         return self._generated
+
+    def differentiable_code(self, scalars: frozenset[str] = frozenset()) -> types.FunctionType:
+        """This derivative as generated code srcgrad can differentiate again (no closures;
+        returns what calling this derivative returns): for `grad(grad(f))`, `hessian`..."""
+        if self.mode not in ("grad", "value_and_grad") or self.self_arg:
+            raise UsageError(
+                f"srcgrad can differentiate again a grad or value_and_grad of a plain function, not this {self!r}"
+            )
+        target = _code_of(self.f, scalars)
+        return transform.generate(target, self.wrt, self.mode, scalars=scalars, higher_order=True, single=self.single).function
 
     def _specialise(self, args: tuple) -> Callable[..., Any]:
         """Code for this combination of argument types: parameters that hold Python numbers
         get scalar arithmetic without broadcasting bookkeeping."""
         scalars = frozenset(name for name, a in zip(self.names, args) if type(a) in (float, int))
-        self._generated = transform.generate(self.f, self.wrt, self.mode, scalars=scalars)
+        self._generated = transform.generate(_code_of(self.f, scalars), self.wrt, self.mode, scalars=scalars)
         key = type(args[0]) if len(args) == 1 else tuple(map(type, args))
         function = self._by_types[key] = self._generated.function
         self._quick_position = self.positions[0]
@@ -140,6 +151,12 @@ class _Derivative:
         return f"<srcgrad {self.mode} of {getattr(self.f, '__qualname__', self.f)!r} wrt {self.wrt}>"
 
 
+def _code_of(f: Callable[..., Any], scalars: frozenset[str] = frozenset()) -> Callable[..., Any]:
+    """What to transform for `f`: itself, or for a derivative made by srcgrad its generated
+    code, specialised like the caller's."""
+    return f.differentiable_code(scalars) if isinstance(f, _Derivative) else f
+
+
 def _match(g: Any, x: Any) -> Any:
     """`runtime.match`, with Python floats (the scalar fast path) handled inline."""
     if type(x) is float:
@@ -183,11 +200,18 @@ def vjp(f: Callable[..., Any], *primals: Any, wrt: Wrt = 0) -> tuple[Any, Callab
     return out, pullback
 
 
-def source(derivative: Any) -> str:
-    """The generated code of a derivative made by `grad`, `value_and_grad` (or `vjp`'s `f`)."""
+def source(derivative: Any, *, mode: str = "reverse", wrt: Wrt = 0) -> str:
+    """The generated code of a derivative made by `grad` or `value_and_grad`; or, given a
+    plain function, of its reverse (`mode="reverse"`) or forward (`mode="forward"`)
+    derivative w.r.t. `wrt`."""
     if isinstance(derivative, _Derivative):
         return derivative.source
-    raise UsageError("srcgrad.source takes a function made by srcgrad.grad or srcgrad.value_and_grad")
+    if mode not in ("reverse", "forward"):
+        raise UsageError(f"mode must be 'reverse' or 'forward', not {mode!r}")
+    if not callable(derivative):
+        raise UsageError("srcgrad.source takes a function, or a function made by srcgrad.grad or srcgrad.value_and_grad")
+    names, _ = _resolve_wrt(derivative, wrt)
+    return transform.generate(derivative, names, "jvp" if mode == "forward" else "grad").source
 
 
 def stop_gradient(x: Any) -> Any:
@@ -223,48 +247,37 @@ def adjoint(fn: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[.
     return register
 
 
-def call_vjp(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, Callable[[Any], tuple]]:
-    """Differentiate a call whose target is only known at run time (a method of a local
-    object, a function passed as an argument). Cotangents follow the call's arguments:
-    positional ones first, then keywords in the order given."""
-    if isinstance(fn, types.BuiltinMethodType) and fn.__name__ in METHOD_PRIMALS and getattr(fn, "__self__", None) is not None:
-        receiver = fn.__self__
-        primal = METHOD_PRIMALS[fn.__name__]
-        call_args = (receiver, (args if len(args) > 1 else args[0])) if fn.__name__ in PACKED_METHODS and args else (receiver, *args)
-        out, back = _rule_pullback(primal, call_args, kwargs)
-        return out, lambda g: back(g)[1:]
-    callee = classify(fn, getattr(fn, "__qualname__", repr(fn)))
-    if callee.kind == "nondiff":
-        out = fn(*args, **kwargs)
-        return out, lambda g: (0.0,) * (len(args) + len(kwargs))
-    if callee.kind == "rule":
-        return _rule_pullback(fn, args, kwargs)
-    if callee.kind == "user":
-        return _user_pullback(callee.value, args, kwargs)
-    raise SrcGradError(
-        f"`{callee.name}` has no derivative rule and no Python source srcgrad can read; "
-        f"register one with @srcgrad.adjoint({getattr(fn, '__name__', 'fn')})"
-    )
+def tangent(fn: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register `rule(dots, ans, *args) -> tangent of ans` as the forward derivative of `fn`
+    (`dots` holds one tangent per positional argument, `None` for zero); the counterpart of
+    `adjoint` for `jvp`, `jacobian` and `hessian`."""
+
+    def register(rule: Callable[..., Any]) -> Callable[..., Any]:
+        register_tangent(fn, rule)
+        transform.clear_cache()
+        return rule
+
+    return register
 
 
-def _rule_pullback(primal: Any, args: tuple, kwargs: dict) -> tuple[Any, Callable[[Any], tuple]]:
-    rule = find_vjp_rule(primal, len(args), tuple(kwargs))
-    if rule is None:
-        raise SrcGradError(f"no derivative rule of {getattr(primal, '__name__', primal)} for these arguments")
-    out = primal(*args, **kwargs)
-    return out, lambda g: runtime.call_rule(rule.fn, g, out, *args, **kwargs) + (0.0,) * len(kwargs)
+def jvp(f: Callable[..., Any], primals: tuple, tangents: tuple, wrt: Wrt = 0) -> tuple[Any, Any]:
+    """Forward mode: run `f(*primals)` and return `(out, J u)`, the tangent of the output
+    along `tangents` (one per `wrt` parameter, each shaped like its argument).
 
-
-def _user_pullback(fn: Any, args: tuple, kwargs: dict) -> tuple[Any, Callable[[Any], tuple]]:
-    bound_self = (fn.__self__,) if isinstance(fn, types.MethodType) else ()
-    plain = unwrap(fn)
-    names = transform._param_names(plain)
-    positions = list(range(len(bound_self), len(bound_self) + len(args))) + [names.index(k) for k in kwargs]
-    mask = tuple(sorted(p for p, value in zip(positions, (*args, *kwargs.values())) if _differentiable(value)))
-    vjp_fn = transform.vjp_cell(plain, mask).cell_contents
-    out, back = vjp_fn(*bound_self, *args, **kwargs)
-    return out, lambda g: tuple(back(g)[p] for p in positions)
-
-
-def _differentiable(value: Any) -> bool:
-    return not isinstance(value, (bool, str, type(None), range)) and not callable(value)
+    The generated code carries a tangent beside every value and follows the control flow
+    that runs; it records nothing. `srcgrad.source(f, mode="forward")` shows it.
+    """
+    names, _ = _resolve_wrt(f, wrt)
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(tangents) != len(names):
+        raise UsageError(
+            f"jvp got {len(tangents)} tangent(s) for {len(names)} differentiated parameter(s) "
+            f"({', '.join(names)}); pass one tangent per wrt parameter, shaped like its argument"
+        )
+    params = _parameters(f)[0]
+    scalars = frozenset(name for name, a in zip(params, primals) if type(a) in (float, int))
+    generated = transform.generate(_code_of(f, scalars), names, "jvp", scalars=scalars)
+    self_arg = (f.__self__,) if isinstance(f, types.MethodType) else ()
+    given = {generated.tangent_params[n]: t for n, t in zip(names, tangents)}
+    out, out_dot = generated.function(*self_arg, *primals, **given)
+    return out, runtime.match(out_dot, out)

@@ -12,6 +12,7 @@ class Namer:
         self.taken = set(reserved)
         self.counters: dict[str, int] = {}
         self.adjoints: dict[str, str] = {}
+        self.tangents: dict[str, str] = {}
 
     @classmethod
     def for_tree(cls, tree: ast.AST, extra: set[str] = frozenset()) -> Namer:
@@ -45,3 +46,9 @@ class Namer:
         if name not in self.adjoints:
             self.adjoints[name] = self.reserve(f"{name}_bar")
         return self.adjoints[name]
+
+    def tangent(self, name: str) -> str:
+        """The tangent variable of `name` (`x` -> `x_dot`), the same every time it is asked."""
+        if name not in self.tangents:
+            self.tangents[name] = self.reserve(f"{name}_dot")
+        return self.tangents[name]

@@ -42,7 +42,10 @@ _MISSING = object()
 
 
 def unwrap(fn: Any) -> Callable[..., Any]:
-    """The plain Python function behind a bound method, staticmethod or functools.wraps."""
+    """The plain Python function behind a bound method, staticmethod or functools.wraps;
+    for a derivative made by srcgrad, its generated code (to differentiate it again)."""
+    if hasattr(fn, "differentiable_code"):
+        return fn.differentiable_code()
     if isinstance(fn, (staticmethod, classmethod)):
         fn = fn.__func__
     if isinstance(fn, types.MethodType):

@@ -12,7 +12,7 @@ import numpy as np
 from . import runtime
 from .parse import MISSING, ParsedFunction, lookup
 from .rules import array_rules
-from .rules.registry import has_vjp_rule, is_nondifferentiable
+from .rules.registry import has_jvp_rule, has_vjp_rule, is_nondifferentiable
 
 # Array methods, and the function whose rule differentiates `x.method(...)` as `f(x, ...)`.
 METHOD_PRIMALS: dict[str, Any] = {
@@ -87,8 +87,12 @@ def classify(value: Any, name: str = "") -> Callee:
     """How calls to the object `value` are differentiated."""
     if is_nondifferentiable(value) or isinstance(value, type) and value in (int, bool, str, range, type):
         return Callee("nondiff", value, name)
-    if has_vjp_rule(value):
+    if has_vjp_rule(value) or has_jvp_rule(value):
         return Callee("rule", value, name)
+    if hasattr(value, "differentiable_code"):  # a derivative made by srcgrad: its generated code
+        return Callee("user", value.differentiable_code(), name)
+    if getattr(value, "__module__", "").startswith("srcgrad."):
+        return Callee("unknown", value, name)  # srcgrad's own machinery is not differentiated
     if isinstance(value, (types.FunctionType, types.MethodType)):
         return Callee("user", value, name)
     if callable(value) and isinstance(getattr(type(value), "__call__", None), types.FunctionType):

@@ -15,6 +15,18 @@ import itertools
 from typing import Any, Callable
 
 from . import analysis
+from .builder import Builder
+from .emit import (
+    Namespace,
+    drop_calls,
+    index_value,
+    make_assign,
+    make_call,
+    make_function,
+    receivers,
+    simple_name,
+    substitute,
+)
 from .errors import SourceInfo, located_error
 from .naming import Namer
 from .normalize import Normalized
@@ -36,29 +48,7 @@ from .tape import (
 _ELEMENTWISE_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod)
 
 
-class Namespace:
-    """Objects the generated code refers to by name (rule helpers, callee derivatives)."""
-
-    def __init__(self, namer: Namer, visible: Callable[[str], Any]) -> None:
-        self.namer = namer
-        self.visible = visible
-        self.values: dict[str, Any] = {}
-        self.by_id: dict[int, str] = {}
-
-    def bind(self, preferred: str, value: Any) -> str:
-        key = id(value)
-        if key in self.by_id:
-            return self.by_id[key]
-        if self.visible(preferred) is value:  # the user's module already calls it that
-            self.by_id[key] = preferred
-            return preferred
-        name = self.namer.reserve(preferred)
-        self.values[name] = value
-        self.by_id[key] = name
-        return name
-
-
-class ReverseBuilder:
+class ReverseBuilder(Builder):
     """Builds the derivative of one normalized function."""
 
     def __init__(
@@ -78,6 +68,7 @@ class ReverseBuilder:
         self.callee_vjp = callee_vjp
         self.namespace = Namespace(namer, lambda name: resolver.static_value(ast.Name(name, ast.Load())))
         self.rt = {name: self.namespace.bind(name, value) for name, value in runtime_names.items()}
+        self.impure = tuple(self.rt[name] for name in ("seed", "call_rule", "call_vjp") if name in self.rt)
         body = norm.node.body
         arguments = norm.node.args
         self.params = [a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs]
@@ -93,12 +84,18 @@ class ReverseBuilder:
         self.pairs = itertools.count(1)
         self.shape_sensitive = False
         self.record_all = False
+        self.higher_order = False  # emit only what srcgrad can differentiate again
+        self.single = False  # return the one gradient itself rather than a 1-tuple
+        self.seed_param = "_out_bar"  # the cotangent parameter of the "backward" form
+        self.callee_backward: Callable[[Any, tuple[int, ...]], tuple[Any, str]] | None = None
         self.comments: dict[str, str] = {}
 
     # ---- public ---------------------------------------------------------------------
-    def build(self, name: str, seed_from_argument: bool, return_value: bool = True) -> ast.FunctionDef:
-        """`name(params)` running both sweeps; with `seed_from_argument` it is a vjp form
-        `(value, pullback)`, otherwise it returns `(value, gradients)` for a scalar output."""
+    def build(self, name: str, form: str) -> ast.FunctionDef:
+        """`name(params)` running both sweeps. `form` says what it returns: "grad" the
+        gradients, "value_and_grad" the value and gradients (for a scalar output), "vjp" the
+        value and a pullback closure, "backward" the cotangents for the cotangent passed as
+        the keyword-only `seed_param` (no closure: code meant to be differentiated again)."""
         body = self.norm.node.body
         returned = self.returned
         seed_name = self.adjoint(returned.id) if isinstance(returned, ast.Name) else self.namer.reserve("_out_bar")
@@ -106,37 +103,38 @@ class ReverseBuilder:
             self.defined.add(returned.id)
         forward, backward = self.block(body[:-1])
         forward, backward = self.finish(forward, backward)
-        results = ast.Tuple([self.final_adjoint(p) for p in self.outputs], ast.Load())
+        gradients = [self.final_adjoint(p) for p in self.outputs]
+        if self.higher_order and form != "backward":
+            # return what the derivative function itself returns, shaped like its arguments
+            gradients = [make_call(self.rt["match"], [g, ast.Name(p, ast.Load())]) for g, p in zip(gradients, self.outputs)]
+        results: ast.expr = gradients[0] if self.single else ast.Tuple(gradients, ast.Load())
         value = copy.deepcopy(returned)
-        if seed_from_argument:
+        if form == "vjp":
             pullback = self.namer.reserve(f"{self.norm.node.name}_pullback")
             written = set().union(*map(analysis.stores, backward))
             restored = sorted(written & (set().union(*map(analysis.stores, forward)) | set(self.params)))
             inner = ([ast.Nonlocal(restored)] if restored else []) + backward + [ast.Return(results)]
-            definition = _function(pullback, [seed_name], inner)
+            definition = make_function(pullback, [seed_name], inner)
             tail = [definition, ast.Return(ast.Tuple([value, ast.Name(pullback, ast.Load())], ast.Load()))]
             stmts = forward + tail
         else:
-            if self._is_scalar(returned):
-                seed = _assign(seed_name, ast.Constant(1.0))
+            if form == "backward":
+                seed = make_assign(seed_name, ast.Name(self.seed_param, ast.Load()))
+            elif self._is_scalar(returned):
+                seed = make_assign(seed_name, ast.Constant(1.0))
             else:
-                seed = _assign(seed_name, _call(self.rt["seed"], [copy.deepcopy(returned)]))
-            returned_value = ast.Tuple([value, results], ast.Load()) if return_value else results
+                seed = make_assign(seed_name, make_call(self.rt["seed"], [copy.deepcopy(returned)]))
+            returned_value = ast.Tuple([value, results], ast.Load()) if form == "value_and_grad" else results
             stmts = forward + [seed] + backward + [ast.Return(returned_value)]
-        definition = _function(name, [], stmts)
+        definition = make_function(name, [], stmts)
         definition.args = copy.deepcopy(self.norm.node.args)
-        if not seed_from_argument:
+        if form == "backward":
+            definition.args.kwonlyargs.append(ast.arg(self.seed_param))
+            definition.args.kw_defaults.append(None)  # type: ignore[arg-type]
+        if form != "vjp":
             definition = clean_function(definition, self.is_pure)
+            definition.body = drop_empty(definition.body, self.comments)  # comments of removed code
         return ast.fix_missing_locations(definition)
-
-    def is_pure(self, call: ast.Call) -> bool:
-        """Calls a dead assignment may be dropped with: rules' primals and helpers."""
-        func = call.func
-        if isinstance(func, ast.Name) and func.id in self.namespace.values:
-            value = self.namespace.values[func.id]
-            return getattr(value, "__module__", "").startswith(("srcgrad.runtime", "srcgrad.rules", "numpy")) and func.id not in (
-                self.rt["seed"], self.rt["call_rule"], self.rt["call_vjp"])
-        return self.resolver.callee(call).kind in ("rule", "method")
 
     def final_adjoint(self, param: str) -> ast.expr:
         if param in self.active and param in self.defined:
@@ -172,7 +170,7 @@ class ReverseBuilder:
         if self.depth == 0:
             touched = (self.active - self.local_temps) & {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
             for name in sorted(touched - self.defined):
-                zeros.append(_assign(self.adjoint(name), ast.Constant(0.0)))
+                zeros.append(make_assign(self.adjoint(name), ast.Constant(0.0)))
                 self.defined.add(name)
         self.depth += 1
         try:
@@ -183,7 +181,7 @@ class ReverseBuilder:
                 bwd = [ast.If(copy.deepcopy(stmt.test), body_bwd or [ast.Pass()], else_bwd)] if body_bwd or else_bwd else []
             elif isinstance(stmt, ast.For) and not _breaks(stmt.body):
                 fwd = [ast.For(stmt.target, stmt.iter, body_fwd or [ast.Pass()], [])]
-                reverse_steps = _call("reversed", [copy.deepcopy(stmt.iter)])
+                reverse_steps = make_call("reversed", [copy.deepcopy(stmt.iter)])
                 bwd = [ast.For(copy.deepcopy(stmt.target), reverse_steps, body_bwd, [])] if body_bwd else []
             else:
                 fwd, bwd = self.counted_loop(stmt, body_fwd, body_bwd)
@@ -209,18 +207,18 @@ class ReverseBuilder:
         if isinstance(stmt, ast.While):
             loop: ast.stmt = ast.While(stmt.test, [increment, *body_fwd], [])
             target: ast.expr = ast.Name("_", ast.Store())
-            steps = _call("range", [ast.Name(count, ast.Load())])
+            steps = make_call("range", [ast.Name(count, ast.Load())])
         else:
             loop = ast.For(stmt.target, stmt.iter, [increment, *body_fwd], [])
             target = copy.deepcopy(stmt.target)
             taken = ast.Subscript(copy.deepcopy(stmt.iter), ast.Slice(None, ast.Name(count, ast.Load()), None), ast.Load())
-            steps = _call("reversed", [taken])
-        fwd: list[ast.stmt] = [_assign(count, ast.Constant(0)), loop]
+            steps = make_call("reversed", [taken])
+        fwd: list[ast.stmt] = [make_assign(count, ast.Constant(0)), loop]
         bwd: list[ast.stmt] = []
         if body_bwd:
             if self.depth > 1:
-                fwd.append(ast.Expr(_call(f"{self.tape}.append", [ast.Name(count, ast.Load())])))
-                bwd.append(_assign(count, _call(f"{self.tape}.pop", [])))
+                fwd.append(ast.Expr(make_call(f"{self.tape}.append", [ast.Name(count, ast.Load())])))
+                bwd.append(make_assign(count, make_call(f"{self.tape}.pop", [])))
             bwd.append(ast.For(target, steps, body_bwd, []))
         return fwd, bwd
 
@@ -229,6 +227,8 @@ class ReverseBuilder:
         target = stmt.targets[0]
         assert isinstance(target, ast.Name), ast.dump(target)
         name = target.id
+        if _popped_list(stmt.value) in self.active:
+            return self.pop(stmt, name)
         forward: list[ast.stmt] = [stmt]
         backward: list[ast.stmt] = []
         if self.carries_derivative(stmt) and name in self.active and self._has_adjoint(name):
@@ -237,20 +237,42 @@ class ReverseBuilder:
             if self.shape_sensitive and self.depth and name not in self.scalars and backward:
                 # In a loop the adjoint may still be the scalar zero of its initialisation;
                 # rules that reshape or split it need a real cotangent, so skip the zero.
-                test = ast.UnaryOp(ast.Not(), _call(self.rt["is_zero"], [ast.Name(self.adjoint(name), ast.Load())]))
+                test = ast.UnaryOp(ast.Not(), make_call(self.rt["is_zero"], [ast.Name(self.adjoint(name), ast.Load())]))
                 adjoints = set(self.namer.adjoints.values())
                 markers = [b for b in backward if is_marker(b)]
                 work = [b for b in backward if not is_marker(b)]
-                assigned = [_assign(t.id, ast.Constant(0.0)) for b in work if isinstance(b, ast.Assign)
+                assigned = [make_assign(t.id, ast.Constant(0.0)) for b in work if isinstance(b, ast.Assign)
                             for t in b.targets if isinstance(t, ast.Name) and t.id in adjoints and t.id not in reads(b)]
                 backward = [ast.If(test, work, assigned), *markers]
         elif self.carries_derivative(stmt) and isinstance(stmt.value, ast.Call):
             self._check_callable(stmt.value)
         if self.depth and name in self.active and name not in self.local_temps:
-            backward.append(_assign(self.adjoint(name), ast.Constant(0.0)))
+            backward.append(make_assign(self.adjoint(name), ast.Constant(0.0)))
         else:
             self.defined.discard(name)
         return self.with_save(name, forward, backward, stmt)
+
+    def pop(self, stmt: ast.Assign, name: str) -> tuple[list[ast.stmt], list[ast.stmt]]:
+        """`v = lst.pop()` (how derivative code reads its tape): backward, the popped value's
+        cotangent goes back on the end of the list's cotangent and `v` back on the list."""
+        lst = _popped_list(stmt.value)
+        assert lst is not None
+        g = ast.Name(self.adjoint(name), ast.Load()) if name in self.active and self._has_adjoint(name) else ast.Constant(0.0)
+        backward = self.push_back(lst, g, name)
+        if self.depth and name in self.active and name not in self.local_temps:
+            backward.append(make_assign(self.adjoint(name), ast.Constant(0.0)))
+        else:
+            self.defined.discard(name)
+        return self.with_save(name, [stmt], backward, stmt)
+
+    def push_back(self, lst: str, g: ast.expr, value: str) -> list[ast.stmt]:
+        """Undo a pop in the backward sweep: the cotangent `g` and the value `value` go back
+        on the ends of the list's cotangent and of the list."""
+        current = ast.Name(self.adjoint(lst), ast.Load()) if self._has_adjoint(lst) else ast.Constant(0.0)
+        self.defined.add(lst)
+        pushed = make_call(self.rt["pushed"], [current, g, ast.Name(lst, ast.Load())])
+        return [make_assign(self.adjoint(lst), pushed),
+                ast.Expr(make_call(f"{lst}.append", [ast.Name(value, ast.Load())]))]
 
     def tape_pair(self, name: str, stmt: ast.stmt) -> tuple[ast.stmt, ast.stmt]:
         """A push of `name` before `stmt` and the pop right after its adjoint, as markers
@@ -281,8 +303,8 @@ class ReverseBuilder:
                 raise located_error(self.info, value, "this operator has no derivative rule")
             return [stmt], self.apply_rule(rule, g, ans, operands, {}, stmt)
         if isinstance(value, ast.Subscript):
-            index = _index_value(value.slice)
-            cotangent = _call(self.rt["getitem_vjp"], [g, value.value, index])
+            index = index_value(value.slice)
+            cotangent = make_call(self.rt["getitem_vjp"], [g, value.value, index])
             return [stmt], self.accumulate([(value.value, cotangent)])
         if isinstance(value, ast.Attribute):
             primal = ATTRIBUTE_PRIMALS.get(value.attr)
@@ -291,10 +313,10 @@ class ReverseBuilder:
                 raise located_error(self.info, value, f"cannot differentiate the attribute `.{value.attr}` of a differentiated value")
             return [stmt], self.apply_rule(rule, g, ans, [value.value], {}, stmt)
         if isinstance(value, (ast.Tuple, ast.List)):
-            pairs = [(e, _call(self.rt["getitem"], [g, ast.Constant(i)])) for i, e in enumerate(value.elts)]
+            pairs = [(e, make_call(self.rt["getitem"], [g, ast.Constant(i)])) for i, e in enumerate(value.elts)]
             return [stmt], self.accumulate(pairs)
         if isinstance(value, ast.Dict):
-            pairs = [(v, _call(self.rt["getitem"], [g, k])) for k, v in zip(value.keys, value.values)]
+            pairs = [(v, make_call(self.rt["getitem"], [g, k])) for k, v in zip(value.keys, value.values)]
             return [stmt], self.accumulate(pairs)
         if isinstance(value, ast.Call):
             return self.call(stmt, value, g, ans)
@@ -304,7 +326,7 @@ class ReverseBuilder:
         callee = self.resolver.callee(call)
         args = list(call.args)
         keywords = {k.arg: k.value for k in call.keywords}
-        if not self._any_active(args + list(keywords.values()) + _receiver(call)):
+        if not self._any_active(args + list(keywords.values()) + receivers(call)):
             return [stmt], []
         if callee.kind == "method":
             receiver = call.func.value  # type: ignore[attr-defined]
@@ -325,25 +347,27 @@ class ReverseBuilder:
 
     def split_call(self, stmt: ast.Assign, call: ast.Call, callee: Callee, g: ast.expr) -> tuple[list, list]:
         """`z = f(a, b)` for f with Python source: `z, pb = vjp_f(a, b)` and `pb(z_bar)`."""
+        if self.higher_order:
+            return self.recomputed_call(stmt, call, callee, g)
         pullback = self.namer.fresh("_pullback")
         self.shape_sensitive = True
         args = list(call.args) + [k.value for k in call.keywords]
         if callee.kind == "user":
             positions = self._callee_positions(callee, call)
             mask = tuple(sorted({p for p, a in zip(positions, args) if self._is_active(a)}))
-            vjp_name = self.namespace.bind(f"vjp_{_simple_name(callee.value)}", self.callee_vjp(callee.value, mask))
+            vjp_name = self.namespace.bind(f"vjp_{simple_name(callee.value)}", self.callee_vjp(callee.value, mask))
             func: ast.expr = ast.Name(vjp_name, ast.Load())
             new_call = ast.Call(func, call.args, call.keywords)
             picks = [positions[i] for i in range(len(args))]
             cotangent_of = {i: pick for i, pick in enumerate(picks)}
         else:
-            new_call = _call(self.rt["call_vjp"], [call.func, *call.args], call.keywords)
+            new_call = make_call(self.rt["call_vjp"], [call.func, *call.args], call.keywords)
             cotangent_of = {i: i for i in range(len(args))}
         target = stmt.targets[0]
         forward = ast.Assign([ast.Tuple([target, ast.Name(pullback, ast.Store())], ast.Store())], new_call)
         ast.copy_location(forward, stmt)
         results = self.namer.fresh("_c")
-        backward = [_assign(results, _call(pullback, [g]))]
+        backward = [make_assign(results, make_call(pullback, [g]))]
         pairs = [(a, ast.Subscript(ast.Name(results, ast.Load()), ast.Constant(cotangent_of[i]), ast.Load())) for i, a in enumerate(args)]
         backward += self.accumulate(pairs)
         forward = ast.fix_missing_locations(forward)
@@ -351,6 +375,24 @@ class ReverseBuilder:
             return [forward], backward
         save, restore = self.tape_pair(pullback, stmt)
         return [save, forward], [*backward, restore]
+
+    def recomputed_call(self, stmt: ast.Assign, call: ast.Call, callee: Callee, g: ast.expr) -> tuple[list, list]:
+        """`z = f(a, b)` forward and `backward_f(a, b, _out_bar=z_bar)` backward, which runs
+        f's sweeps again: no pullback closure, so the code can be differentiated again."""
+        if callee.kind != "user" or self.callee_backward is None:
+            raise located_error(self.info, call, f"a higher-order derivative through `{callee.name}(...)`, whose "
+                                "target is only known at run time, is not supported; call a function by its name")
+        self.shape_sensitive = True
+        args = list(call.args) + [k.value for k in call.keywords]
+        positions = self._callee_positions(callee, call)
+        mask = tuple(sorted({p for p, a in zip(positions, args) if self._is_active(a)}))
+        function, seed_param = self.callee_backward(callee.value, mask)
+        name = self.namespace.bind(f"backward_{simple_name(callee.value)}", function)
+        results = self.namer.fresh("_c")
+        keywords = [*copy.deepcopy(call.keywords), ast.keyword(seed_param, g)]
+        backward = [make_assign(results, ast.Call(ast.Name(name, ast.Load()), copy.deepcopy(call.args), keywords))]
+        pairs = [(a, ast.Subscript(ast.Name(results, ast.Load()), ast.Constant(p), ast.Load())) for p, a in zip(positions, args)]
+        return [stmt], backward + self.accumulate(pairs)
 
     def apply_rule(self, rule: Any, g: ast.expr, ans: ast.expr, args: list, keywords: dict, stmt: ast.stmt) -> list[ast.stmt]:
         bound = rule.signature.bind(g, ans, *args, **keywords)
@@ -360,9 +402,9 @@ class ReverseBuilder:
         if not rule.inline or any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in rule.signature.parameters.values()):
             fn_name = self.namespace.bind(rule.fn.__name__, rule.fn)
             results = self.namer.fresh("_c")
-            invoke = _call(self.rt["call_rule"], [ast.Name(fn_name, ast.Load()), g, ans, *args], [ast.keyword(k, v) for k, v in keywords.items()])
+            invoke = make_call(self.rt["call_rule"], [ast.Name(fn_name, ast.Load()), g, ans, *args], [ast.keyword(k, v) for k, v in keywords.items()])
             pairs = [(a, ast.Subscript(ast.Name(results, ast.Load()), ast.Constant(i), ast.Load())) for i, a in enumerate(args)]
-            return [_assign(results, invoke)] + self.accumulate(pairs)
+            return [make_assign(results, invoke)] + self.accumulate(pairs)
         template, template_globals = rule.template()
         substitutions: dict[str, ast.expr] = {}
         for param in rule.signature.parameters.values():
@@ -372,15 +414,15 @@ class ReverseBuilder:
                 substitutions[param.name] = self._constant(param.default)
         for global_name, value in template_globals.items():
             substitutions[global_name] = ast.Name(self.namespace.bind(global_name, value), ast.Load())
-        expr = _substitute(template, substitutions)
+        expr = substitute(template, substitutions)
         unbroadcast = substitutions.get("unbroadcast")
         if all(self._is_scalar(a) for a in [ans, *args, *keywords.values()]):
-            expr = _drop_unbroadcast(expr, unbroadcast)
+            expr = drop_calls(expr, unbroadcast)
         elif rule.primal in _ELEMENTWISE_OPERATORS and isinstance(expr, ast.Tuple) and len(args) == 2:
             # `a * c` with c a number, or `a * a`: the result has a's shape already.
             same = isinstance(args[0], ast.Name) and isinstance(args[1], ast.Name) and args[0].id == args[1].id
             expr.elts = [
-                _drop_unbroadcast(e, unbroadcast) if same or self._is_scalar(args[1 - i]) else e
+                drop_calls(e, unbroadcast) if same or self._is_scalar(args[1 - i]) else e
                 for i, e in enumerate(expr.elts)
             ]
         expr = fold_constants(expr)
@@ -389,23 +431,26 @@ class ReverseBuilder:
             return self.accumulate(pairs)
         results = self.namer.fresh("_c")
         pairs = [(a, ast.Subscript(ast.Name(results, ast.Load()), ast.Constant(i), ast.Load())) for i, a in enumerate(diff_args) if a is not None]
-        return [_assign(results, expr)] + self.accumulate(pairs)
+        return [make_assign(results, expr)] + self.accumulate(pairs)
 
     def setitem(self, stmt: ast.Assign) -> tuple[list[ast.stmt], list[ast.stmt]]:
         target = stmt.targets[0]
         container = target.value.id  # type: ignore[attr-defined]
-        index = _index_value(target.slice)  # type: ignore[attr-defined]
+        index = index_value(target.slice)  # type: ignore[attr-defined]
         old = self.namer.fresh("_old")
-        save = _assign(old, _call(self.rt["copy_item"], [ast.Name(container, ast.Load()), index]))
+        save = make_assign(old, make_call(self.rt["copy_item"], [ast.Name(container, ast.Load()), index]))
         forward: list[ast.stmt] = [save, stmt]
         backward: list[ast.stmt] = []
         if container in self.active and self._has_adjoint(container):
             g = ast.Name(self.adjoint(container), ast.Load())
-            part = _call(self.rt["getitem"], [g, copy.deepcopy(index)])
+            part = make_call(self.rt["getitem"], [g, copy.deepcopy(index)])
             backward = self.accumulate([(stmt.value, part)])
-            backward.append(_assign(g.id, _call(self.rt["zero_at"], [g, copy.deepcopy(index)])))
-        restore = _call(self.rt["restore_item"], [ast.Name(container, ast.Load()), copy.deepcopy(index), ast.Name(old, ast.Load())])
-        backward.append(ast.Expr(restore))
+            backward.append(make_assign(g.id, make_call(self.rt["zero_at"], [g, copy.deepcopy(index)])))
+        restore_args = [ast.Name(container, ast.Load()), copy.deepcopy(index), ast.Name(old, ast.Load())]
+        if self.higher_order:  # an assignment of a restored copy, which srcgrad differentiates again
+            backward.append(make_assign(container, make_call(self.rt["restored"], restore_args)))
+        else:
+            backward.append(ast.Expr(make_call(self.rt["restore_item"], restore_args)))
         return self.with_save(old, forward, backward, stmt)
 
     def expression_statement(self, stmt: ast.Expr) -> tuple[list[ast.stmt], list[ast.stmt]]:
@@ -418,11 +463,17 @@ class ReverseBuilder:
             backward: list[ast.stmt] = []
             if lst in self.active and self._has_adjoint(lst):
                 g = ast.Name(self.adjoint(lst), ast.Load())
-                backward = self.accumulate([(call.args[0], _call(self.rt["getitem"], [g, ast.Constant(-1)]))])
-                backward.append(_assign(g.id, _call(self.rt["drop_last"], [g])))
-            backward.append(ast.Expr(_call(f"{lst}.pop", [])))
+                backward = self.accumulate([(call.args[0], make_call(self.rt["getitem"], [g, ast.Constant(-1)]))])
+                backward.append(make_assign(g.id, make_call(self.rt["drop_last"], [g])))
+            backward.append(ast.Expr(make_call(f"{lst}.pop", [])))
             return [stmt], self.comment(stmt) + backward
-        if self._any_active(list(call.args) + [k.value for k in call.keywords] + _receiver(call)):
+        if _popped_list(call) in self.active:  # a discarded `lst.pop()`: keep the value to put back
+            popped = self.namer.fresh("_popped")
+            lst = _popped_list(call)
+            assert lst is not None
+            forward = [ast.copy_location(make_assign(popped, call), stmt)]
+            return self.with_save(popped, forward, self.push_back(lst, ast.Constant(0.0), popped), stmt)
+        if self._any_active(list(call.args) + [k.value for k in call.keywords] + receivers(call)):
             callee = self.resolver.callee(call)
             if callee.kind != "nondiff":
                 raise located_error(self.info, call, f"the result of `{callee.name}(...)` is discarded but it "
@@ -442,7 +493,7 @@ class ReverseBuilder:
             if arg.id in self.defined or (self.depth and arg.id not in self.local_temps):
                 contribution = ast.BinOp(ast.Name(bar, ast.Load()), ast.Add(), contribution)
             self.defined.add(arg.id)
-            out.append(_assign(bar, contribution))
+            out.append(make_assign(bar, contribution))
         return out
 
     # ---- finishing: tape pushes and pops ------------------------------------------------
@@ -455,9 +506,9 @@ class ReverseBuilder:
             backward = pruned
         forward = self._materialize(forward, kept)
         backward = self._materialize(backward, kept)
-        inits = [_assign(name, ast.Constant(None)) for name in sorted(self.saved - set(self.params))]
+        inits = [make_assign(name, ast.Constant(None)) for name in sorted(self.saved - set(self.params))]
         if self.saved:
-            inits.insert(0, _assign(self.tape, ast.List([], ast.Load())))
+            inits.insert(0, make_assign(self.tape, ast.List([], ast.Load())))
         return inits + forward, backward
 
     def _materialize(self, stmts: list[ast.stmt], kept: set[int]) -> list[ast.stmt]:
@@ -472,8 +523,8 @@ class ReverseBuilder:
                     return None
                 builder.saved.add(name)
                 if kind == SAVE:
-                    return ast.copy_location(ast.Expr(_call(f"{builder.tape}.append", [ast.Name(name, ast.Load())])), node)
-                return ast.copy_location(_assign(name, _call(f"{builder.tape}.pop", [])), node)
+                    return ast.copy_location(ast.Expr(make_call(f"{builder.tape}.append", [ast.Name(name, ast.Load())])), node)
+                return ast.copy_location(make_assign(name, make_call(f"{builder.tape}.pop", [])), node)
 
         out = []
         for stmt in stmts:
@@ -483,52 +534,11 @@ class ReverseBuilder:
         return drop_empty(out, builder.comments)
 
     # ---- helpers -------------------------------------------------------------------------
-    def carries_derivative(self, stmt: ast.stmt) -> bool:
-        return id(stmt) not in self.norm.opaque and id(stmt) not in self.norm.constant
-
     def adjoint(self, name: str) -> str:
         return self.namer.adjoint(name)
 
     def _has_adjoint(self, name: str) -> bool:
         return (self.depth > 0 and name not in self.local_temps) or name in self.defined
-
-    def _is_scalar(self, expr: ast.expr) -> bool:
-        if isinstance(expr, ast.Constant):
-            return isinstance(expr.value, (int, float))
-        return isinstance(expr, ast.Name) and expr.id in self.scalars
-
-    def _is_active(self, expr: ast.expr) -> bool:
-        return any(isinstance(n, ast.Name) and n.id in self.active for n in ast.walk(expr))
-
-    def _any_active(self, exprs: list[ast.expr]) -> bool:
-        return any(self._is_active(e) for e in exprs)
-
-    def _check_callable(self, call: ast.Call) -> None:
-        callee = self.resolver.callee(call)
-        if callee.kind == "unknown" and self._any_active(list(call.args) + [k.value for k in call.keywords]):
-            raise self._no_rule(call, callee)
-
-    def _no_rule(self, call: ast.Call, callee: Callee) -> Exception:
-        return located_error(
-            self.info, call,
-            f"`{callee.name}` has no derivative rule and no Python source srcgrad can read; "
-            f"register one with @srcgrad.adjoint({callee.name})",
-        )
-
-    def _callee_positions(self, callee: Callee, call: ast.Call) -> list[int]:
-        import inspect
-
-        params = list(inspect.signature(callee.value).parameters)
-        positions = list(range(len(call.args)))
-        positions += [params.index(k.arg) for k in call.keywords]
-        return positions
-
-    def _constant(self, value: Any) -> ast.expr:
-        if value is None or isinstance(value, (bool, int, float, str)):
-            return ast.Constant(value)
-        if isinstance(value, tuple) and all(isinstance(v, (int, float, str, type(None))) for v in value):
-            return ast.Tuple([ast.Constant(v) for v in value], ast.Load())
-        return ast.Name(self.namespace.bind("_default", value), ast.Load())
 
     def comment(self, stmt: ast.stmt) -> list[ast.stmt]:
         lineno = getattr(stmt, "lineno", 0)
@@ -536,24 +546,6 @@ class ReverseBuilder:
         key = f"__comment{len(self.comments) + 1}__"
         self.comments[key] = f"# adjoint of line {self.info.absolute_line(lineno)}: {text}"
         return [ast.Expr(ast.Name(key, ast.Load()))]
-
-
-
-# ---- AST construction helpers --------------------------------------------------------------
-def _call(func: str, args: list[ast.expr], keywords: list[ast.keyword] | None = None) -> ast.Call:
-    node: ast.expr = ast.parse(func, mode="eval").body if isinstance(func, str) else func
-    return ast.Call(node, args, keywords or [])
-
-
-def _assign(name: str, value: ast.expr) -> ast.Assign:
-    return ast.Assign([ast.Name(name, ast.Store())], value)
-
-
-def _function(name: str, params: list[str], body: list[ast.stmt]) -> ast.FunctionDef:
-    args = ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in params], vararg=None,
-                         kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
-    return ast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None,
-                           type_comment=None, type_params=[])
 
 
 def _block_local_names(body: list[ast.stmt]) -> set[str]:
@@ -588,51 +580,9 @@ def _breaks(body: list[ast.stmt]) -> bool:
     return False
 
 
-def _receiver(call: ast.Call) -> list[ast.expr]:
-    return [call.func.value] if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) else []
-
-
-def _index_value(index: ast.expr) -> ast.expr:
-    """The runtime value of a subscript: `1:3` becomes `slice(1, 3, None)`."""
-    if isinstance(index, ast.Slice):
-        parts = [copy.deepcopy(p) if p is not None else ast.Constant(None) for p in (index.lower, index.upper, index.step)]
-        return _call("slice", parts)
-    if isinstance(index, ast.Tuple):
-        return ast.Tuple([_index_value(e) for e in index.elts], ast.Load())
-    return copy.deepcopy(index)
-
-
-def _substitute(template: Any, substitutions: dict[str, ast.expr]) -> Any:
-    """A fresh copy of `template` with names replaced by copies of their substitutes."""
-    if isinstance(template, ast.Name) and template.id in substitutions:
-        return _clone(substitutions[template.id])
-    if isinstance(template, ast.AST):
-        new = type(template)(**{f: _substitute(getattr(template, f, None), substitutions) for f in template._fields})
-        return ast.copy_location(new, template) if hasattr(template, "lineno") else new
-    if isinstance(template, list):
-        return [_substitute(item, substitutions) for item in template]
-    return template
-
-
-def _clone(node: Any) -> Any:
-    return _substitute(node, {})
-
-
-def _drop_unbroadcast(expr: ast.expr, unbroadcast: ast.expr | None) -> ast.expr:
-    """`unbroadcast(e, x)` is `e` when every value involved is a Python number."""
-    if not isinstance(unbroadcast, ast.Name):
-        return expr
-
-    class Drop(ast.NodeTransformer):
-        def visit_Call(self, node: ast.Call) -> ast.expr:
-            self.generic_visit(node)
-            if isinstance(node.func, ast.Name) and node.func.id == unbroadcast.id:
-                return node.args[0]
-            return node
-
-    return Drop().visit(expr)
-
-
-def _simple_name(fn: Any) -> str:
-    name = getattr(fn, "__name__", "f")
-    return name if name.isidentifier() else "lambda_"
+def _popped_list(value: ast.expr) -> str | None:
+    """`lst` for a value `lst.pop()` (no index), else None."""
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "pop" \
+            and isinstance(value.func.value, ast.Name) and not value.args and not value.keywords:
+        return value.func.value.id
+    return None

@@ -31,11 +31,11 @@ def unbroadcast(g: Any, x: Any) -> Any:
     return g
 
 
-def broadcast_like(t: Any, ans: Any) -> Any:
-    """The tangent `t` of a broadcast operand, stretched to the shape of the result `ans`."""
-    if type(t) is float and type(ans) is float:
+def broadcast_like(t: Any, like: Any) -> Any:
+    """The tangent `t` of a broadcast operand, stretched to the shape of the result `like`."""
+    if type(t) is float and type(like) is float:
         return t
-    shape = np.shape(ans)
+    shape = np.shape(like)
     return t if np.shape(t) == shape else np.broadcast_to(t, shape)
 
 
@@ -49,6 +49,20 @@ def zero_tangent(x: Any) -> Any:
     if isinstance(x, np.ndarray):
         return np.zeros(x.shape, dtype=_float_dtype(x))
     return 0.0
+
+
+def with_item(t: Any, index: Any, value: Any) -> Any:
+    """A copy of the tangent `t` with `t[index] = value`: the tangent of an item assignment.
+    A copy, because `t` may be shared with another value's tangent."""
+    if isinstance(t, dict):
+        return {**t, index: value}
+    if isinstance(t, list):
+        out = list(t)
+        out[index] = value
+        return out
+    out = np.array(t, dtype=np.result_type(t, value, float), copy=True)
+    out[index] = value
+    return out
 
 
 def call_tangent(rule: Any, dots: tuple, ans: Any, *args: Any, **kwargs: Any) -> Any:
@@ -164,6 +178,37 @@ def split(g: Any, n: int) -> Any:
     return tuple(g[i] for i in range(n))
 
 
+def unsplit(h: Any, g: Any) -> Any:
+    """The cotangent of `g` from the cotangents `h` of the parts `split(g, n)` returned."""
+    parts = list(h) if not is_zero(h) else []
+    if is_zero(h) or all(is_zero(p) for p in parts):
+        return 0.0
+    if isinstance(g, (list, tuple)) or is_zero(g):
+        return TupleCotangent(parts) if not isinstance(g, list) else ListCotangent(parts)
+    like = next(p for p in parts if not is_zero(p))
+    return np.stack([np.zeros(np.shape(like)) if is_zero(p) else p for p in parts])
+
+
+def undrop_last(h: Any, g: Any) -> Any:
+    """The cotangent of a list cotangent `g` from the cotangent `h` of `drop_last(g)`."""
+    if is_zero(h):
+        return 0.0
+    return ListCotangent([*h, 0.0])
+
+
+def unmatch(h: Any, g: Any) -> Any:
+    """The cotangent of `g` from the cotangent `h` of `match(g, x)`: sums what `match`
+    broadcast (containers are matched entry by entry, so theirs passes through)."""
+    if isinstance(h, (dict, list, tuple)):
+        return h
+    return unbroadcast(h, g)
+
+
+def is_absent(value: Any) -> bool:
+    """Whether `copy_item` found no entry (a dict key an assignment is about to create)."""
+    return value is _ABSENT
+
+
 def _is_basic_index(index: Any) -> bool:
     parts = index if isinstance(index, tuple) else (index,)
     return all(
@@ -246,6 +291,29 @@ def drop_last(g: Any) -> Any:
     if is_zero(g):
         return g
     return ListCotangent(g[:-1])
+
+
+def pushed(g: Any, item: Any, lst: list) -> Any:
+    """The cotangent of a list before a `pop`, from the cotangent `g` of the list after it
+    (`lst`, as it is after the pop) and the cotangent `item` of the popped value."""
+    entries = [0.0] * len(lst) if is_zero(g) else list(g)
+    return ListCotangent([*entries, item])
+
+
+def restored(container: Any, index: Any, old: Any) -> Any:
+    """A copy of `container` with the entry at `index` put back to `old` (or removed, for a
+    dict key the assignment created): `restore_item` without mutation, for derivative code
+    that is differentiated again."""
+    if isinstance(container, dict):
+        out = dict(container)
+        if old is _ABSENT:
+            del out[index]
+        else:
+            out[index] = old
+        return out
+    out = list(container) if isinstance(container, list) else np.array(container, copy=True)
+    out[index] = old
+    return out
 
 
 def call_rule(rule: Any, g: Any, ans: Any, *args: Any, **kwargs: Any) -> tuple:

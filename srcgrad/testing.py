@@ -159,3 +159,33 @@ def check_jvp_rule(
     reverse = sum(tree.vdot(bars[i], u) for i, u in zip(positions, directions) if bars[i] is not None)
     forward = tree.vdot(v, tangent)
     _close(f"rule {rule.__name__}: <v, J u> (forward) vs <J^T v, u> (reverse)", forward, reverse, rtol, atol * (1 + abs(reverse)))
+
+
+def check_jvp(
+    f: Callable[..., Any],
+    *args: Any,
+    wrt: Any = 0,
+    rtol: float = 1e-5,
+    atol: float = 1e-6,
+    seed: int = 0,
+) -> None:
+    """Check srcgrad's forward derivative of `f` at `args` along random directions u: the
+    tangent against central finite differences, entry by entry, and forward against reverse
+    by the inner-product test <v, J u> = <J^T v, u>. Raises AssertionError on a discrepancy."""
+    from .api import _normalize_wrt, jvp, vjp
+
+    rng = np.random.default_rng(seed)
+    positions = _normalize_wrt(f, wrt, len(args))
+    directions = [_random_like(args[p], rng) for p in positions]
+    out, tangent = jvp(f, args, tuple(directions), wrt=tuple(positions))
+    want = directional_fd(f, args, positions, directions)
+    for got_leaf, want_leaf, out_leaf in zip(tree.leaves(tangent), tree.leaves(want), tree.leaves(out)):
+        assert np.shape(got_leaf) == np.shape(out_leaf), f"tangent has shape {np.shape(got_leaf)}, output has {np.shape(out_leaf)}"
+        scale = 1 + float(np.max(np.abs(want_leaf), initial=0.0))
+        if not np.allclose(np.asarray(got_leaf, float), want_leaf, rtol=rtol, atol=atol * scale):
+            raise AssertionError(f"jvp gives {got_leaf!r}, finite differences give {want_leaf!r}")
+    _, pullback = vjp(f, *args, wrt=tuple(positions))
+    v = _random_like(out, rng)
+    reverse = sum(tree.vdot(bar, u) for bar, u in zip(pullback(v), directions))
+    forward = tree.vdot(v, tangent)
+    _close("inner product <v, J u> (forward) vs <J^T v, u> (reverse)", forward, reverse, rtol, atol * (1 + abs(reverse)))

@@ -7,11 +7,12 @@ import copy
 import threading
 import types
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from . import fence, jumps, runtime
 from .compile import build_function
+from .forward import ForwardBuilder
 from .naming import Namer
 from .normalize import Normalizer
 from .parse import ParsedFunction, parse_function, unwrap
@@ -28,15 +29,20 @@ class Generated:
     parsed: ParsedFunction
     wrt: tuple[str, ...]
     namespace: dict[str, Any]  # objects the code reads as closure cells besides the user's
+    tangent_params: dict[str, str] = field(default_factory=dict)  # forward mode: `x` -> `x_dot`
 
 
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _VJP_CELLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_JVP_CELLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_BACKWARD_CELLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _LOCK = threading.RLock()
 
 _RUNTIME_NAMES = (
     "seed", "getitem_vjp", "getitem", "zero_at", "copy_item", "restore_item", "drop_last", "call_rule", "is_zero",
+    "match", "pushed", "restored",
 )
+_FORWARD_RUNTIME_NAMES = ("zero_tangent", "with_item", "call_tangent")
 
 
 def generate(
@@ -46,33 +52,44 @@ def generate(
     outputs: tuple[str, ...] | None = None,
     scalars: frozenset[str] = frozenset(),
     record_all: bool = False,
+    higher_order: bool = False,
+    single: bool = False,
 ) -> Generated:
     """The derivative of `fn` w.r.t. the parameters named in `wrt`, built once and cached.
 
-    `mode` is "grad" (returns the gradients), "value_and_grad" (value and gradients) or
-    "vjp" (returns the value and a pullback). `outputs` names the parameters whose
+    `mode` is "grad" (returns the gradients), "value_and_grad" (value and gradients),
+    "vjp" (returns the value and a pullback) or "jvp" (forward mode: tangent parameters
+    `x_dot` for `wrt`, returns the value and its tangent). `outputs` names the parameters whose
     cotangents are returned (default: `wrt`). `scalars` names parameters known to be Python
     numbers, for which the code is specialised (the caller guards that). `record_all` keeps
     every tape push (for measuring what the to-be-recorded analysis saves).
+
+    `higher_order` asks for code that srcgrad can differentiate again: no closures (callees
+    are re-run by their "backward" form, which takes the cotangent as the keyword-only
+    `_out_bar`), and gradients shaped like the arguments, the single one itself if `single`.
     """
     plain = unwrap(fn)
-    key = (wrt, mode, outputs, scalars, record_all)
+    key = (wrt, mode, outputs, scalars, record_all, higher_order, single)
     with _LOCK:
         per_function = _CACHE.setdefault(plain, {})
         if key not in per_function:
-            per_function[key] = _generate(plain, wrt, mode, outputs or wrt, scalars, record_all)
+            per_function[key] = _generate(plain, wrt, mode, outputs or wrt, scalars, record_all, higher_order, single)
         return per_function[key]
 
 
 def _generate(
     fn: types.FunctionType, wrt: tuple[str, ...], mode: str, outputs: tuple[str, ...], scalars: frozenset[str],
-    record_all: bool = False,
+    record_all: bool = False, higher_order: bool = False, single: bool = False,
 ) -> Generated:
     parsed = parse_function(fn)
     local_names = set(parsed.param_names) | {
         n.id for n in ast.walk(parsed.node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
     }
     namer = Namer.for_tree(parsed.node)
+    if mode == "jvp":  # reserved first, so callers can know them (`tangent_params`)
+        for param in wrt:
+            namer.tangent(param)
+    seed_param = namer.reserve("_out_bar") if mode == "backward" else ""
     injected: dict[str, Any] = {}
     resolver = Resolver(parsed, injected, local_names)
     fence.check(parsed.node, parsed.info, lambda expr: _is_no_grad(resolver, expr))
@@ -82,15 +99,21 @@ def _generate(
     resolver.local_names |= {
         n.id for n in ast.walk(norm.node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
     }
+    if mode == "jvp":
+        return _generate_forward(parsed, norm, resolver, namer, wrt, scalars, injected)
     runtime_names = {name: getattr(runtime, name) for name in _RUNTIME_NAMES}
-    from .api import call_vjp
+    from .dispatch import call_vjp
 
     runtime_names["call_vjp"] = call_vjp
     builder = ReverseBuilder(norm, parsed.info, resolver, namer, list(wrt), vjp_cell, runtime_names, scalars)
     builder.outputs = list(outputs)
     builder.record_all = record_all  # benchmarks: push every overwritten value, needed or not
+    builder.higher_order = higher_order or mode == "backward"
+    builder.single = single and builder.higher_order
+    builder.seed_param = seed_param
+    builder.callee_backward = backward_cell
     name = namer.reserve(f"{mode}_{_identifier(parsed.name)}")
-    node = builder.build(name, seed_from_argument=(mode == "vjp"), return_value=(mode != "grad"))
+    node = builder.build(name, mode)
     namespace = dict(builder.namespace.values)
     namespace.update(injected)
     function, source = build_function(
@@ -98,6 +121,72 @@ def _generate(
         fn.__defaults__, fn.__kwdefaults__,
     )
     return Generated(function, source, parsed, wrt, namespace)
+
+
+def _generate_forward(
+    parsed: ParsedFunction, norm: Any, resolver: Resolver, namer: Namer, wrt: tuple[str, ...],
+    scalars: frozenset[str], injected: dict[str, Any],
+) -> Generated:
+    from .dispatch import call_jvp
+
+    runtime_names = {name: getattr(runtime, name) for name in _FORWARD_RUNTIME_NAMES}
+    runtime_names["call_jvp"] = call_jvp
+    tangent_params = {param: namer.tangent(param) for param in wrt}
+    builder = ForwardBuilder(norm, parsed.info, resolver, namer, tangent_params, jvp_cell, runtime_names, scalars)
+    node = builder.build(namer.reserve(f"jvp_{_identifier(parsed.name)}"))
+    namespace = {**builder.namespace.values, **injected}
+    fn = parsed.fn
+    function, source = build_function(
+        node, {}, namespace, parsed.globals, parsed.closure, fn.__defaults__, fn.__kwdefaults__,
+    )
+    return Generated(function, source, parsed, wrt, namespace, tangent_params)
+
+
+def tangent_params(fn: Any, wrt: tuple[str, ...]) -> dict[str, str]:
+    """The keyword-only tangent parameters (`x` -> `x_dot`) of `fn`'s forward function."""
+    namer = Namer.for_tree(parse_function(fn).node)
+    return {param: namer.tangent(param) for param in wrt}
+
+
+def jvp_cell(fn: Any, mask: tuple[int, ...]) -> tuple[types.CellType, dict[str, str]]:
+    """A cell holding the forward function of user function `fn` with the parameters at
+    `mask` carrying tangents (filled once the transform finishes, for recursion), and the
+    names of its tangent parameters."""
+    plain = unwrap(fn)
+    with _LOCK:
+        cells = _JVP_CELLS.setdefault(plain, {})
+        if mask in cells:
+            return cells[mask]
+        params = _param_names(plain)
+        wrt = tuple(params[i] for i in mask if i < len(params))
+        cell = types.CellType()
+        cells[mask] = (cell, tangent_params(plain, wrt))
+        try:
+            cell.cell_contents = generate(plain, wrt, "jvp").function
+        except BaseException:
+            del cells[mask]
+            raise
+        return cells[mask]
+
+
+def backward_cell(fn: Any, mask: tuple[int, ...]) -> tuple[types.CellType, str]:
+    """A cell holding the "backward" form of user function `fn` (both sweeps, cotangents of
+    all its parameters for the cotangent `_out_bar`), and that parameter's name."""
+    plain = unwrap(fn)
+    with _LOCK:
+        cells = _BACKWARD_CELLS.setdefault(plain, {})
+        if mask in cells:
+            return cells[mask]
+        params = _param_names(plain)
+        wrt = tuple(params[i] for i in mask if i < len(params))
+        cell = types.CellType()
+        cells[mask] = (cell, Namer.for_tree(parse_function(plain).node).reserve("_out_bar"))
+        try:
+            cell.cell_contents = generate(plain, wrt, "backward", tuple(params)).function
+        except BaseException:
+            del cells[mask]
+            raise
+        return cells[mask]
 
 
 def vjp_cell(fn: Any, mask: tuple[int, ...]) -> types.CellType:
@@ -142,3 +231,5 @@ def clear_cache() -> None:
     with _LOCK:
         _CACHE.clear()
         _VJP_CELLS.clear()
+        _JVP_CELLS.clear()
+        _BACKWARD_CELLS.clear()

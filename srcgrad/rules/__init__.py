@@ -17,6 +17,7 @@ from . import (  # noqa: F401
     operators_jvp,
     reduction_jvp,
     reduction_rules,
+    runtime_rules,
 )
 from .registry import (
     find_jvp_rule,

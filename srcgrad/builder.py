@@ -1,0 +1,73 @@
+"""What the reverse and forward builders share: activity queries, call checks, constants."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from typing import Any
+
+from .emit import Namespace
+from .errors import SourceInfo, located_error
+from .normalize import Normalized
+from .resolve import Callee, Resolver
+
+
+class Builder:
+    """Base of `ReverseBuilder` and `ForwardBuilder`; subclasses set the attributes below."""
+
+    norm: Normalized
+    info: SourceInfo
+    resolver: Resolver
+    namespace: Namespace
+    active: set[str]
+    scalars: set[str]
+    impure: tuple[str, ...] = ()  # namespace names of helpers that must run even if unused
+    rule_decorator = "srcgrad.adjoint"  # what the "no rule" error tells the user to use
+
+    def is_pure(self, call: ast.Call) -> bool:
+        """Calls a dead assignment may be dropped with: rules' primals and helpers."""
+        func = call.func
+        if isinstance(func, ast.Name) and func.id in self.namespace.values:
+            value = self.namespace.values[func.id]
+            module = getattr(value, "__module__", "") or ""
+            return module.startswith(("srcgrad.runtime", "srcgrad.rules", "numpy")) and func.id not in self.impure
+        return self.resolver.callee(call).kind in ("rule", "method")
+
+    def carries_derivative(self, stmt: ast.stmt) -> bool:
+        return id(stmt) not in self.norm.opaque and id(stmt) not in self.norm.constant
+
+    def _is_scalar(self, expr: ast.expr) -> bool:
+        if isinstance(expr, ast.Constant):
+            return isinstance(expr.value, (int, float)) and not isinstance(expr.value, bool)
+        return isinstance(expr, ast.Name) and expr.id in self.scalars
+
+    def _is_active(self, expr: ast.expr) -> bool:
+        return any(isinstance(n, ast.Name) and n.id in self.active for n in ast.walk(expr))
+
+    def _any_active(self, exprs: list[ast.expr]) -> bool:
+        return any(self._is_active(e) for e in exprs)
+
+    def _check_callable(self, call: ast.Call) -> None:
+        callee = self.resolver.callee(call)
+        if callee.kind == "unknown" and self._any_active(list(call.args) + [k.value for k in call.keywords]):
+            raise self._no_rule(call, callee)
+
+    def _no_rule(self, call: ast.Call, callee: Callee) -> Exception:
+        return located_error(
+            self.info, call,
+            f"`{callee.name}` has no derivative rule and no Python source srcgrad can read; "
+            f"register one with @{self.rule_decorator}({callee.name})",
+        )
+
+    def _callee_positions(self, callee: Callee, call: ast.Call) -> list[int]:
+        """The parameter position each argument of `call` binds to (keywords by name)."""
+        params = list(inspect.signature(callee.value).parameters)
+        return list(range(len(call.args))) + [params.index(k.arg) for k in call.keywords]
+
+    def _constant(self, value: Any) -> ast.expr:
+        """A rule parameter's default value as an expression of the generated code."""
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return ast.Constant(value)
+        if isinstance(value, tuple) and all(isinstance(v, (int, float, str, type(None))) for v in value):
+            return ast.Tuple([ast.Constant(v) for v in value], ast.Load())
+        return ast.Name(self.namespace.bind("_default", value), ast.Load())

@@ -1,0 +1,92 @@
+"""Calls whose target is only known at run time (a function passed as an argument, a method
+of a local object): generated code hands them to `call_vjp` or `call_jvp`, which pick the
+rule or generated derivative for the object they get."""
+
+from __future__ import annotations
+
+import types
+from typing import Any, Callable
+
+from . import runtime, transform
+from .errors import SrcGradError
+from .parse import unwrap
+from .resolve import METHOD_PRIMALS, PACKED_METHODS, classify
+from .rules.registry import find_jvp_rule, find_vjp_rule
+
+
+def call_vjp(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, Callable[[Any], tuple]]:
+    """Differentiate a call whose target is only known at run time (a method of a local
+    object, a function passed as an argument). Cotangents follow the call's arguments:
+    positional ones first, then keywords in the order given."""
+    if isinstance(fn, types.BuiltinMethodType) and fn.__name__ in METHOD_PRIMALS and getattr(fn, "__self__", None) is not None:
+        receiver = fn.__self__
+        primal = METHOD_PRIMALS[fn.__name__]
+        call_args = (receiver, (args if len(args) > 1 else args[0])) if fn.__name__ in PACKED_METHODS and args else (receiver, *args)
+        out, back = _rule_pullback(primal, call_args, kwargs)
+        return out, lambda g: back(g)[1:]
+    callee = classify(fn, getattr(fn, "__qualname__", repr(fn)))
+    if callee.kind == "nondiff":
+        out = fn(*args, **kwargs)
+        return out, lambda g: (0.0,) * (len(args) + len(kwargs))
+    if callee.kind == "rule":
+        return _rule_pullback(fn, args, kwargs)
+    if callee.kind == "user":
+        return _user_pullback(callee.value, args, kwargs)
+    raise SrcGradError(
+        f"`{callee.name}` has no derivative rule and no Python source srcgrad can read; "
+        f"register one with @srcgrad.adjoint({getattr(fn, '__name__', 'fn')})"
+    )
+
+
+def _rule_pullback(primal: Any, args: tuple, kwargs: dict) -> tuple[Any, Callable[[Any], tuple]]:
+    rule = find_vjp_rule(primal, len(args), tuple(kwargs))
+    if rule is None:
+        raise SrcGradError(f"no derivative rule of {getattr(primal, '__name__', primal)} for these arguments")
+    out = primal(*args, **kwargs)
+    return out, lambda g: runtime.call_rule(rule.fn, g, out, *args, **kwargs) + (0.0,) * len(kwargs)
+
+
+def _user_pullback(fn: Any, args: tuple, kwargs: dict) -> tuple[Any, Callable[[Any], tuple]]:
+    bound_self = (fn.__self__,) if isinstance(fn, types.MethodType) else ()
+    plain = unwrap(fn)
+    names = transform._param_names(plain)
+    positions = list(range(len(bound_self), len(bound_self) + len(args))) + [names.index(k) for k in kwargs]
+    mask = tuple(sorted(p for p, value in zip(positions, (*args, *kwargs.values())) if _differentiable(value)))
+    vjp_fn = transform.vjp_cell(plain, mask).cell_contents
+    out, back = vjp_fn(*bound_self, *args, **kwargs)
+    return out, lambda g: tuple(back(g)[p] for p in positions)
+
+
+def _differentiable(value: Any) -> bool:
+    return not isinstance(value, (bool, str, type(None), range)) and not callable(value)
+
+
+def call_jvp(fn: Any, dots: tuple, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+    """Forward mode of a call known only at run time: `(out, tangent of out)` given the
+    tangents `dots` of the positional arguments (`None` for none)."""
+    callee = classify(fn, getattr(fn, "__qualname__", repr(fn)))
+    if callee.kind == "nondiff" or all(d is None for d in dots):
+        out = fn(*args, **kwargs)
+        return out, runtime.zero_tangent(out)
+    if callee.kind == "rule":
+        rule = find_jvp_rule(fn, len(args), tuple(kwargs))
+        if rule is None:
+            raise SrcGradError(f"no forward derivative rule of {callee.name} for these arguments; "
+                               f"register one with @srcgrad.tangent({getattr(fn, '__name__', 'fn')})")
+        out = fn(*args, **kwargs)
+        if not rule.inline:
+            return out, runtime.call_tangent(rule.fn, dots, out, *args, **kwargs)
+        terms = [term(d, out, *args, **kwargs) for term, d in zip(rule.terms(), dots) if term is not None and d is not None]
+        return out, sum(terms[1:], terms[0]) if terms else runtime.zero_tangent(out)
+    if callee.kind == "user":
+        plain = unwrap(callee.value)
+        bound_self = (callee.value.__self__,) if isinstance(callee.value, types.MethodType) else ()
+        params = transform._param_names(plain)
+        mask = tuple(i + len(bound_self) for i, d in enumerate(dots) if d is not None)
+        cell, names = transform.jvp_cell(plain, mask)
+        given = {names[params[i + len(bound_self)]]: d for i, d in enumerate(dots) if d is not None}
+        return cell.cell_contents(*bound_self, *args, **kwargs, **given)
+    raise SrcGradError(
+        f"`{callee.name}` has no derivative rule and no Python source srcgrad can read; "
+        f"register one with @srcgrad.tangent({getattr(fn, '__name__', 'fn')})"
+    )

@@ -1,0 +1,197 @@
+"""Reverse and forward rules of the runtime's own functions.
+
+Generated derivative code calls these (`unbroadcast`, `getitem`, the tape's `pushed`, ...);
+with their rules, that code can itself be differentiated, which is how `grad(grad(f))`,
+`hessian` and `hvp` work. Most are linear in their first argument, so the forward rule
+applies the function to the tangent and the reverse rule is its transpose.
+"""
+
+from __future__ import annotations
+
+from ..runtime import (
+    as_sequence,
+    broadcast_like,
+    copy_item,
+    drop_last,
+    getitem,
+    getitem_vjp,
+    is_absent,
+    is_scalar,
+    is_zero,
+    match,
+    pushed,
+    restored,
+    seed,
+    split,
+    unbroadcast,
+    undrop_last,
+    unmatch,
+    unsplit,
+    with_item,
+    zero_at,
+    zero_tangent,
+)
+from .registry import jvp_rule, nondifferentiable, vjp_rule
+
+nondifferentiable(seed, is_zero, is_scalar, zero_tangent, is_absent, reason="bookkeeping: constant results")
+
+
+@vjp_rule(unbroadcast)
+def unbroadcast_vjp(g, ans, t, x):
+    return broadcast_like(g, t), None
+
+
+@jvp_rule(unbroadcast)
+def unbroadcast_jvp(d, ans, t, x):
+    return unbroadcast(d, x), None
+
+
+@vjp_rule(broadcast_like)
+def broadcast_like_vjp(g, ans, t, like):
+    return unbroadcast(g, t), None
+
+
+@jvp_rule(broadcast_like)
+def broadcast_like_jvp(d, ans, t, like):
+    return broadcast_like(d, like), None
+
+
+@vjp_rule(getitem_vjp)
+def getitem_vjp_vjp(g, ans, t, x, index):
+    return getitem(g, index), None, None
+
+
+@jvp_rule(getitem_vjp)
+def getitem_vjp_jvp(d, ans, t, x, index):
+    return getitem_vjp(d, x, index), None, None
+
+
+@vjp_rule(getitem)
+def getitem_rule_vjp(g, ans, t, index):
+    return (0.0 if is_zero(t) else getitem_vjp(g, t, index)), None
+
+
+@jvp_rule(getitem)
+def getitem_rule_jvp(d, ans, t, index):
+    return getitem(d, index), None
+
+
+@vjp_rule(copy_item)
+def copy_item_vjp(g, ans, container, index):
+    return (None if is_absent(ans) else getitem_vjp(g, container, index)), None
+
+
+@jvp_rule(copy_item)
+def copy_item_jvp(d, ans, container, index):
+    return (ans if is_absent(ans) else getitem(d, index)), None
+
+
+@vjp_rule(zero_at)
+def zero_at_vjp(g, ans, t, index):
+    return zero_at(g, index), None
+
+
+@jvp_rule(zero_at)
+def zero_at_jvp(d, ans, t, index):
+    return zero_at(d, index), None
+
+
+@vjp_rule(restored)
+def restored_vjp(g, ans, container, index, old):
+    return zero_at(g, index), None, (None if is_absent(old) else getitem(g, index))
+
+
+@jvp_rule(restored)
+def restored_jvp(d, ans, container, index, old):
+    return zero_at(d, index), None, getitem_vjp(d, container, index)
+
+
+@vjp_rule(with_item)
+def with_item_vjp(g, ans, t, index, value):
+    return zero_at(g, index), None, getitem(g, index)
+
+
+@jvp_rule(with_item)
+def with_item_jvp(d, ans, t, index, value):
+    return zero_at(d, index), None, getitem_vjp(d, t, index)
+
+
+@vjp_rule(drop_last)
+def drop_last_vjp(g, ans, t):
+    return (undrop_last(g, t),)
+
+
+@jvp_rule(drop_last)
+def drop_last_jvp(d, ans, t):
+    return (drop_last(d),)
+
+
+@vjp_rule(pushed)
+def pushed_vjp(g, ans, t, item, lst):
+    return drop_last(g), getitem(g, -1), None
+
+
+@jvp_rule(pushed)
+def pushed_jvp(d, ans, t, item, lst):
+    return pushed(d, 0.0, lst), pushed(0.0, d, lst), None
+
+
+@vjp_rule(match)
+def match_vjp(g, ans, t, x):
+    return unmatch(g, t), None
+
+
+@jvp_rule(match)
+def match_jvp(d, ans, t, x):
+    return match(d, x), None
+
+
+@vjp_rule(split)
+def split_vjp(g, ans, t, n):
+    return unsplit(g, t), None
+
+
+@jvp_rule(split)
+def split_jvp(d, ans, t, n):
+    return split(d, n), None
+
+
+@vjp_rule(as_sequence)
+def as_sequence_vjp(g, ans, x):
+    return (g,)
+
+
+@jvp_rule(as_sequence)
+def as_sequence_jvp(d, ans, x):
+    return (d,)
+
+
+# ---- the transposes above, for third and higher derivatives ------------------------------
+@vjp_rule(unmatch)
+def unmatch_vjp(g, ans, h, t):
+    return (g if isinstance(h, (dict, list, tuple)) else broadcast_like(g, h)), None
+
+
+@jvp_rule(unmatch)
+def unmatch_jvp(d, ans, h, t):
+    return unmatch(d, t), None
+
+
+@vjp_rule(undrop_last)
+def undrop_last_vjp(g, ans, h, t):
+    return drop_last(g), None
+
+
+@jvp_rule(undrop_last)
+def undrop_last_jvp(d, ans, h, t):
+    return undrop_last(d, t), None
+
+
+@vjp_rule(unsplit)
+def unsplit_vjp(g, ans, h, t):
+    return (0.0 if is_zero(h) else split(g, len(h))), None
+
+
+@jvp_rule(unsplit)
+def unsplit_jvp(d, ans, h, t):
+    return unsplit(d, t), None
