@@ -23,12 +23,31 @@ def statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
                 yield from statements(inner)
 
 
+def names(node: ast.AST) -> list[ast.Name]:
+    """Every `Name` node under `node`: a leaner `ast.walk`, since the passes ask this of
+    every statement many times over."""
+    found: list[ast.Name] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if type(current) is ast.Name:
+            found.append(current)
+            continue
+        for field in current._fields:
+            value = getattr(current, field, None)
+            if type(value) is list:
+                stack.extend(v for v in value if isinstance(v, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+    return found
+
+
 def loads(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return {n.id for n in names(node) if type(n.ctx) is ast.Load}
 
 
 def stores(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return {n.id for n in names(node) if type(n.ctx) is ast.Store}
 
 
 def count_statements(body: list[ast.stmt]) -> int:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import inspect
 import textwrap
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ class Rule:
     _globals: dict[str, Any] | None = field(default=None, repr=False)
     _terms: list[Callable[..., Any] | None] | None = field(default=None, repr=False)
 
-    @property
+    @functools.cached_property
     def signature(self) -> inspect.Signature:
         return inspect.signature(self.fn)
 
