@@ -141,7 +141,6 @@ class Problem:
     make_args: Callable[[np.random.Generator], tuple]
     wrt: tuple[int, ...]
     target: float  # srcgrad / hand-written at most
-    scalar: bool = False
     # the function whose derivative `hand` is (P7: the first derivative), to check `hand` by finite differences
     differentiated: Callable | None = None
 
@@ -153,14 +152,12 @@ class Problem:
 
 
 PROBLEMS = [
-    Problem("P1", "`3*x**2 + 2*x + 1` on a float", problems.p1, problems.p1_hand, lambda rng: (2.0,), (0,), 1.5,
-            scalar=True),
+    Problem("P1", "`3*x**2 + 2*x + 1` on a float", problems.p1, problems.p1_hand, lambda rng: (2.0,), (0,), 1.5),
     Problem("P1b", "31-operation scalar expression of two floats", problems.p1b, problems.p1b_hand,
-            lambda rng: (0.7, -0.4), (0, 1), 1.5, scalar=True),
-    Problem("P2", "1000-step scalar loop", problems.p2, problems.p2_hand, lambda rng: (0.3, 1.2), (0,), 2.0,
-            scalar=True),
+            lambda rng: (0.7, -0.4), (0, 1), 1.5),
+    Problem("P2", "1000-step scalar loop", problems.p2, problems.p2_hand, lambda rng: (0.3, 1.2), (0,), 2.0),
     Problem("P3", "Newton square root (data-dependent `while`)", problems.p3, problems.p3_hand, lambda rng: (2.0,),
-            (0,), 2.0, scalar=True),
+            (0,), 2.0),
     Problem("P4", "MLP, batch 64, 784-256-10, softmax cross-entropy", problems.p4, problems.p4_hand,
             problems.p4_inputs, (0, 1, 2, 3), 1.1),
     Problem("P5", "RNN, 50 steps, hidden 128, input 32, batch 16", problems.p5, problems.p5_hand,
@@ -168,7 +165,7 @@ PROBLEMS = [
     Problem("P6", "Rosenbrock on 10⁶ elements", problems.p6, problems.p6_hand,
             lambda rng: (rng.standard_normal(10**6),), (0,), 1.3),
     Problem("P7", "second derivative, `grad(grad(f))`", problems.p7, problems.p7_hand, lambda rng: (0.7,), (0,), 3.0,
-            scalar=True, differentiated=problems.p7_grad),
+            differentiated=problems.p7_grad),
 ]
 
 
@@ -221,10 +218,9 @@ def run_problem(problem: Problem, settings: Settings) -> Row:
             fail(SRCGRAD, str(exc))
         else:
             candidates[SRCGRAD] = (derivative, args)
-            if problem.scalar and problem.key != "P7":
-                generated = _generated_code(derivative, args, want, single)
-                if generated is not None:
-                    candidates[GENERATED] = (generated, args)
+            generated = _generated_code(derivative, args, want, single)
+            if generated is not None:
+                candidates[GENERATED] = (generated, args)
 
     for maker in peers.MAKERS:
         try:
