@@ -629,7 +629,7 @@ def main() -> int:
     if options.quick:
         settings = Settings(quick=True, batch=0.002, rounds=12, budget=0.25, min_rounds=1)
     else:
-        settings = Settings(quick=False, batch=0.02, rounds=40, budget=6.0, min_rounds=3)
+        settings = Settings(quick=False, batch=0.02, rounds=60, budget=8.0, min_rounds=3)
     started = time.perf_counter()
     load_start = "{:.2f}".format(os.getloadavg()[0]) if hasattr(os, "getloadavg") else "?"
     wanted = set(options.only.split(",")) if options.only else None
