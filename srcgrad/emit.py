@@ -7,6 +7,7 @@ import ast
 import copy
 from typing import Any, Callable
 
+from .analysis import names
 from .naming import Namer
 
 
@@ -81,17 +82,20 @@ def clone(node: Any) -> Any:
 def drop_calls(expr: ast.expr, wrapper: ast.expr | None) -> ast.expr:
     """`wrapper(e, x)` becomes `e`: for shape bookkeeping (`unbroadcast`, `broadcast_like`)
     that has nothing to do when the shapes are known to agree."""
-    if not isinstance(wrapper, ast.Name):
+    if not isinstance(wrapper, ast.Name) or wrapper.id not in {n.id for n in names(expr)}:
         return expr
+    return _DropCalls(wrapper.id).visit(expr)
 
-    class Drop(ast.NodeTransformer):
-        def visit_Call(self, node: ast.Call) -> ast.expr:
-            self.generic_visit(node)
-            if isinstance(node.func, ast.Name) and node.func.id == wrapper.id:
-                return node.args[0]
-            return node
 
-    return Drop().visit(expr)
+class _DropCalls(ast.NodeTransformer):
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id == self.name:
+            return node.args[0]
+        return node
 
 
 def simple_name(fn: Any) -> str:

@@ -6,7 +6,7 @@ import ast
 import operator
 from typing import Callable
 
-from .analysis import count_statements, loads, stores
+from .analysis import count_statements, loads, names, stores
 
 _FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Pow: operator.pow}
 
@@ -93,16 +93,25 @@ def _name_counts(body: list[ast.stmt]) -> tuple[dict[str, int], dict[str, int]]:
     (loads, and `nonlocal` declarations, which must keep their binding)."""
     stores: dict[str, int] = {}
     reads: dict[str, int] = {}
-    for stmt in body:
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.Name):
-                table = reads if isinstance(node.ctx, ast.Load) else stores
-                table[node.id] = table.get(node.id, 0) + 1
-            elif isinstance(node, ast.arg):
-                stores[node.arg] = stores.get(node.arg, 0) + 1
-            elif isinstance(node, ast.Nonlocal):
-                for name in node.names:
-                    reads[name] = reads.get(name, 0) + 1
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is ast.Name:
+            table = reads if type(node.ctx) is ast.Load else stores  # type: ignore[attr-defined]
+            table[node.id] = table.get(node.id, 0) + 1  # type: ignore[attr-defined]
+            continue
+        if kind is ast.arg:
+            stores[node.arg] = stores.get(node.arg, 0) + 1  # type: ignore[attr-defined]
+        elif kind is ast.Nonlocal:
+            for name in node.names:  # type: ignore[attr-defined]
+                reads[name] = reads.get(name, 0) + 1
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                stack.extend(v for v in value if isinstance(v, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
     return stores, reads
 
 
@@ -117,8 +126,9 @@ class _Replace(ast.NodeTransformer):
         return node
 
 
-def _propagate(body: list[ast.stmt], params: set[str]) -> tuple[list[ast.stmt], bool]:
-    """Replace names bound once, at top level, to a number or to another name bound once."""
+def _propagate(body: list[ast.stmt], params: set[str]) -> tuple[list[ast.stmt], set[int]]:
+    """Replace names bound once, at top level, to a number or to another name bound once;
+    also returns the ids of the statements that changed."""
     stores, _ = _name_counts(body)
     once = {name for name, count in stores.items() if count == 1 and name not in params}
     fixed_params = {name for name in params if stores.get(name, 1) == 1}
@@ -136,9 +146,10 @@ def _propagate(body: list[ast.stmt], params: set[str]) -> tuple[list[ast.stmt], 
                 continue
         kept.append(stmt)
     if not mapping:
-        return body, False
+        return body, set()
     replace = _Replace(mapping)
-    return [replace.visit(s) for s in kept], True
+    changed = {id(s) for s in kept if any(n.id in mapping for n in names(s))}
+    return [replace.visit(s) if id(s) in changed else s for s in kept], changed
 
 
 def _single_target(stmt: ast.stmt) -> str | None:
@@ -239,14 +250,15 @@ def clean_function(node: ast.FunctionDef, is_pure: Callable[[ast.Call], bool]) -
     """Propagate constants and copies, fold, merge first accumulations, drop dead values."""
     params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
     body = node.body
+    changed = None  # at first every statement may fold
     for _ in range(10):
         size = count_statements(body)
-        body, propagated = _propagate(body, params)
-        body = [_ConstantFolder().visit(s) for s in body]
+        body = [_ConstantFolder().visit(s) if changed is None or id(s) in changed else s for s in body]
+        body, changed = _propagate(body, params)
         body = _merge_accumulations(body)
         body = _drop_dead(body, is_pure)
         body = _drop_dead_stores(body, set())
-        if not propagated and count_statements(body) == size:
+        if not changed and count_statements(body) == size:
             break
     node.body = body
     return node

@@ -91,8 +91,9 @@ def classify(value: Any, name: str = "") -> Callee:
         return Callee("rule", value, name)
     if hasattr(value, "differentiable_code"):  # a derivative made by srcgrad: its generated code
         return Callee("user", value.differentiable_code(), name)
-    if getattr(value, "__module__", "").startswith("srcgrad."):
-        return Callee("unknown", value, name)  # srcgrad's own machinery is not differentiated
+    if (getattr(value, "__module__", "") or "").startswith("srcgrad.") and \
+            not value.__module__.startswith("srcgrad.rules."):
+        return Callee("unknown", value, name)  # srcgrad's machinery; rule helpers are differentiated from source
     if isinstance(value, (types.FunctionType, types.MethodType)):
         return Callee("user", value, name)
     if callable(value) and isinstance(getattr(type(value), "__call__", None), types.FunctionType):

@@ -12,7 +12,10 @@ from __future__ import annotations
 import ast
 import copy
 import itertools
+import operator
 from typing import Any, Callable
+
+import numpy as np
 
 from . import analysis
 from .builder import Builder
@@ -46,6 +49,7 @@ from .tape import (
 )
 
 _ELEMENTWISE_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod)
+_MATMUL = (ast.MatMult, np.matmul, operator.matmul)  # its rule reshapes the cotangent
 
 
 class ReverseBuilder(Builder):
@@ -157,6 +161,8 @@ class ReverseBuilder(Builder):
             return self.compound(stmt)
         if isinstance(stmt, ast.Break):
             return [stmt], []  # jumps were lowered to flags: this is the loop's single exit
+        if isinstance(stmt, ast.Pass):
+            return [], []
         if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Subscript):
             return self.setitem(stmt)
         if isinstance(stmt, ast.Assign):
@@ -398,7 +404,8 @@ class ReverseBuilder(Builder):
         bound = rule.signature.bind(g, ans, *args, **keywords)
         names = list(rule.signature.parameters)
         diff_args = [bound.arguments.get(n) for n in names[2:]]
-        self.shape_sensitive = self.shape_sensitive or not rule.fn.__module__.endswith(("operators", "numpy_rules", "math_rules"))
+        self.shape_sensitive = self.shape_sensitive or rule.primal in _MATMUL or \
+            not rule.fn.__module__.endswith(("operators", "numpy_rules", "math_rules"))
         if not rule.inline or any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in rule.signature.parameters.values()):
             fn_name = self.namespace.bind(rule.fn.__name__, rule.fn)
             results = self.namer.fresh("_c")

@@ -252,3 +252,15 @@ def reads_inner_loop_target_of_previous_iteration(x):
 
 
 FLOW_CORPUS.append((reads_inner_loop_target_of_previous_iteration, (0.7,), 0))
+
+
+def matmul_in_loop(A, x):
+    s = 0.0
+    for i in range(3):
+        y = A @ x  # its adjoint is still the scalar zero in the first backward trips
+        if i == 2:
+            s = s + np.sum(y)
+    return s
+
+
+FLOW_CORPUS.append((matmul_in_loop, (np.array([[0.5, -1.0], [2.0, 0.25]]), np.array([0.3, -0.7])), (0, 1)))

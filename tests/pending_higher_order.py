@@ -206,3 +206,37 @@ def test_generated_second_derivative_is_readable_code():
     text = srcgrad.source(grad(grad(cubic)))
     assert text.startswith("def grad_grad_cubic(x):")
     assert "x_bar_bar" in text
+
+
+def test_second_derivative_through_a_user_rule_differentiates_the_rule():
+    cube = np.frompyfunc(lambda v: v ** 3, 1, 1)  # no source: srcgrad knows it only by its rules
+
+    @srcgrad.adjoint(cube)
+    def cube_vjp(g, ans, x):
+        return (g * 3 * x ** 2,)
+
+    @srcgrad.tangent(cube)
+    def cube_jvp(dots, ans, x):
+        return dots[0] * 3 * x ** 2
+
+    def f(x):
+        return cube(x) * 2.0
+
+    try:
+        assert grad(f)(1.5) == pytest.approx(6 * 1.5 ** 2)
+        assert grad(grad(f))(1.5) == pytest.approx(12 * 1.5)
+        assert srcgrad.hessian(f)(1.5) == pytest.approx(12 * 1.5)
+    finally:
+        from srcgrad.rules import registry
+
+        registry._VJP_RULES.pop(cube, None)
+        registry._JVP_RULES.pop(cube, None)
+        srcgrad.transform.clear_cache()
+
+
+def test_mixed_partials_through_a_called_helper_rule():
+    def f(x, y):
+        return math.prod([x, y, x])  # x^2 y, whose rule calls a helper rather than inlining
+
+    assert grad(grad(f))(1.5, 2.0) == pytest.approx(2 * 2.0)
+    assert grad(grad(f, wrt=1), wrt=0)(1.5, 2.0) == pytest.approx(2 * 1.5)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..runtime import unbroadcast
+from ..runtime import is_zero, unbroadcast
 from .builtin_rules import sequence_like, sum_cotangent
 from .registry import nondifferentiable, vjp_rule
 
@@ -61,7 +61,10 @@ def prod_cotangent(g: Any, xs: Any, start: Any = 1) -> Any:
 
 
 def scaled_like(xs: Any, g: Any, ys: Any) -> Any:
-    """The cotangent of the sequence `xs` whose element `i` is `g * ys[i]`."""
+    """The cotangent of the sequence `xs` whose element `i` is `g * ys[i]` (zeros if `ys` is
+    a zero cotangent, the scalar 0.0)."""
+    if is_zero(ys):
+        return sequence_like(xs, [0.0] * len(xs))
     return sequence_like(xs, [g * y for y in ys])
 
 

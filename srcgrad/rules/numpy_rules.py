@@ -53,11 +53,16 @@ def clip_cotangent(g, x, a_min, a_max, which):
     bounds = (x, a_min, a_max)
     if bounds[which] is None:
         return None
+    return unbroadcast(np.where(clip_source(x, a_min, a_max, which), g, 0.0), bounds[which])
+
+
+def clip_source(x, a_min, a_max, which):
+    """Where `np.clip(x, a_min, a_max)` takes its value from argument `which` (0: x, 1: a_min,
+    2: a_max): a boolean mask that broadcasts to the result's shape (see `clip_cotangent`)."""
     below = np.False_ if a_min is None else np.less(x, a_min)
     lifted = x if a_min is None else np.maximum(x, a_min)
     above = np.False_ if a_max is None else np.greater(lifted, a_max)
-    source = (~(below | above), below & ~above, above)[which]
-    return unbroadcast(np.where(source, g, 0.0), bounds[which])
+    return (~(below | above), below & ~above, above)[which]
 
 
 def linspace_fraction(ans, num, endpoint):
