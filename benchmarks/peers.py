@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import os
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -197,6 +198,9 @@ def _torch():
         import torch
     except ImportError:
         raise Unavailable("not installed") from None
+    threads = int(os.environ.get("OMP_NUM_THREADS", "0") or 0)
+    if threads > 0 and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
     return torch
 
 

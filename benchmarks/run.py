@@ -10,6 +10,10 @@ differences of the primal, srcgrad's and each peer's against the hand-written on
 mismatch is printed loudly, shown in the report instead of a time, and makes the run exit
 with status 1. Peers that are not installed are skipped with a note
 (`pip install -e .[bench]` installs them).
+
+Every library runs on one thread by default (NumPy's BLAS, PyTorch, XLA): the comparison is
+of what differentiation costs, and on a small shared machine multi-threaded timings swing
+with the other jobs' load. `--threads N` changes that.
 """
 
 from __future__ import annotations
@@ -28,7 +32,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
+
+def _threads_option(argv: list[str]) -> str:
+    """The --threads value, read before NumPy is imported (BLAS reads its settings then)."""
+    for i, arg in enumerate(argv):
+        if arg == "--threads" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--threads="):
+            return arg.split("=", 1)[1]
+    return "1"
+
+
+THREADS = _threads_option(sys.argv[1:])
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_variable] = THREADS
+if THREADS == "1":
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip()
+
+import numpy as np  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -409,12 +430,6 @@ def versions() -> str:
     for module, label in (("autograd", "autograd"), ("jax", "JAX"), ("jaxlib", "jaxlib"), ("torch", "PyTorch")):
         found = peers.version(module)
         parts.append(f"{label} {found}" if found else f"{label} not installed")
-    try:
-        import torch
-
-        parts.append(f"PyTorch threads {torch.get_num_threads()}")
-    except ImportError:
-        pass
     return ", ".join(parts)
 
 
@@ -506,6 +521,7 @@ def report(rows: list[Row], transforms: dict[int, float | str], mem: list, tape:
     lines += [
         f"- Machine: {machine()}",
         f"- Versions: {versions()}",
+        f"- Threads: {THREADS} for NumPy's BLAS, PyTorch and XLA (`--threads` changes it)",
         f"- Date: {time.strftime('%Y-%m-%d %H:%M %Z')}; the run took {elapsed:.0f} s; load average "
         f"{load[0]} at the start, {load[1]} at the end (other jobs share the machine)",
         "",
@@ -615,7 +631,10 @@ HOW_TO_READ = """## How to read this
   differences of the function, and srcgrad's and each peer's gradients against the hand-written
   one (rtol 1e-6). A mismatch is shown as **MISMATCH** with the error instead of a time.
 - Timing: each batch runs enough calls to last a few milliseconds, with the garbage collector
-  off (as `timeit` does); the time shown is the best batch's time per call.
+  off (as `timeit` does); the time shown is the best batch's time per call. Every library runs
+  on one thread (unless `--threads` says otherwise): on a shared 2-core machine two-thread BLAS
+  timings swing with other jobs' load, and the comparison is of what differentiation costs.
+- To see where srcgrad's time goes: `srcgrad.source(df)` shows the generated code.
 """
 
 
@@ -624,6 +643,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer repeats: a smoke check, well under a minute")
     parser.add_argument("--output", help="where to write the report (default: docs/performance.md for a full "
                                          "run; a --quick run only prints unless this is given)")
+    parser.add_argument("--threads", default="1", help="threads for BLAS, PyTorch and XLA (default 1)")
     parser.add_argument("--only", help="comma-separated problem keys to run (e.g. P1,P4); skips transform and memory")
     options = parser.parse_args()
     if options.quick:
@@ -653,6 +673,7 @@ def main() -> int:
             print(f"tape memory skipped: {type(exc).__name__}: {exc}", file=sys.stderr)
     load_end = "{:.2f}".format(os.getloadavg()[0]) if hasattr(os, "getloadavg") else "?"
     command = "python benchmarks/run.py" + (" --quick" if options.quick else "") + (
+        f" --threads {options.threads}" if options.threads != "1" else "") + (
         f" --only {options.only}" if options.only else "")
     text = report(rows, transforms, mem, tape, command, options.quick, (load_start, load_end),
                   time.perf_counter() - started)
