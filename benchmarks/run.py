@@ -421,9 +421,12 @@ def machine() -> str:
 
 def versions() -> str:
     parts = [f"Python {platform.python_version()}", f"NumPy {np.__version__}"]
-    try:
-        commit = subprocess.run(["git", "-C", str(HERE.parent), "describe", "--always", "--dirty"],
-                                capture_output=True, text=True, timeout=10).stdout.strip()
+    try:  # "-modified" when srcgrad/ itself differs from the commit (the report being rewritten does not count)
+        git = ["git", "-C", str(HERE.parent)]
+        commit = subprocess.run(git + ["describe", "--always"], capture_output=True, text=True, timeout=10).stdout.strip()
+        changed = subprocess.run(git + ["status", "--porcelain", "--", "srcgrad"], capture_output=True, text=True,
+                                 timeout=10).stdout.strip()
+        commit += "-modified" if commit and changed else ""
     except (OSError, subprocess.SubprocessError):
         commit = ""
     parts.append(f"srcgrad at commit {commit or 'unknown'}")
