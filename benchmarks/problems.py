@@ -174,3 +174,20 @@ def p7_grad(x):  # the first derivative, for checking the second one by finite d
 def p7_hand(x):
     s, c, e = math.sin(x), math.cos(x), math.exp(0.5 * x)
     return e * (c - 0.75 * s) + 12.0 * x * x
+
+
+# ---- P8: the Hessian of a quadratic form, n = 100 ------------------------------------------------
+def p8(x, A):
+    return 0.5 * x @ (A @ x)
+
+
+def p8_grad(x, A):  # the gradient, for checking the Hessian by finite differences
+    return 0.5 * (A + A.T) @ x
+
+
+def p8_hand(x, A):
+    return 0.5 * (A + A.T)
+
+
+def p8_inputs(rng):
+    return rng.standard_normal(100), rng.standard_normal((100, 100))

@@ -152,6 +152,15 @@ def check_by_finite_differences(f: Callable, gradient: Any, args: tuple, wrt: tu
         raise Mismatch(f"directional derivative {exact:.10g}, finite differences give {approx:.10g}")
 
 
+def check_jacobian_by_finite_differences(f: Callable, jacobian: np.ndarray, args: tuple) -> None:
+    """`jacobian @ d` against central differences of vector-valued `f` in its first argument."""
+    d = np.random.default_rng(2).standard_normal(np.shape(args[0]))
+    h = 1e-6
+    approx = (f(args[0] + h * d, *args[1:]) - f(args[0] - h * d, *args[1:])) / (2 * h)
+    if not np.allclose(jacobian @ d, approx, rtol=1e-5, atol=1e-6):
+        raise Mismatch(f"Jacobian times a direction differs from finite differences by {np.max(np.abs(jacobian @ d - approx)):.3g}")
+
+
 # ---- the problems ------------------------------------------------------------------------------------
 @dataclass
 class Problem:
@@ -164,11 +173,14 @@ class Problem:
     target: float  # srcgrad / hand-written at most
     # the function whose derivative `hand` is (P7: the first derivative), to check `hand` by finite differences
     differentiated: Callable | None = None
+    peers: bool = True  # whether autograd, JAX and PyTorch are timed too
 
     def make_srcgrad(self) -> Callable:
         wrt = self.wrt[0] if len(self.wrt) == 1 else self.wrt
         if self.key == "P7":
             return srcgrad.grad(srcgrad.grad(self.primal))
+        if self.key == "P8":
+            return srcgrad.hessian(self.primal)
         return srcgrad.grad(self.primal, wrt=wrt)
 
 
@@ -187,6 +199,8 @@ PROBLEMS = [
             lambda rng: (rng.standard_normal(10**6),), (0,), 1.3),
     Problem("P7", "second derivative, `grad(grad(f))`", problems.p7, problems.p7_hand, lambda rng: (0.7,), (0,), 3.0,
             differentiated=problems.p7_grad),
+    Problem("P8", "Hessian of a quadratic form, n = 100 (`hessian`: forward over reverse)", problems.p8,
+            problems.p8_hand, problems.p8_inputs, (0,), float("inf"), differentiated=problems.p8_grad, peers=False),
 ]
 
 
@@ -217,8 +231,11 @@ def run_problem(problem: Problem, settings: Settings) -> Row:
         loud(f"{problem.key} {name}: gradient MISMATCH, not timed: {message}")
 
     try:
-        check_by_finite_differences(problem.differentiated or problem.primal, want, args, problem.wrt)
-        if problem.differentiated is not None:  # P7: its first derivative, too
+        if problem.key == "P8":  # a matrix: check it column by column against the gradient's differences
+            check_jacobian_by_finite_differences(problem.differentiated, want, args)
+        else:
+            check_by_finite_differences(problem.differentiated or problem.primal, want, args, problem.wrt)
+        if problem.differentiated is not None:  # P7, P8: the first derivative, too
             check_by_finite_differences(problem.primal, problem.differentiated(*args), args, problem.wrt)
     except Mismatch as exc:
         fail(HAND, f"against finite differences: {exc}")
@@ -243,7 +260,7 @@ def run_problem(problem: Problem, settings: Settings) -> Row:
             if generated is not None:
                 candidates[GENERATED] = (generated, args)
 
-    for maker in peers.MAKERS:
+    for maker in peers.MAKERS if problem.peers else ():
         try:
             made = maker(problem.key, args)
         except peers.Unavailable as exc:
@@ -478,6 +495,8 @@ def ratio(row: Row, name: str = SRCGRAD, to: str = HAND) -> float | None:
 def targets(rows: list[Row], transforms: dict[int, float | str], mem: list) -> list[tuple[str, str, str, bool | None]]:
     out = []
     for row in rows:
+        if row.problem.target == float("inf"):  # measured, with no target set
+            continue
         r = ratio(row)
         if r is not None:
             measured, met = f"{r:.2f}", r <= row.problem.target
