@@ -64,6 +64,9 @@ class _Exporter:
         self.linker.reserve(fn, self.name)
         self.wrapper = object()
         self.linker.reserve(self.wrapper, f"grad_{self.name}")
+        for local in generated.parsed.param_names:  # no global may be shadowed by a parameter in grad_<name>
+            if local not in self.linker.taken:
+                self.linker.reserve(object(), local)
         self.stand_ins: dict[tuple, _StandIn] = {}
 
     def module(self, wrt: tuple[str, ...], single: bool) -> str:
@@ -140,16 +143,17 @@ class _Exporter:
 
     def _wrapper_chunk(self, raw: Any, wrt: tuple[str, ...], single: bool) -> Chunk:
         args = self.generated.parsed.node.args
+        params = set(self.generated.parsed.param_names)
+        raw_name, match, gradients = (_fresh(base, params) for base in (f"_grad_{self.name}", "match", "gradients"))
         call = [a.arg for a in args.posonlyargs + args.args] + [f"{a.arg}={a.arg}" for a in args.kwonlyargs]
-        raw_name = f"_grad_{self.name}"
-        shaped = [f"match(gradients[{i}], {name})" for i, name in enumerate(wrt)]
+        shaped = [f"{match}({gradients}[{i}], {name})" for i, name in enumerate(wrt)]
         lines = [
             f"def grad_{self.name}({ast.unparse(args)}):",
             f'    """The gradient of {self.name} with respect to {", ".join(wrt)}, as srcgrad.grad returns it."""',
-            f"    gradients = {raw_name}({', '.join(call)})",
+            f"    {gradients} = {raw_name}({', '.join(call)})",
             f"    return {shaped[0]}" if single else f"    return ({', '.join(shaped)},)",
         ]
-        return Chunk("\n".join(lines), "wrapper", refs={raw_name: raw, "match": runtime.match})
+        return Chunk("\n".join(lines), "wrapper", refs={raw_name: raw, match: runtime.match})
 
     # ---- what a name refers to -------------------------------------------------------------
 
@@ -284,6 +288,13 @@ def _assignment(module_name: Any, name: str) -> str | None:
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and _defined_name(ast.unparse(node)) == name:
             return ast.get_source_segment(source, node)
     return None
+
+
+def _fresh(base: str, taken: set[str]) -> str:
+    name = base
+    while name in taken:
+        name += "_"
+    return name
 
 
 def _read_names(text: str) -> set[str]:

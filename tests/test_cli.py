@@ -106,6 +106,10 @@ def constants(x):
 squared = lambda x: x * x
 
 
+def shadows(match, gradients, seed=seed):
+    return np.sum(match * gradients) * seed + np.sum(gradients ** 2)
+
+
 class Model:
     def loss(self, w):
         return np.sum(w ** 2) * 0.5
@@ -347,6 +351,7 @@ EXPORTS = {  # name: (arguments as a Python expression, wrt)
     "scaled": ("(np.array([0.5, 1.5]),)", "x,k"),
     "uses_rule": ("(np.array([0.5, -1.5]),)", None),
     "squared": ("(1.5,)", None),
+    "shadows": ("(np.array([1.0, 2.0]), np.array([0.5, -0.5]))", "match,gradients"),
 }
 
 CHECK = '''
