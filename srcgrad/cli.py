@@ -32,8 +32,9 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of `srcgrad` and its subcommands."""
+    examples = "examples:\n" + "\n".join(__doc__.split("\n")[2:6])
     parser = _Parser(prog="srcgrad", description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-                     epilog="TARGET is path/to/file.py:func, package.module:func or file.py:Class.method.")
+                     epilog=f"{examples}\n\nTARGET is path/to/file.py:func, package.module:func or file.py:Class.method.")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, required=True)
     show = _command(commands, "show", "print the generated derivative source", _show)
