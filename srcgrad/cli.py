@@ -32,8 +32,9 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of `srcgrad` and its subcommands."""
+    examples = "examples:\n" + "\n".join(__doc__.split("\n")[2:6])
     parser = _Parser(prog="srcgrad", description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-                     epilog="TARGET is path/to/file.py:func, package.module:func or file.py:Class.method.")
+                     epilog=f"{examples}\n\nTARGET is path/to/file.py:func, package.module:func or file.py:Class.method.")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, required=True)
     show = _command(commands, "show", "print the generated derivative source", _show)
@@ -112,7 +113,7 @@ def _eval(args: argparse.Namespace) -> int:
         if not names:
             raise CLIError("no --at value is a number or an array of numbers; say what to differentiate with --wrt")
     value, gradients = api.value_and_grad(fn, wrt=tuple(names))(*positional, **keywords)
-    name = args.target.rpartition(":")[2].split(".")[-1] if args.target else "f"
+    name = _display_name(args)
     shown = [format_value(v) for v in positional] + [f"{k}={format_value(v)}" for k, v in keywords.items()]
     print(f"{name}({', '.join(shown)}) = {format_value(value)}")
     for wrt, gradient in zip(names, gradients):
@@ -125,14 +126,15 @@ def _export(args: argparse.Namespace) -> int:
 
     fn = _function(args)
     origin = f"the expression {args.expression.strip()!r}" if args.expression else args.target
-    text = export_source(fn, wrt=_wrt(args.wrt, default=0), origin=origin)
+    name = _display_name(args)
+    text = export_source(fn, wrt=_wrt(args.wrt, default=0), origin=origin, name=name)
     if not args.output:
         sys.stdout.write(text)
         return 0
     with open(args.output, "w", encoding="utf-8") as out:
         out.write(text)
-    name = "f" if args.expression else getattr(fn, "__name__", "f")
-    print(f"wrote {args.output}: {name} and grad_{name}")
+    defined = name if getattr(fn, "__name__", "<lambda>") == "<lambda>" or args.expression else fn.__name__
+    print(f"wrote {args.output}: {defined} and grad_{defined}")
     return 0
 
 
@@ -155,6 +157,11 @@ def _function(args: argparse.Namespace) -> Callable[..., Any]:
     if (args.target is None) == (args.expression is None):
         raise CLIError("give either TARGET (path/to/file.py:func) or -e EXPRESSION")
     return expression_function(args.expression) if args.expression is not None else load_target(args.target)
+
+
+def _display_name(args: argparse.Namespace) -> str:
+    """What the function is called in output: the TARGET's last name, or `f` for `-e`."""
+    return args.target.rpartition(":")[2].split(".")[-1] if args.target else "f"
 
 
 def _wrt(items: list[str] | None, default: Any) -> Any:

@@ -40,9 +40,9 @@ class ExportError(UsageError):
     """Something the exported module cannot contain (so export refuses, saying what)."""
 
 
-def export_source(fn: Callable[..., Any], wrt: Any = 0, origin: str = "") -> str:
+def export_source(fn: Callable[..., Any], wrt: Any = 0, origin: str = "", name: str = "f") -> str:
     """The text of a module defining `fn` and `grad_<name>` (same parameters, returns what
-    `srcgrad.grad(fn, wrt=wrt)` returns), needing only NumPy."""
+    `srcgrad.grad(fn, wrt=wrt)` returns), needing only NumPy. `name` names a lambda."""
     if isinstance(fn, _Derivative):
         raise ExportError(f"{fn.__name__} is a derivative made by srcgrad; export the function itself (its gradient comes with it)")
     if isinstance(fn, types.MethodType):
@@ -50,20 +50,24 @@ def export_source(fn: Callable[..., Any], wrt: Any = 0, origin: str = "") -> str
     plain = unwrap(fn)
     names, single = _resolve_wrt(fn, wrt)
     generated = transform.generate(plain, names, "grad")
-    return _Exporter(plain, generated, origin).module(names, single)
+    return _Exporter(plain, generated, origin, name).module(names, single)
 
 
 class _Exporter:
     """Resolves what the generated code and the user's code read, chunk by chunk."""
 
-    def __init__(self, fn: types.FunctionType, generated: transform.Generated, origin: str) -> None:
+    def __init__(self, fn: types.FunctionType, generated: transform.Generated, origin: str, name: str) -> None:
         self.fn, self.generated, self.origin = fn, generated, origin
-        self.name = generated.parsed.name if fn.__name__ != "<lambda>" else "f"
+        self.name = generated.parsed.name if fn.__name__ != "<lambda>" else name
         self.linker = Linker()
         self.by_function: dict[int, transform.Generated] = {id(generated.function): generated}
         self.linker.reserve(fn, self.name)
         self.wrapper = object()
         self.linker.reserve(self.wrapper, f"grad_{self.name}")
+        for local in generated.parsed.param_names:  # no global may be shadowed by a parameter in grad_<name>
+            if local not in self.linker.taken:
+                self.linker.reserve(object(), local)
+        self.stand_ins: dict[tuple, _StandIn] = {}
 
     def module(self, wrt: tuple[str, ...], single: bool) -> str:
         """The whole module's text."""
@@ -112,6 +116,8 @@ class _Exporter:
                 if hasattr(builtins, local):
                     continue
                 raise ExportError(f"{self.name} needs {local!r}, which export cannot find")
+            if found is srcgrad_package():
+                found = self._srcgrad_stand_in(chunk, local)
             chunk.refs[local] = found
             self._require(found, local, lookup)
         self.linker.chunks.append(chunk)
@@ -137,16 +143,17 @@ class _Exporter:
 
     def _wrapper_chunk(self, raw: Any, wrt: tuple[str, ...], single: bool) -> Chunk:
         args = self.generated.parsed.node.args
+        params = set(self.generated.parsed.param_names)
+        raw_name, match, gradients = (_fresh(base, params) for base in (f"_grad_{self.name}", "match", "gradients"))
         call = [a.arg for a in args.posonlyargs + args.args] + [f"{a.arg}={a.arg}" for a in args.kwonlyargs]
-        raw_name = f"_grad_{self.name}"
-        shaped = [f"match(gradients[{i}], {name})" for i, name in enumerate(wrt)]
+        shaped = [f"{match}({gradients}[{i}], {name})" for i, name in enumerate(wrt)]
         lines = [
             f"def grad_{self.name}({ast.unparse(args)}):",
             f'    """The gradient of {self.name} with respect to {", ".join(wrt)}, as srcgrad.grad returns it."""',
-            f"    gradients = {raw_name}({', '.join(call)})",
+            f"    {gradients} = {raw_name}({', '.join(call)})",
             f"    return {shaped[0]}" if single else f"    return ({', '.join(shaped)},)",
         ]
-        return Chunk("\n".join(lines), "wrapper", refs={raw_name: raw, "match": runtime.match})
+        return Chunk("\n".join(lines), "wrapper", refs={raw_name: raw, match: runtime.match})
 
     # ---- what a name refers to -------------------------------------------------------------
 
@@ -168,6 +175,20 @@ class _Exporter:
         if new:
             self._define(obj, name, local, lookup)
 
+    def _srcgrad_stand_in(self, chunk: Chunk, local: str) -> Any:
+        """For `srcgrad.stop_gradient(...)` and `with srcgrad.no_grad():` in the user's code:
+        a namespace with the (pure Python) objects used, defined from their source."""
+        used = sorted({n.attr for n in ast.walk(ast.parse(chunk.text))
+                       if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == local})
+        unsupported = [attr for attr in used if attr not in _SRCGRAD_AT_RUN_TIME]
+        if unsupported:
+            raise ExportError(f"{self.name} uses srcgrad.{unsupported[0]}; the exported file cannot import srcgrad")
+        package = srcgrad_package()
+        key = (id(package), tuple(used))
+        if key not in self.stand_ins:
+            self.stand_ins[key] = _StandIn({attr: getattr(package, attr) for attr in used})
+        return self.stand_ins[key]
+
     def _import_module(self, module: types.ModuleType, local: str) -> None:
         dotted = module.__name__
         if not _allowed(dotted.split(".")[0]):
@@ -177,7 +198,11 @@ class _Exporter:
     def _define(self, obj: Any, name: str, local: str, lookup: Callable[[str], Any]) -> None:
         """Write the definition of `obj` (named `name` in the module) as a chunk."""
         generated = self._generated_of(obj)
-        if generated is not None:
+        if isinstance(obj, _StandIn):
+            fields = ", ".join(f"{attr}={attr}" for attr in obj.members)
+            refs = {"types": types, **obj.members}
+            self._add(Chunk(f"{name} = types.SimpleNamespace({fields})", "helpers", refs=refs), obj, lookup)
+        elif generated is not None:
             namespace = _lookup(generated.parsed.globals, generated.namespace)
             self._add(self._generated_chunk(generated), obj, namespace)
         elif isinstance(obj, (types.FunctionType, type)) and obj.__module__ != "builtins":
@@ -220,6 +245,18 @@ class _Exporter:
 
 
 _MISSING = object()
+_SRCGRAD_AT_RUN_TIME = ("stop_gradient", "no_grad")
+
+
+class _StandIn:
+    """Stands for the `srcgrad` module in exported code: the few objects the code uses."""
+
+    def __init__(self, members: dict[str, Any]) -> None:
+        self.members = members
+
+
+def srcgrad_package() -> types.ModuleType:
+    return sys.modules[__package__ or "srcgrad"]
 
 
 def _lookup(*namespaces: dict[str, Any]) -> Callable[[str], Any]:
@@ -251,6 +288,13 @@ def _assignment(module_name: Any, name: str) -> str | None:
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and _defined_name(ast.unparse(node)) == name:
             return ast.get_source_segment(source, node)
     return None
+
+
+def _fresh(base: str, taken: set[str]) -> str:
+    name = base
+    while name in taken:
+        name += "_"
+    return name
 
 
 def _read_names(text: str) -> set[str]:

@@ -29,7 +29,7 @@ _OPERATORS = {
     ast.LShift: "x << y", ast.RShift: "x >> y",
 }
 _NAMESPACES = (("np.", np), ("np.linalg.", np.linalg), ("math.", math), ("", builtins), ("operator.", operator))
-_GROUPS = ("Python operators", "Builtins", "math", "NumPy", "numpy.linalg", "operator", "srcgrad")
+_GROUPS = ("Python operators", "Builtins", "math", "NumPy", "numpy.linalg", "operator", "other")
 _INTERNAL = {runtime.as_sequence}  # primals that only generated code calls
 
 _HEADER = """# Supported functions
@@ -56,10 +56,8 @@ def render() -> str:
     rows: dict[str, list[tuple[str, str, str]]] = {group: [] for group in _GROUPS}
     forward = all_jvp_rules()
     for primal, rules in all_rules().items():
-        if primal in _INTERNAL:
-            continue
         group, name = _place(primal)
-        if group == "methods":
+        if group in ("methods", "internal"):
             continue
         mark = " ✓" if primal in forward else ""
         for rule in rules:
@@ -85,16 +83,19 @@ def _place(primal: Any) -> tuple[str, str]:
     """The group a primal is listed under, and how it is spelled in user code."""
     if isinstance(primal, type) and primal in _OPERATORS:
         return "Python operators", _OPERATORS[primal]
-    if getattr(primal, "__module__", "") in ("srcgrad.rules.array_rules", "srcgrad.runtime"):
+    module = getattr(primal, "__module__", None) or ""
+    if module in ("srcgrad.rules.array_rules", "srcgrad.runtime") and primal not in _INTERNAL:
         return "methods", ""
+    if module.startswith("srcgrad.") and primal is not api.stop_gradient:
+        return "internal", ""  # helpers that rules call, with rules of their own for higher order
     for prefix, module in _NAMESPACES:
         name = getattr(primal, "__name__", None)
         if isinstance(name, str) and vars(module).get(name) is primal:
             group = {"np.": "NumPy", "np.linalg.": "numpy.linalg", "": "Builtins"}.get(prefix, prefix.rstrip("."))
             return group, prefix + name
     if primal is api.stop_gradient:
-        return "srcgrad", "srcgrad.stop_gradient"
-    return "srcgrad", getattr(primal, "__qualname__", repr(primal))
+        return "other", "srcgrad.stop_gradient"
+    return "other", f"{module}.{getattr(primal, '__qualname__', repr(primal))}".lstrip(".")
 
 
 def _call(name: str, rule: Rule, primal: Any) -> str:
@@ -150,7 +151,7 @@ def _constants() -> str:
     by_reason: dict[str, list[str]] = {}
     for primal, reason in all_nondifferentiable().items():
         group, name = _place(primal)
-        if group != "methods":
+        if group not in ("methods", "internal"):
             reason = "its argument is a constant" if primal is api.stop_gradient else reason or "no derivative"
             by_reason.setdefault(reason, []).append(f"`{name}`")
     by_reason.setdefault("integer, boolean or index result", []).extend(f"`x.{m}()`" for m in sorted(NONDIFF_METHODS))
