@@ -35,7 +35,8 @@ _INTERNAL = {runtime.as_sequence}  # primals that only generated code calls
 _HEADER = """# Supported functions
 
 Generated from srcgrad's rule registry by `srcgrad reference -o docs/reference.md` (with
-NumPy {numpy}); do not edit by hand, a test checks that it is up to date.
+NumPy {numpy} on Python 3.11 or later: older versions lack a few functions); do not edit
+by hand, a test checks that it is up to date.
 
 Every function in the first part has a reverse-mode rule (for `grad`, `value_and_grad`,
 `vjp`): calls to it inside a function you differentiate work, with respect to the

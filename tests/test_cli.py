@@ -503,8 +503,8 @@ def test_export_refuses_other_packages_and_closures(tmp_path):
 
 
 def test_committed_reference_is_up_to_date():
-    if int(np.__version__.split(".")[0]) < 2:
-        pytest.skip("docs/reference.md is generated with NumPy 2")
+    if int(np.__version__.split(".")[0]) < 2 or sys.version_info < (3, 11):
+        pytest.skip("docs/reference.md is generated with NumPy 2 on Python 3.11+ (math.cbrt, math.exp2)")
     fresh = subprocess.run([sys.executable, "-m", "srcgrad", "reference"], capture_output=True, text=True,
                            env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT)
     assert fresh.returncode == 0, fresh.stderr
