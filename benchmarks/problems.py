@@ -16,6 +16,39 @@ def p1_hand(x):
     return 6 * x + 2
 
 
+# ---- P1b: a 30-operation scalar expression of two floats ---------------------------------
+def p1b(x, y):
+    return (
+        math.sin(x * y)
+        + math.exp(x / (1.0 + y * y)) * math.cos(y)
+        - math.log(1.0 + x * x) / (2.0 + math.tanh(y))
+        + x**3 * y
+        - math.sqrt(1.0 + (x * y) ** 2)
+        + (x - y) ** 2 / (1.0 + math.exp(-x))
+    )
+
+
+def p1b_hand(x, y):
+    xy = x * y
+    q = 1.0 + y * y
+    e = math.exp(x / q)
+    cy = math.cos(y)
+    r = 1.0 + x * x
+    t = math.tanh(y)
+    s = 2.0 + t
+    w = math.sqrt(1.0 + xy * xy)
+    d = x - y
+    v = 1.0 + math.exp(-x)
+    c = math.cos(xy)
+    ec = e * cy
+    x2 = x * x
+    dv = 2.0 * d / v
+    gx = c * y + ec / q - 2.0 * x / (r * s) + 3.0 * x2 * y - xy * y / w + dv + d * d * (v - 1.0) / (v * v)
+    gy = c * x - ec * 2.0 * x * y / (q * q) - e * math.sin(y) + math.log(r) * (1.0 - t * t) / (s * s) + x2 * x \
+        - xy * x / w - dv
+    return gx, gy
+
+
 # ---- P2: a scalar loop ---------------------------------------------------------------
 def p2(x, a):
     for i in range(1000):
@@ -24,13 +57,15 @@ def p2(x, a):
 
 
 def p2_hand(x, a):
-    trajectory = []
+    products = []
     for i in range(1000):
-        trajectory.append(x)
-        x = x + 0.01 * math.sin(x * a)
+        xa = x * a
+        products.append(xa)
+        x = x + 0.01 * math.sin(xa)
     x_bar = 1.0
-    for x in reversed(trajectory):
-        x_bar = x_bar * (1.0 + 0.01 * a * math.cos(x * a))
+    step = 0.01 * a
+    for xa in reversed(products):
+        x_bar = x_bar * (1.0 + step * math.cos(xa))
     return x_bar
 
 
@@ -124,3 +159,35 @@ def p6_hand(x):
     g[:-1] = -400.0 * r * a - 2.0 * (1.0 - a)
     g[1:] += 200.0 * r
     return g
+
+
+# ---- P7: a second derivative of a scalar function -----------------------------------------------
+def p7(x):
+    return math.sin(x) * math.exp(0.5 * x) + x**4
+
+
+def p7_grad(x):  # the first derivative, for checking the second one by finite differences
+    s, c, e = math.sin(x), math.cos(x), math.exp(0.5 * x)
+    return e * (c + 0.5 * s) + 4.0 * x**3
+
+
+def p7_hand(x):
+    s, c, e = math.sin(x), math.cos(x), math.exp(0.5 * x)
+    return e * (c - 0.75 * s) + 12.0 * x * x
+
+
+# ---- P8: the Hessian of a quadratic form, n = 100 ------------------------------------------------
+def p8(x, A):
+    return 0.5 * x @ (A @ x)
+
+
+def p8_grad(x, A):  # the gradient, for checking the Hessian by finite differences
+    return 0.5 * (A + A.T) @ x
+
+
+def p8_hand(x, A):
+    return 0.5 * (A + A.T)
+
+
+def p8_inputs(rng):
+    return rng.standard_normal(100), rng.standard_normal((100, 100))

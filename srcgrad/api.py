@@ -274,10 +274,22 @@ def jvp(f: Callable[..., Any], primals: tuple, tangents: tuple, wrt: Wrt = 0) ->
             f"jvp got {len(tangents)} tangent(s) for {len(names)} differentiated parameter(s) "
             f"({', '.join(names)}); pass one tangent per wrt parameter, shaped like its argument"
         )
+    forward = forward_function(f, primals, names)
+    out, out_dot = forward(*primals, **dict(zip(names, tangents)))
+    return out, runtime.match(out_dot, out)
+
+
+def forward_function(f: Callable[..., Any], primals: tuple, names: tuple[str, ...]) -> Callable[..., tuple]:
+    """The generated forward function of `f` for these argument types, called as
+    `forward(*primals, name=tangent...)` with tangents keyed by parameter name; returns
+    `(out, raw tangent of out)`. For callers that run many sweeps (jacobian, hessian)."""
     params = _parameters(f)[0]
     scalars = frozenset(name for name, a in zip(params, primals) if type(a) in (float, int))
     generated = transform.generate(_code_of(f, scalars), names, "jvp", scalars=scalars)
-    self_arg = (f.__self__,) if isinstance(f, types.MethodType) else ()
-    given = {generated.tangent_params[n]: t for n, t in zip(names, tangents)}
-    out, out_dot = generated.function(*self_arg, *primals, **given)
-    return out, runtime.match(out_dot, out)
+    function = generated.function
+    if isinstance(f, types.MethodType):
+        function = functools.partial(function, f.__self__)
+    renamed = generated.tangent_params
+    if all(renamed[n] == n for n in names):
+        return function
+    return lambda *args, **tangents: function(*args, **{renamed[n]: t for n, t in tangents.items()})

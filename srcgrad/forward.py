@@ -248,6 +248,9 @@ class ForwardBuilder(Builder):
             # the terms already have the result's shape (a sum of both operands' tangents,
             # or one operand's tangent beside a number)
             terms = [(arg, drop_calls(term, wrapper)) for arg, term in terms]
+        terms = [(arg, fold_constants(term)) for arg, term in terms]
+        nonzero = [(arg, term) for arg, term in terms if not _is_zeros(term)]
+        terms = nonzero or terms[:1]  # a term of zeros adds nothing to a term of the result's shape
         total = terms[0][1]
         for _, term in terms[1:]:
             total = ast.BinOp(total, ast.Add(), term)
@@ -299,6 +302,11 @@ class ForwardBuilder(Builder):
         if self._is_scalar(expr):
             return ast.Constant(0.0)
         return make_call(self.rt["zero_tangent"], [copy.deepcopy(expr)])
+
+
+def _is_zeros(term: ast.expr) -> bool:
+    """Whether a folded term is `np.zeros(...)` (a rule's term for a branch not taken)."""
+    return isinstance(term, ast.Call) and ast.unparse(term.func) in ("np.zeros", "numpy.zeros")
 
 
 def _without_default_keywords(template: ast.expr, unbound: set[str]) -> ast.expr:

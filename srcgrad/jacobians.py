@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .api import Wrt, _resolve_wrt, grad, jvp, vjp
+from .api import Wrt, _resolve_wrt, forward_function, grad, jvp, vjp
 from .errors import UsageError
 
 
@@ -67,9 +67,10 @@ def _forward_columns(f: Callable[..., Any], args: tuple, name: str, x: Any, out_
     """`J` with shape `out_shape + x.shape`, one jvp along each unit direction of `x`."""
     size = np.size(x)
     columns = np.empty(out_shape + (size,))
+    forward = forward_function(f, args, (name,))  # built once, swept `size` times
     for i in range(size):
-        _, column = jvp(f, args, (_unit(x, i),), wrt=name)
-        columns[..., i] = np.asarray(column, dtype=float).reshape(out_shape)
+        _, column = forward(*args, **{name: _unit(x, i)})
+        columns[..., i] = np.broadcast_to(np.asarray(column, dtype=float), out_shape)
     return columns.reshape(out_shape + np.shape(x))
 
 

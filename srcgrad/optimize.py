@@ -49,6 +49,16 @@ class _Folder(ast.NodeTransformer):
             return ast.Constant(-node.operand.value)  # type: ignore[attr-defined]
         return node
 
+    def visit_IfExp(self, node: ast.IfExp) -> ast.expr:
+        """`a if 0 == 1 else b` is `b`: templates branch on constant arguments (`which`)."""
+        self.generic_visit(node)
+        test = node.test
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in (ast.Eq, ast.NotEq) \
+                and _number(test.left) and _number(test.comparators[0]):
+            equal = test.left.value == test.comparators[0].value  # type: ignore[attr-defined]
+            return node.body if equal == isinstance(test.ops[0], ast.Eq) else node.orelse
+        return node
+
 
 def _without_unit_factor(node: ast.expr) -> ast.expr:
     """`1.0 * e` inside a larger expression is `e` (at the top it would alias `e`)."""

@@ -110,7 +110,9 @@ class ReverseBuilder(Builder):
         gradients = [self.final_adjoint(p) for p in self.outputs]
         if self.higher_order and form != "backward":
             # return what the derivative function itself returns, shaped like its arguments
-            gradients = [make_call(self.rt["match"], [g, ast.Name(p, ast.Load())]) for g, p in zip(gradients, self.outputs)]
+            # (a number's gradient is a number already)
+            gradients = [g if p in self.scalars else make_call(self.rt["match"], [g, ast.Name(p, ast.Load())])
+                         for g, p in zip(gradients, self.outputs)]
         results: ast.expr = gradients[0] if self.single else ast.Tuple(gradients, ast.Load())
         value = copy.deepcopy(returned)
         if form == "vjp":

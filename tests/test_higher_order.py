@@ -240,3 +240,25 @@ def test_mixed_partials_through_a_called_helper_rule():
 
     assert grad(grad(f))(1.5, 2.0) == pytest.approx(2 * 2.0)
     assert grad(grad(f, wrt=1), wrt=0)(1.5, 2.0) == pytest.approx(2 * 1.5)
+
+
+def mlp_loss(W1, b1, W2, x, y):
+    h = np.tanh(x @ W1 + b1)
+    logits = h @ W2
+    shifted = logits - np.max(logits, axis=1, keepdims=True)
+    log_p = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    return -np.mean(np.sum(log_p * y, axis=1))
+
+
+def test_hvp_of_a_small_network_matches_differences_of_gradients():
+    rng = np.random.default_rng(7)
+    W1, b1, W2 = rng.standard_normal((4, 5)) * 0.5, rng.standard_normal(5) * 0.1, rng.standard_normal((5, 3)) * 0.5
+    x, y = rng.standard_normal((6, 4)), np.eye(3)[rng.integers(0, 3, 6)]
+    v = rng.standard_normal((4, 5))
+    args = (W1, b1, W2, x, y)
+    got = srcgrad.hvp(mlp_loss)(*args, v)
+    gradient = grad(mlp_loss)
+    want = directional_fd(lambda W: gradient(W, *args[1:]), (W1,), [0], [v])
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
+    again = grad(lambda W, v: np.sum(gradient(W, b1, W2, x, y) * v))(W1, v)  # reverse over reverse
+    np.testing.assert_allclose(again, got, rtol=1e-10, atol=1e-12)
