@@ -35,7 +35,10 @@ _INTERNAL = {runtime.as_sequence}  # primals that only generated code calls
 _HEADER = """# Supported functions
 
 Generated from srcgrad's rule registry by `srcgrad reference -o docs/reference.md` (with
-NumPy {numpy}); do not edit by hand, a test checks that it is up to date.
+NumPy {numpy}); do not edit by hand, a test checks that it is up to date. A few `math`
+functions exist only in newer Pythons (`cbrt` and `exp2` from 3.11, `sumprod` from 3.12,
+`fma` from 3.13); srcgrad differentiates them where they exist, and they are listed here
+when the Python that generated the page has them.
 
 Every function in the first part has a reverse-mode rule (for `grad`, `value_and_grad`,
 `vjp`): calls to it inside a function you differentiate work, with respect to the

@@ -1,6 +1,7 @@
 """The `srcgrad` command line: show, eval, export, reference; targets, expressions and errors."""
 
 import ast
+import importlib.util
 import inspect
 import json
 import math
@@ -125,6 +126,15 @@ def model(tmp_path):
     path = tmp_path / "model.py"
     path.write_text(MODEL)
     return path
+
+
+def load_original(path):
+    """The model file as a module of its own (not whatever `model` an earlier test imported)."""
+    spec = importlib.util.spec_from_file_location(f"original_{abs(hash(str(path)))}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def run(capsys, *argv):
@@ -252,11 +262,7 @@ def test_show_colour_when_asked(capsys, model):
 def test_show_forward_mode(capsys, model):
     status, out, _ = run(capsys, "show", f"{model}:poly", "--mode", "forward")
     assert status == 0 and out.startswith("def jvp_poly(x, *, x_dot):")
-    sys.path.insert(0, str(model.parent))
-    try:
-        import model as original
-    finally:
-        sys.path.remove(str(model.parent))
+    original = load_original(model)
     assert out == srcgrad.source(original.poly, mode="forward") + "\n"
     status, out, _ = run(capsys, "show", "-e", "x * y", "--mode", "forward", "--wrt", "y")
     assert "def jvp_f(x, y, *, y_dot):" in out and "x_dot" not in out
@@ -389,11 +395,7 @@ def test_exported_modules_run_without_srcgrad_and_match_finite_differences(capsy
                           text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout)
-    sys.path.insert(0, str(model.parent))
-    try:
-        import model as original
-    finally:
-        sys.path.remove(str(model.parent))
+    original = load_original(model)
     for name, (args, wrt) in EXPORTS.items():
         arguments = eval(args)
         fn = getattr(original, name)
@@ -502,6 +504,9 @@ def test_export_refuses_other_packages_and_closures(tmp_path):
 # ---- reference ---------------------------------------------------------------------------
 
 
+NEWER_PYTHON_ONLY = ("`math.cbrt(", "`math.exp2(", "`math.sumprod(", "`math.fma(")
+
+
 def test_committed_reference_is_up_to_date():
     if int(np.__version__.split(".")[0]) < 2:
         pytest.skip("docs/reference.md is generated with NumPy 2")
@@ -509,7 +514,12 @@ def test_committed_reference_is_up_to_date():
                            env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT)
     assert fresh.returncode == 0, fresh.stderr
     committed = (ROOT / "docs" / "reference.md").read_text()
-    assert fresh.stdout == committed, "docs/reference.md is stale: run `python -m srcgrad reference -o docs/reference.md`"
+
+    def common(text):  # without the rows of math functions that only some Pythons have
+        return [line for line in text.splitlines() if not line.startswith(NEWER_PYTHON_ONLY, 2)]
+
+    assert common(fresh.stdout) == common(committed), \
+        "docs/reference.md is stale: run `python -m srcgrad reference -o docs/reference.md`"
 
 
 def test_reference_lists_every_registered_rule():
