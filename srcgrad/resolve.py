@@ -28,7 +28,7 @@ METHOD_PRIMALS: dict[str, Any] = {
 PACKED_METHODS = {"reshape", "transpose"}  # x.reshape(2, 3) means np.reshape(x, (2, 3))
 NONDIFF_METHODS = {
     "argmax", "argmin", "argsort", "nonzero", "any", "all", "keys", "index", "count",
-    "startswith", "endswith", "format", "join", "split", "isdigit", "tolist_shape",
+    "startswith", "endswith", "format", "join", "split", "isdigit",
 }
 ATTRIBUTE_PRIMALS: dict[str, Any] = {"T": np.transpose, "real": np.real}
 
