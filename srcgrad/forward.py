@@ -115,15 +115,18 @@ class ForwardBuilder(Builder):
             return [stmt, make_assign(self.tangent(name), self.zero(ans))]
         if isinstance(value, ast.Call):
             return self.call(stmt, value)
-        if name not in analysis.loads(value):
-            tangent = self.tangent_of_value(value, ans)
-            return [stmt, make_assign(self.tangent(name), tangent if tangent is not None else self.zero(ans))]
-        # `x = x * y`: evaluate into a fresh name, so the tangent still sees the old x
+        return self.with_tangent(stmt, lambda result: self.tangent_of_value(value, result) or self.zero(result))
+
+    def with_tangent(self, stmt: ast.Assign, tangent_of: Callable[[ast.expr], ast.expr]) -> list[ast.stmt]:
+        """`z = value` then `z_dot = tangent_of(z)`; when `value` reads z itself (`x = x * y`),
+        the value goes into a fresh name first, so the tangent still sees the old z."""
+        name = stmt.targets[0].id  # type: ignore[attr-defined]
+        if name not in analysis.loads(stmt.value):
+            return [stmt, make_assign(self.tangent(name), tangent_of(ast.Name(name, ast.Load())))]
         new = self.namer.fresh("_new")
-        tangent = self.tangent_of_value(value, ast.Name(new, ast.Load()))
         return [
-            ast.copy_location(make_assign(new, value), stmt),
-            make_assign(self.tangent(name), tangent if tangent is not None else self.zero(ast.Name(new, ast.Load()))),
+            ast.copy_location(make_assign(new, stmt.value), stmt),
+            make_assign(self.tangent(name), tangent_of(ast.Name(new, ast.Load()))),
             ast.copy_location(make_assign(name, ast.Name(new, ast.Load())), stmt),
         ]
 
@@ -179,12 +182,7 @@ class ForwardBuilder(Builder):
             if rule is None:
                 raise located_error(self.info, call, f"`{callee.name}` has no forward derivative rule for these arguments; "
                                     f"register one with @srcgrad.tangent({callee.name})")
-            if name in analysis.loads(call):
-                new = self.namer.fresh("_new")
-                tangent = self.apply_rule(rule, ast.Name(new, ast.Load()), args, keywords)
-                return [ast.copy_location(make_assign(new, call), stmt), make_assign(self.tangent(name), tangent),
-                        ast.copy_location(make_assign(name, ast.Name(new, ast.Load())), stmt)]
-            return [stmt, make_assign(self.tangent(name), self.apply_rule(rule, ans, args, keywords))]
+            return self.with_tangent(stmt, lambda result: self.apply_rule(rule, result, args, keywords))
         if callee.kind in ("user", "dynamic"):
             return [self.split_call(stmt, call, callee)]
         if callee.kind == "nondiff":
