@@ -117,9 +117,9 @@ def _helper_cases():
         yield f"expand_reduced-{axis}-{keepdims}", rr.expand_reduced, rj.expand_reduced_jvp, (g, x, axis, keepdims)
     yield "expand_reduced-scalar", rr.expand_reduced, rj.expand_reduced_jvp, (0.5, 1.5)
     for axis in [None, 0, -1, (0, 2)]:
-        yield f"prod_others-{axis}", rr.prod_others, rj.prod_others_jvp, (x, axis)
-        yield f"prod_others-zeros-{axis}", rr.prod_others, rj.prod_others_jvp, (zeros, axis)
-    yield "prod_others-scalar", rr.prod_others, rj.prod_others_jvp, (1.5,)
+        yield f"prod_others-{axis}", rr.prod_others, rj.prod_others_linear, (x, axis)
+        yield f"prod_others-zeros-{axis}", rr.prod_others, rj.prod_others_linear, (zeros, axis)
+    yield "prod_others-scalar", rr.prod_others, rj.prod_others_linear, (1.5,)
     for kwargs in [{}, {"ord": 3}, {"ord": 1.5}, {"ord": -2}, {"ord": 1}, {"ord": 0}]:
         args = (v, np.linalg.norm(v, **kwargs), kwargs.get("ord"))
         yield f"norm_derivative-{kwargs}", rr.norm_derivative, rj.norm_derivative_jvp, args
@@ -136,7 +136,7 @@ def _helper_cases():
 
 
 HELPER_CASES = list(_helper_cases())
-HELPER_VJP = {rr.expand_reduced: rj.expand_reduced_vjp, rr.prod_others: rj.prod_others_vjp,
+HELPER_VJP = {rr.expand_reduced: rj.expand_reduced_vjp, rr.prod_others: rj.prod_others_linear,
               rr.norm_derivative: rj.norm_derivative_vjp, rr.cumsum_transpose: rj.cumsum_transpose_vjp,
               rr.unsort: rj.unsort_vjp, rj.sort_like: rj.sort_like_vjp}
 
@@ -198,7 +198,7 @@ def test_prod_with_zeros_is_exact():
     np.testing.assert_allclose(tangent_of(np.prod, rj.prod_jvp, u, x, axis=1), [12.0, 0.0, 14.0 + 8.0 + 72.0])
     # the second derivative too: d/dx_j prod_others(x)_i is the product of the entries but i, j
     x = np.array([2.0, 0.0, 0.0, 3.0])
-    np.testing.assert_allclose(tangent_of(rr.prod_others, rj.prod_others_jvp, np.eye(4)[1], x), [0.0, 0.0, 6.0, 0.0])
+    np.testing.assert_allclose(tangent_of(rr.prod_others, rj.prod_others_linear, np.eye(4)[1], x), [0.0, 0.0, 6.0, 0.0])
 
 
 def test_norm_derivative_has_zero_tangent_where_it_is_piecewise_constant():

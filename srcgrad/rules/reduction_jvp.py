@@ -182,33 +182,17 @@ def expand_reduced_jvp(d, ans, g, x, axis=None, keepdims=False):
 
 
 @vjp_rule(prod_others)
-def prod_others_vjp(h, ans, x, axis=None):
-    """The Hessian of `np.prod` is symmetric: the same product as the forward rule."""
-    return (
-        np.sum(
-            slice_eye(x, axis)
-            * np.sum(
-                np.where(slice_eye(x, axis), 0.0, h)
-                * prod_others(np.where(slice_eye(x, axis), 1.0, x), shifted_axes(x, axis)),
-                axis=shifted_axes(x, axis),
-                keepdims=True,
-            ),
-            axis=0,
-        ),
-        None,
-    )
-
-
 @jvp_rule(prod_others)
-def prod_others_jvp(d, ans, x, axis=None):
-    """Entry i gets sum over j != i of d_j times the product of the entries other than i and
+def prod_others_linear(v, ans, x, axis=None):
+    """Entry i gets sum over j != i of v_j times the product of the entries other than i and
     j: with row i of a stack of copies of x having x_i set to 1, that product is prod_others
-    of the copy at j, so zeros stay exact."""
+    of the copy at j, so zeros stay exact. The map is symmetric (a Hessian of `np.prod`), so
+    this one template is both the forward rule (v a tangent) and the reverse rule (v a cotangent)."""
     return (
         np.sum(
             slice_eye(x, axis)
             * np.sum(
-                np.where(slice_eye(x, axis), 0.0, d)
+                np.where(slice_eye(x, axis), 0.0, v)
                 * prod_others(np.where(slice_eye(x, axis), 1.0, x), shifted_axes(x, axis)),
                 axis=shifted_axes(x, axis),
                 keepdims=True,
