@@ -8,6 +8,7 @@ import types
 from typing import Any, Callable
 
 from . import runtime, transform
+from .entry import install, make_entry
 from .errors import UsageError
 from .parse import unwrap
 from .rules.registry import nondifferentiable, register_adjoint, register_tangent
@@ -18,8 +19,9 @@ Wrt = int | str | tuple
 def _parameters(f: Callable[..., Any]) -> tuple[list[str], int]:
     """The names of `f`'s parameters a caller passes (after `self` for bound methods), and
     how many of them can be passed by position."""
-    if isinstance(f, _Derivative):
-        return _parameters(f.f)
+    inner = derivative_of(f)
+    if inner is not None:
+        return _parameters(inner.f)
     plain = unwrap(f)
     if not isinstance(plain, types.FunctionType):
         transform.parse_function(f)  # raises the "no source" error
@@ -64,20 +66,23 @@ def _normalize_wrt(f: Callable[..., Any], wrt: Wrt, nargs: int) -> list[int]:
 
 
 class _Derivative:
-    """A derivative function: transforms `f` on first call, then only runs compiled code."""
+    """A derivative function's machinery: transforms `f` on first call, specialised on the
+    argument types, then only runs compiled code. Users call `entry` (see entry.py)."""
 
     def __init__(self, f: Callable[..., Any], wrt: Wrt, mode: str) -> None:
         self.f, self.mode = f, mode
         self.wrt, self.single = _resolve_wrt(f, wrt)
-        names, _ = _parameters(f)
-        self.positions = [names.index(n) for n in self.wrt]
+        self.names = _parameters(f)[0]
+        self.positions = [self.names.index(n) for n in self.wrt]
         self.self_arg = (f.__self__,) if isinstance(f, types.MethodType) else ()
         self.defaults = inspect.signature(f).parameters
-        self.names = _parameters(f)[0]
         self._generated: transform.Generated | None = None
-        self._by_types: dict[Any, Callable[..., Any]] = {}
-        self._quick = False
-        functools.update_wrapper(self, f, updated=())  # not `__dict__`: f may be a _Derivative
+        self._by_types: dict[Any, tuple[Callable[..., Any], bool]] = {}
+        plain = unwrap(f)
+        self.entry = make_entry(plain, bool(self.self_arg), getattr(f, "__name__", "derivative"), self._first_call)
+        functools.update_wrapper(self.entry, f, updated=())  # not `__dict__`: f may be a derivative
+        self.entry._srcgrad_derivative = self  # type: ignore[attr-defined]
+        self.entry.differentiable_code = self.differentiable_code  # type: ignore[attr-defined]
 
     @property
     def generated(self) -> transform.Generated:
@@ -96,18 +101,32 @@ class _Derivative:
         target = _code_of(self.f, scalars)
         return transform.generate(target, self.wrt, self.mode, scalars=scalars, higher_order=True, single=self.single).function
 
-    def _specialise(self, args: tuple) -> Callable[..., Any]:
-        """Code for this combination of argument types: parameters that hold Python numbers
-        get scalar arithmetic without broadcasting bookkeeping."""
-        scalars = frozenset(name for name, a in zip(self.names, args) if type(a) in (float, int))
-        self._generated = transform.generate(_code_of(self.f, scalars), self.wrt, self.mode, scalars=scalars)
-        key = type(args[0]) if len(args) == 1 else tuple(map(type, args))
-        function = self._by_types[key] = self._generated.function
-        self._quick_position = self.positions[0]
-        self._quick = (
-            self.mode == "grad" and self.single and not self.self_arg and self._quick_position < len(args)
-        )
-        return function
+    def _first_call(self, *args: Any, **kwargs: Any) -> Any:
+        """Specialise on these arguments' types; from then on `entry` runs that code itself
+        when it can (guarded), or this object's dispatch."""
+        self._specialise(args, kwargs)
+        return self(*args, **kwargs)
+
+    def _specialise(self, args: tuple, kwargs: dict) -> tuple[Callable[..., Any], bool]:
+        """Code for this combination of argument types, and whether it returns what the
+        derivative returns (entry form): parameters that hold Python numbers get scalar
+        arithmetic without broadcasting bookkeeping."""
+        passed = [*zip(self.names, args), *kwargs.items()]
+        kinds = {name: type(a) for name, a in passed if type(a) in (float, int)}
+        scalars = frozenset(kinds)
+        direct = (self.mode in ("grad", "value_and_grad") and not self.self_arg
+                  and all(kinds.get(name) is float for name in self.wrt))
+        guards = tuple(kinds.items()) if direct else ()
+        generated = transform.generate(_code_of(self.f, scalars), self.wrt, self.mode, scalars=scalars,
+                                       single=self.single and direct, guards=guards)
+        self._generated = generated
+        key = _types_of(args, kwargs)
+        if direct:
+            generated.fallback.cell_contents = self  # type: ignore[union-attr]
+        self._by_types[key] = (generated.function, direct)
+        if self.entry.__closure__[0].cell_contents == self._first_call:  # type: ignore[index]
+            install(self.entry, generated.function if direct else None, self)
+        return self._by_types[key]
 
     @property
     def source(self) -> str:
@@ -132,15 +151,9 @@ class _Derivative:
         return matched[0] if self.single else matched
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        key = type(args[0]) if len(args) == 1 else tuple(map(type, args))
-        function = self._by_types.get(key) or self._specialise(args)
-        if self._quick and not kwargs:
-            # grad of one positional parameter of a plain function: the common scalar case
-            gradient = function(*args)[0]
-            x = args[self._quick_position]
-            if type(x) is float:
-                return gradient if type(gradient) is float else float(gradient)
-            return runtime.match(gradient, x)
+        function, in_entry_form = self._by_types.get(_types_of(args, kwargs)) or self._specialise(args, kwargs)
+        if in_entry_form:
+            return function(*args, **kwargs)
         raw = function(*self.self_arg, *args, **kwargs)
         if self.mode == "grad":
             return self._shape(raw, args, kwargs)
@@ -151,10 +164,23 @@ class _Derivative:
         return f"<srcgrad {self.mode} of {getattr(self.f, '__qualname__', self.f)!r} wrt {self.wrt}>"
 
 
+def _types_of(args: tuple, kwargs: dict) -> Any:
+    """What specialised code is looked up by: the arguments' types (quick for one argument)."""
+    if kwargs:
+        return tuple(map(type, args)), tuple((name, type(value)) for name, value in kwargs.items())
+    return type(args[0]) if len(args) == 1 else tuple(map(type, args))
+
+
+def derivative_of(fn: Any) -> _Derivative | None:
+    """The machinery behind a derivative function made by `grad` or `value_and_grad`, else None."""
+    return getattr(fn, "_srcgrad_derivative", None) if isinstance(fn, types.FunctionType) else None
+
+
 def _code_of(f: Callable[..., Any], scalars: frozenset[str] = frozenset()) -> Callable[..., Any]:
     """What to transform for `f`: itself, or for a derivative made by srcgrad its generated
     code, specialised like the caller's."""
-    return f.differentiable_code(scalars) if isinstance(f, _Derivative) else f
+    inner = derivative_of(f)
+    return inner.differentiable_code(scalars) if inner is not None else f
 
 
 def _match(g: Any, x: Any) -> Any:
@@ -172,14 +198,14 @@ def grad(f: Callable[..., Any] | None = None, *, wrt: Wrt = 0) -> Any:
     """
     if f is None:
         return lambda fn: grad(fn, wrt=wrt)
-    return _Derivative(f, wrt, "grad")
+    return _Derivative(f, wrt, "grad").entry
 
 
 def value_and_grad(f: Callable[..., Any] | None = None, *, wrt: Wrt = 0) -> Any:
     """Like `grad`, but the derivative function returns `(value, gradient)`."""
     if f is None:
         return lambda fn: value_and_grad(fn, wrt=wrt)
-    return _Derivative(f, wrt, "value_and_grad")
+    return _Derivative(f, wrt, "value_and_grad").entry
 
 
 def vjp(f: Callable[..., Any], *primals: Any, wrt: Wrt = 0) -> tuple[Any, Callable[[Any], Any]]:
@@ -204,8 +230,9 @@ def source(derivative: Any, *, mode: str = "reverse", wrt: Wrt = 0) -> str:
     """The generated code of a derivative made by `grad` or `value_and_grad`; or, given a
     plain function, of its reverse (`mode="reverse"`) or forward (`mode="forward"`)
     derivative w.r.t. `wrt`."""
-    if isinstance(derivative, _Derivative):
-        return derivative.source
+    made = derivative_of(derivative)
+    if made is not None:
+        return made.source
     if mode not in ("reverse", "forward"):
         raise UsageError(f"mode must be 'reverse' or 'forward', not {mode!r}")
     if not callable(derivative):

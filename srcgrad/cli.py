@@ -93,11 +93,11 @@ def _show(args: argparse.Namespace) -> int:
     fn = _function(args)
     wrt = _wrt(args.wrt, default=0)
     if args.mode == "forward":
-        if isinstance(fn, api._Derivative):
+        if api.derivative_of(fn) is not None:
             raise CLIError(f"{fn.__name__} is a derivative made by srcgrad; show --mode forward takes a plain function")
         text = api.source(fn, mode="forward", wrt=wrt)
     else:
-        text = api.grad(fn, wrt=wrt).source
+        text = api.source(api.grad(fn, wrt=wrt))
     print(_highlight(text, args.color))
     return 0
 

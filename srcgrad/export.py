@@ -20,7 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import runtime, transform
-from .api import _Derivative, _resolve_wrt
+from .api import _resolve_wrt, derivative_of
 from .dispatch import call_vjp
 from .errors import UsageError
 from .linker import Chunk, Linker, global_places
@@ -43,7 +43,7 @@ class ExportError(UsageError):
 def export_source(fn: Callable[..., Any], wrt: Any = 0, origin: str = "", name: str = "f") -> str:
     """The text of a module defining `fn` and `grad_<name>` (same parameters, returns what
     `srcgrad.grad(fn, wrt=wrt)` returns), needing only NumPy. `name` names a lambda."""
-    if isinstance(fn, _Derivative):
+    if derivative_of(fn) is not None:
         raise ExportError(f"{fn.__name__} is a derivative made by srcgrad; export the function itself (its gradient comes with it)")
     if isinstance(fn, types.MethodType):
         raise ExportError(f"export works on functions and static methods; {fn.__qualname__} is bound to an object")

@@ -81,3 +81,61 @@ def _is_builtin_scalar(fn: Any) -> bool:
     except TypeError:
         return False
 
+
+
+# math functions that return a float for any numbers (not floor, ceil, factorial, isclose...)
+_FLOAT_MATH = {
+    "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
+    "exp", "expm1", "exp2", "log", "log2", "log10", "log1p", "sqrt", "cbrt", "pow", "hypot", "erf", "erfc",
+    "gamma", "lgamma", "degrees", "radians", "copysign", "fabs", "fmod", "ldexp", "remainder", "fsum",
+}
+_FLOAT_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div)
+
+
+def python_floats(body: list[ast.stmt], float_params: set[str], static_value: Callable[[ast.expr], Any]) -> set[str]:
+    """Names of straight-line or branching code that always hold a Python `float` (not an
+    int, not a NumPy scalar), given parameters known to: a greatest fixpoint like `scalar_names`."""
+    assignments: list[tuple[str, ast.expr | None]] = []
+    for stmt in statements(body):
+        own_targets = [getattr(stmt, "target", None)] + [item.optional_vars for item in getattr(stmt, "items", [])]
+        for target in filter(None, own_targets):  # loop variables, augmented and `with ... as`
+            assignments += [(n.id, None) for n in ast.walk(target) if isinstance(n, ast.Name)]
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                whole = isinstance(target, ast.Name)
+                assignments += [(n.id, stmt.value if whole else None) for n in ast.walk(target) if isinstance(n, ast.Name)]
+    floats = {name for name, _ in assignments} | set(float_params)
+    changed = True
+    while changed:
+        changed = False
+        for name, value in assignments:
+            if name in floats and not _is_float(value, floats, static_value):
+                floats.discard(name)
+                changed = True
+    return floats
+
+
+def _is_float(value: ast.expr | None, floats: set[str], static_value: Callable[[ast.expr], Any]) -> bool:
+    def number(node: ast.expr) -> bool:
+        is_int = isinstance(node, ast.Constant) and type(node.value) is int
+        return is_int or _is_float(node, floats, static_value)
+
+    if isinstance(value, ast.Constant):
+        return type(value.value) is float
+    if isinstance(value, ast.Name):
+        return value.id in floats
+    if isinstance(value, ast.BinOp):
+        either = _is_float(value.left, floats, static_value) or _is_float(value.right, floats, static_value)
+        if isinstance(value.op, _FLOAT_OPS):
+            return either and number(value.left) and number(value.right)
+        is_int_power = isinstance(value.right, ast.Constant) and type(value.right.value) is int
+        return isinstance(value.op, ast.Pow) and is_int_power and _is_float(value.left, floats, static_value)
+    if isinstance(value, ast.UnaryOp) and isinstance(value.op, (ast.USub, ast.UAdd)):
+        return _is_float(value.operand, floats, static_value)
+    if isinstance(value, ast.IfExp):
+        return _is_float(value.body, floats, static_value) and _is_float(value.orelse, floats, static_value)
+    if isinstance(value, ast.Call) and not value.keywords:
+        fn = static_value(value.func)
+        is_math = getattr(fn, "__module__", None) == "math" and getattr(fn, "__name__", "") in _FLOAT_MATH
+        return (is_math or fn is float) and all(number(a) for a in value.args)
+    return False

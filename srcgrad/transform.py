@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from . import fence, jumps, runtime
 from .compile import build_function
+from .entry import entry_form
 from .forward import ForwardBuilder
 from .naming import Namer
 from .normalize import Normalizer
@@ -30,6 +31,7 @@ class Generated:
     wrt: tuple[str, ...]
     namespace: dict[str, Any]  # objects the code reads as closure cells besides the user's
     tangent_params: dict[str, str] = field(default_factory=dict)  # forward mode: `x` -> `x_dot`
+    fallback: types.CellType | None = None  # entry form: what the type guard calls otherwise
 
 
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -54,6 +56,7 @@ def generate(
     record_all: bool = False,
     higher_order: bool = False,
     single: bool = False,
+    guards: tuple[tuple[str, type], ...] = (),
 ) -> Generated:
     """The derivative of `fn` w.r.t. the parameters named in `wrt`, built once and cached.
 
@@ -67,19 +70,24 @@ def generate(
     `higher_order` asks for code that srcgrad can differentiate again: no closures (callees
     are re-run by their "backward" form, which takes the cotangent as the keyword-only
     `_out_bar`), and gradients shaped like the arguments, the single one itself if `single`.
+
+    `guards` (name, type) asks for the *entry form* of grad or value_and_grad code (see
+    entry.py): it checks those parameters have those types, else calls `Generated.fallback`'s
+    contents, and returns what the derivative returns.
     """
     plain = unwrap(fn)
-    key = (wrt, mode, outputs, scalars, record_all, higher_order, single)
+    key = (wrt, mode, outputs, scalars, record_all, higher_order, single, guards)
     with _LOCK:
         per_function = _CACHE.setdefault(plain, {})
         if key not in per_function:
-            per_function[key] = _generate(plain, wrt, mode, outputs or wrt, scalars, record_all, higher_order, single)
+            per_function[key] = _generate(
+                plain, wrt, mode, outputs or wrt, scalars, record_all, higher_order, single, dict(guards))
         return per_function[key]
 
 
 def _generate(
     fn: types.FunctionType, wrt: tuple[str, ...], mode: str, outputs: tuple[str, ...], scalars: frozenset[str],
-    record_all: bool = False, higher_order: bool = False, single: bool = False,
+    record_all: bool = False, higher_order: bool = False, single: bool = False, guards: dict[str, type] | None = None,
 ) -> Generated:
     parsed = parse_function(fn)
     local_names = set(parsed.param_names) | {
@@ -116,11 +124,16 @@ def _generate(
     node = builder.build(name, mode)
     namespace = dict(builder.namespace.values)
     namespace.update(injected)
+    fallback = None
+    if guards:
+        fallback_name, fallback = namer.reserve("_general"), types.CellType()
+        node = entry_form(node, guards, fallback_name, mode, single, resolver.static_value)
+        namespace[fallback_name] = fallback
     function, source = build_function(
         node, builder.comments, namespace, parsed.globals, parsed.closure,
         fn.__defaults__, fn.__kwdefaults__,
     )
-    return Generated(function, source, parsed, wrt, namespace)
+    return Generated(function, source, parsed, wrt, namespace, fallback=fallback)
 
 
 def _generate_forward(

@@ -129,10 +129,10 @@ def test_transform_is_cached_and_redefinition_is_fresh():
 
     d = srcgrad.grad(f)
     d(1.0)
-    first = d.generated.function
+    first = d.__code__
     again = srcgrad.grad(f)
     again(2.0)
-    assert again.generated.function is first
+    assert again.__code__ is first  # the same generated code, now run by both
 
     def f(x):  # noqa: F811
         return x * 3.0
@@ -157,10 +157,9 @@ def test_generated_code_is_in_linecache_and_readable():
     d = srcgrad.grad(f, wrt=(0, 1))
     d(1.0, 2.0)
     text = srcgrad.source(d)
-    assert text == d.source
     assert "x_bar" in text and "y_bar" in text and "z_bar" in text
     assert re.search(r"# adjoint of line \d+: z = x \* y", text)
-    filename = d.generated.function.__code__.co_filename
+    filename = d.__code__.co_filename  # called with floats: `d` runs the generated code itself
     assert "z = x * y" in "".join(linecache.getlines(filename))
 
 

@@ -32,7 +32,7 @@ def test_quickstart_as_a_script(capsys):
     runpy.run_path(str(EXAMPLES / "quickstart.py"), run_name="__main__")
     out = capsys.readouterr().out
     assert "f(2) = 17.0" in out and "f'(2) = 14.0" in out
-    assert "def grad_f(x):" in out and "return (x_bar,)" in out
+    assert "def grad_f(x):" in out and "return x_bar" in out
 
 
 def test_sum_of_squares_gives_2x(capsys):
