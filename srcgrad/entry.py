@@ -17,7 +17,6 @@ import weakref
 from typing import Any, Callable
 
 from .emit import make_call
-from .scalars import python_floats
 
 _STUB_CODES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -68,13 +67,11 @@ def install(entry: types.FunctionType, specialised: types.FunctionType | None, d
 
 
 def entry_form(
-    node: ast.FunctionDef, guards: dict[str, type], fallback: str, form: str, single: bool,
-    static_value: Callable[[ast.expr], Any],
+    node: ast.FunctionDef, guards: dict[str, type], fallback: str, form: str, single: bool, floats: set[str],
 ) -> ast.FunctionDef:
     """`node` (gradients returned as a tuple) rewritten to guard the argument types it was
     specialised on and to return what the derivative returns: the one gradient itself when
-    `single`, each a Python float."""
-    floats = python_floats(node.body, {name for name, kind in guards.items() if kind is float}, static_value)
+    `single`, each a Python float (converted unless `floats` says it is one)."""
     for stmt in ast.walk(node):
         if isinstance(stmt, ast.Return) and stmt.value is not None:
             stmt.value = _shaped(stmt.value, form, single, floats)

@@ -92,6 +92,11 @@ _FLOAT_MATH = {
 _FLOAT_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div)
 
 
+def is_float_math(fn: Any) -> bool:
+    """Whether `fn` is a function of the `math` module that returns a float for numbers."""
+    return getattr(fn, "__module__", None) == "math" and getattr(fn, "__name__", "") in _FLOAT_MATH
+
+
 def python_floats(body: list[ast.stmt], float_params: set[str], static_value: Callable[[ast.expr], Any]) -> set[str]:
     """Names of straight-line or branching code that always hold a Python `float` (not an
     int, not a NumPy scalar), given parameters known to: a greatest fixpoint like `scalar_names`."""
@@ -136,6 +141,5 @@ def _is_float(value: ast.expr | None, floats: set[str], static_value: Callable[[
         return _is_float(value.body, floats, static_value) and _is_float(value.orelse, floats, static_value)
     if isinstance(value, ast.Call) and not value.keywords:
         fn = static_value(value.func)
-        is_math = getattr(fn, "__module__", None) == "math" and getattr(fn, "__name__", "") in _FLOAT_MATH
-        return (is_math or fn is float) and all(number(a) for a in value.args)
+        return (is_float_math(fn) or fn is float) and all(number(a) for a in value.args)
     return False
