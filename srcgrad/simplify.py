@@ -2,10 +2,11 @@
 
 Rule templates are general: they multiply by a seed of `1.0`, give `x * x` two equal terms
 and recompute what the forward sweep already holds. Where every value involved is a Python
-float (immutable, no broadcasting, no dtype to keep), three rewrites are exact or change
+float (immutable, no broadcasting, no dtype to keep), these rewrites are exact or change
 only the order of rounding:
 
-- `1.0 * e`, `e * 1.0`, `e / 1.0` are `e`, and `-1.0 * e` is `-e`;
+- `1.0 * e`, `e * 1.0`, `e / 1.0` are `e`, and `-1.0 * e` is `-e`; `x ** 2` is `x * x`
+  (a multiplication, not a call of `pow`), `x ** 3` is `x * x * x`;
 - in a sum, `t + t` is `2.0 * t`;
 - an expression computed again from the same values reuses the first result (common
   subexpressions), whole or as part of a larger expression.
@@ -76,6 +77,12 @@ class _UnitFactors(ast.NodeTransformer):
                         return ast.UnaryOp(ast.USub(), other)
         if isinstance(node.op, ast.Div) and _constant(right, 1.0) and _is_float_expr(left, self.floats):
             return left
+        small_power = isinstance(right, ast.Constant) and type(right.value) is int and right.value in (2, 3)
+        if isinstance(node.op, ast.Pow) and small_power and isinstance(left, ast.Name) and left.id in self.floats:
+            product: ast.expr = ast.BinOp(ast.Name(left.id, ast.Load()), ast.Mult(), ast.Name(left.id, ast.Load()))
+            if right.value == 3:  # type: ignore[attr-defined]
+                product = ast.BinOp(product, ast.Mult(), ast.Name(left.id, ast.Load()))
+            return product
         return node
 
 
