@@ -6,7 +6,7 @@ import ast
 import operator
 from typing import Callable
 
-from .analysis import count_statements, loads, names, stores
+from .analysis import count_statements, loads, names, statements, stores
 
 _FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Pow: operator.pow}
 
@@ -256,14 +256,25 @@ def _simple(value: ast.expr) -> bool:
     return isinstance(value, (ast.Constant, ast.Name))
 
 
-def clean_function(node: ast.FunctionDef, is_pure: Callable[[ast.Call], bool]) -> ast.FunctionDef:
-    """Propagate constants and copies, fold, merge first accumulations, drop dead values."""
+def _rewrite_values(body: list[ast.stmt], rewrite: Callable[[ast.expr], ast.expr]) -> None:
+    for stmt in statements(body):
+        if isinstance(stmt, ast.Assign | ast.Return) and stmt.value is not None:
+            stmt.value = rewrite(stmt.value)
+
+
+def clean_function(
+    node: ast.FunctionDef, is_pure: Callable[[ast.Call], bool], rewrite: Callable[[ast.expr], ast.expr] | None = None,
+) -> ast.FunctionDef:
+    """Propagate constants and copies, fold, merge first accumulations, drop dead values;
+    `rewrite` is applied to the values of the statements that changed, after folding."""
     params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
     body = node.body
     changed = None  # at first every statement may fold
     for _ in range(10):
         size = count_statements(body)
         body = [_ConstantFolder().visit(s) if changed is None or id(s) in changed else s for s in body]
+        if rewrite is not None:
+            _rewrite_values([s for s in body if changed is None or id(s) in changed], rewrite)
         body, changed = _propagate(body, params)
         body = _merge_accumulations(body)
         body = _drop_dead(body, is_pure)

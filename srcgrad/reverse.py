@@ -37,6 +37,7 @@ from .optimize import clean_function, fold_constants
 from .resolve import ATTRIBUTE_PRIMALS, PACKED_METHODS, Callee, Resolver
 from .rules.registry import find_vjp_rule
 from .scalars import scalar_names
+from .simplify import FloatSimplifier
 from .tape import (
     RESTORE,
     SAVE,
@@ -90,6 +91,7 @@ class ReverseBuilder(Builder):
         self.record_all = False
         self.higher_order = False  # emit only what srcgrad can differentiate again
         self.single = False  # return the one gradient itself rather than a 1-tuple
+        self.simplifier: FloatSimplifier | None = None  # entry form: rewrites of float arithmetic
         self.seed_param = "_out_bar"  # the cotangent parameter of the "backward" form
         self.callee_backward: Callable[[Any, tuple[int, ...]], tuple[Any, str]] | None = None
         self.comments: dict[str, str] = {}
@@ -138,7 +140,12 @@ class ReverseBuilder(Builder):
             definition.args.kwonlyargs.append(ast.arg(self.seed_param))
             definition.args.kw_defaults.append(None)  # type: ignore[arg-type]
         if form != "vjp":
-            definition = clean_function(definition, self.is_pure)
+            if self.simplifier is not None:
+                self.simplifier.prepare(definition)
+            rewrite = self.simplifier.expression if self.simplifier is not None else None
+            definition = clean_function(definition, self.is_pure, rewrite)
+            if self.simplifier is not None:
+                self.simplifier.finish(definition)
             definition.body = drop_empty(definition.body, self.comments)  # comments of removed code
         return ast.fix_missing_locations(definition)
 

@@ -17,73 +17,125 @@ only the order of rounding:
 from __future__ import annotations
 
 import ast
-from typing import Callable
+from typing import Any, Callable
 
 from .analysis import statements
+from .scalars import is_float_math, python_floats
 
 _ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
 
 
-def simplify(node: ast.FunctionDef, floats: set[str], is_math: Callable[[ast.expr], bool]) -> ast.FunctionDef:
-    """Rewrite `node` in place; `is_math(func)` says a call's function is a pure math function."""
-    folder = _UnitFactors(floats)
-    for stmt in statements(node.body):
-        if isinstance(stmt, ast.Assign | ast.Return) and stmt.value is not None:
-            stmt.value = _merge_equal_terms(folder.visit(stmt.value), floats)
-    _reuse_common_subexpressions(node, floats, is_math)
-    return node
+class FloatSimplifier:
+    """The rewrites for one generated function: `prepare` runs once on the whole function
+    before the clean-up (it learns which names hold floats, and reuses common
+    subexpressions); `expression` runs on each value the clean-up changes, since unit
+    factors appear as it propagates constants such as the seed `1.0`."""
+
+    def __init__(self, float_params: set[str], static_value: Callable[[ast.expr], Any]) -> None:
+        self.float_params, self.static_value = float_params, static_value
+        self.floats: set[str] = set()
+
+    def is_math(self, func: ast.expr) -> bool:
+        return is_float_math(self.static_value(func))
+
+    def prepare(self, node: ast.FunctionDef) -> None:
+        self.floats = python_floats(node.body, self.float_params, self.static_value)
+        _reuse_common_subexpressions(node, self.floats, self.is_math)
+
+    def expression(self, value: ast.expr) -> ast.expr:
+        if not self.floats:
+            return value
+        return _merge_equal_terms(_fold_units(value, self.floats, self.is_math), self.floats, self.is_math)
+
+    def finish(self, node: ast.FunctionDef) -> None:
+        """After the clean-up: every value once more (merged accumulations are new
+        statements), and the products that powers became may now be reused."""
+        if self.floats:
+            for stmt in statements(node.body):
+                if isinstance(stmt, ast.Assign | ast.Return) and stmt.value is not None:
+                    stmt.value = self.expression(stmt.value)
+            _reuse_common_subexpressions(node, self.floats, self.is_math)
 
 
-def _is_float_expr(node: ast.expr, floats: set[str]) -> bool:
-    """A name holding a Python float, a float constant, or arithmetic/negation of them."""
+def _is_float_expr(node: ast.expr, floats: set[str], is_math: Callable[[ast.expr], bool] = lambda func: False) -> bool:
+    """A name holding a Python float, a float constant, arithmetic/negation of them, or a
+    math function (`is_math(func)`) of them."""
+    if isinstance(node, ast.Call):
+        return is_math(node.func) and not node.keywords and all(_is_number(a, floats, is_math) for a in node.args)
     if isinstance(node, ast.Name):
         return node.id in floats
     if isinstance(node, ast.Constant):
         return type(node.value) is float
     if isinstance(node, ast.UnaryOp):
-        return isinstance(node.op, ast.USub | ast.UAdd) and _is_float_expr(node.operand, floats)
+        return isinstance(node.op, ast.USub | ast.UAdd) and _is_float_expr(node.operand, floats, is_math)
     if isinstance(node, ast.BinOp) and isinstance(node.op, _ARITHMETIC):
         ints = [side for side in (node.left, node.right) if isinstance(side, ast.Constant) and type(side.value) is int]
-        floats_ = [side for side in (node.left, node.right) if _is_float_expr(side, floats)]
+        floats_ = [side for side in (node.left, node.right) if _is_float_expr(side, floats, is_math)]
         return bool(floats_) and len(ints) + len(floats_) == 2 and not (isinstance(node.op, ast.Pow) and ints != [node.right])
     return False
+
+
+def _is_number(node: ast.expr, floats: set[str], is_math: Callable[[ast.expr], bool]) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) is int or _is_float_expr(node, floats, is_math)
 
 
 def _constant(node: ast.expr, value: float) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value == value
 
 
-class _UnitFactors(ast.NodeTransformer):
-    def __init__(self, floats: set[str]) -> None:
-        self.floats = floats
-
-    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.expr:
-        """`-(1.0)` is the constant `-1.0`, which later passes propagate."""
-        self.generic_visit(node)
-        operand = node.operand
-        if isinstance(node.op, ast.USub) and isinstance(operand, ast.Constant) and type(operand.value) is float:
-            return ast.Constant(-operand.value)
+def _fold_units(node: ast.expr, floats: set[str], is_math: Callable[[ast.expr], bool]) -> ast.expr:
+    """`node` with unit factors, `-(1.0)` and small powers of floats rewritten (bottom up;
+    the parts of `node` are changed in place, a new node is returned when `node` itself goes)."""
+    kind = type(node)
+    if kind is ast.Call:
+        node.args = [_fold_units(a, floats, is_math) for a in node.args]  # type: ignore[attr-defined]
         return node
-
-    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
-        self.generic_visit(node)
-        left, right = node.left, node.right
-        if isinstance(node.op, ast.Mult):
-            for unit, other in ((left, right), (right, left)):
-                if _is_float_expr(other, self.floats):
-                    if _constant(unit, 1.0):
-                        return other
-                    if _constant(unit, -1.0):
-                        return ast.UnaryOp(ast.USub(), other)
-        if isinstance(node.op, ast.Div) and _constant(right, 1.0) and _is_float_expr(left, self.floats):
-            return left
-        small_power = isinstance(right, ast.Constant) and type(right.value) is int and right.value in (2, 3)
-        if isinstance(node.op, ast.Pow) and small_power and isinstance(left, ast.Name) and left.id in self.floats:
-            product: ast.expr = ast.BinOp(ast.Name(left.id, ast.Load()), ast.Mult(), ast.Name(left.id, ast.Load()))
-            if right.value == 3:  # type: ignore[attr-defined]
-                product = ast.BinOp(product, ast.Mult(), ast.Name(left.id, ast.Load()))
-            return product
+    if kind is ast.UnaryOp:
+        operand = node.operand = _fold_units(node.operand, floats, is_math)  # type: ignore[attr-defined]
+        if type(node.op) is ast.USub and type(operand) is ast.Constant and type(operand.value) is float:  # type: ignore[attr-defined]
+            return ast.Constant(-operand.value)  # `-(1.0)` is the constant `-1.0`, which cleaning propagates
         return node
+    if kind is not ast.BinOp:
+        return node
+    left = node.left = _fold_units(node.left, floats, is_math)  # type: ignore[attr-defined]
+    right = node.right = _fold_units(node.right, floats, is_math)  # type: ignore[attr-defined]
+    op = type(node.op)  # type: ignore[attr-defined]
+    if op is ast.Mult:
+        for unit, other in ((left, right), (right, left)):
+            if (_constant(unit, 1.0) or _constant(unit, -1.0)) and _is_float_expr(other, floats, is_math):
+                return other if _constant(unit, 1.0) else ast.UnaryOp(ast.USub(), other)
+    if op is ast.Div and _constant(right, 1.0) and _is_float_expr(left, floats, is_math):
+        return left
+    small_power = type(right) is ast.Constant and type(right.value) is int and right.value in (2, 3)  # type: ignore[attr-defined]
+    if op is ast.Pow and small_power and type(left) is ast.Name and left.id in floats:  # type: ignore[attr-defined]
+        product: ast.expr = ast.BinOp(ast.Name(left.id, ast.Load()), ast.Mult(), ast.Name(left.id, ast.Load()))  # type: ignore[attr-defined]
+        if right.value == 3:  # type: ignore[attr-defined]
+            product = ast.BinOp(product, ast.Mult(), ast.Name(left.id, ast.Load()))  # type: ignore[attr-defined]
+        return product
+    return node
+
+
+def _key(node: ast.AST) -> tuple | None:
+    """A hashable picture of an expression made of names, numbers, arithmetic and calls of
+    named functions (None for anything else): equal keys, equal expressions."""
+    kind = type(node)
+    if kind is ast.Name:
+        return ("name", node.id)  # type: ignore[attr-defined]
+    if kind is ast.Constant:
+        return ("constant", type(node.value), node.value)  # type: ignore[attr-defined]
+    if kind is ast.Attribute:
+        inner = _key(node.value)  # type: ignore[attr-defined]
+        return None if inner is None else ("attribute", inner, node.attr)  # type: ignore[attr-defined]
+    if kind is ast.UnaryOp:
+        operand = _key(node.operand)  # type: ignore[attr-defined]
+        return None if operand is None else ("unary", type(node.op), operand)  # type: ignore[attr-defined]
+    if kind is ast.BinOp:
+        left, right = _key(node.left), _key(node.right)  # type: ignore[attr-defined]
+        return None if left is None or right is None else ("binary", type(node.op), left, right)  # type: ignore[attr-defined]
+    if kind is ast.Call and not node.keywords:  # type: ignore[attr-defined]
+        parts = [_key(node.func)] + [_key(a) for a in node.args]  # type: ignore[attr-defined]
+        return None if None in parts else ("call", *parts)
+    return None
 
 
 def _terms(node: ast.expr) -> list[ast.expr]:
@@ -93,28 +145,24 @@ def _terms(node: ast.expr) -> list[ast.expr]:
     return [node]
 
 
-def _merge_equal_terms(node: ast.expr, floats: set[str]) -> ast.expr:
-    """`a + t + t` is `a + 2.0 * t` when `t` is a float."""
+def _merge_equal_terms(node: ast.expr, floats: set[str], is_math: Callable[[ast.expr], bool]) -> ast.expr:
+    """`a + t + t` is `a + 2.0 * t` when `t` is a float (`node` itself when nothing merges)."""
     terms = _terms(node)
     if len(terms) < 2:
         return node
-    counts: dict[str, int] = {}
-    for term in terms:
-        key = ast.dump(term)
+    keys = [_key(term) if _is_float_expr(term, floats, is_math) else None for term in terms]
+    counts: dict[tuple, int] = {}
+    for key in filter(None, keys):
         counts[key] = counts.get(key, 0) + 1
     if all(n == 1 for n in counts.values()):
         return node
     merged: list[ast.expr] = []
-    for term in terms:
-        key = ast.dump(term)
-        n = counts.pop(key, 0)
-        if n == 0:
-            continue
-        if n > 1 and _is_float_expr(term, floats):
-            term = ast.BinOp(ast.Constant(float(n)), ast.Mult(), term)
-        else:
-            merged.extend([term] * (n - 1))
-        merged.append(term)
+    for term, key in zip(terms, keys):
+        n = counts.pop(key, 0) if key is not None else 1
+        if n > 1:
+            merged.append(ast.BinOp(ast.Constant(float(n)), ast.Mult(), term))
+        elif n == 1:
+            merged.append(term)
     result = merged[0]
     for term in merged[1:]:
         result = ast.BinOp(result, ast.Add(), term)
@@ -125,37 +173,40 @@ def _reuse_common_subexpressions(node: ast.FunctionDef, floats: set[str], is_mat
     """At the top level of `node`, where names are bound once: a later expression equal to an
     earlier assignment's value, on float names that nothing rebinds, reads that assignment's name."""
     bound: dict[str, int] = {}
-    for stmt in ast.walk(node):
-        if isinstance(stmt, ast.Name) and not isinstance(stmt.ctx, ast.Load):
-            bound[stmt.id] = bound.get(stmt.id, 0) + 1
+    for stmt in statements(node.body):
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [getattr(stmt, "target", None)]
+        for target in filter(None, targets):
+            for name in ast.walk(target):
+                if isinstance(name, ast.Name):
+                    bound[name.id] = bound.get(name.id, 0) + 1
     params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
     stable = {name for name in floats if bound.get(name, 0) == (0 if name in params else 1)}
 
     def reusable(expr: ast.expr) -> bool:
-        if isinstance(expr, ast.Call):
-            pure = is_math(expr.func) and not expr.keywords
-            return pure and all(_is_float_expr(a, stable) or isinstance(a, ast.Constant) for a in expr.args)
-        return isinstance(expr, ast.BinOp | ast.UnaryOp) and _is_float_expr(expr, stable)
+        return isinstance(expr, ast.BinOp | ast.UnaryOp | ast.Call) and _is_float_expr(expr, stable, is_math)
 
-    available: dict[str, str] = {}
-    replacer = _Reuse(available)
+    available: dict[tuple, str] = {}
     for stmt in node.body:
         if not isinstance(stmt, ast.Assign | ast.Return) or stmt.value is None:
             continue
-        stmt.value = replacer.visit(stmt.value)
+        if available:
+            stmt.value = _reuse(stmt.value, available)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             target = stmt.targets[0].id
             if target in stable and reusable(stmt.value):
-                available.setdefault(ast.dump(stmt.value), target)
+                available.setdefault(_key(stmt.value), target)  # type: ignore[arg-type]
 
 
-class _Reuse(ast.NodeTransformer):
-    def __init__(self, available: dict[str, str]) -> None:
-        self.available = available
-
-    def generic_visit(self, node: ast.AST) -> ast.AST:
-        if isinstance(node, ast.expr) and not isinstance(node, ast.Name | ast.Constant):
-            name = self.available.get(ast.dump(node))
-            if name is not None:
-                return ast.Name(name, ast.Load())
-        return super().generic_visit(node)
+def _reuse(node: ast.expr, available: dict[tuple, str]) -> ast.expr:
+    """`node` with every part that is available as a name replaced by that name."""
+    if isinstance(node, ast.Name | ast.Constant):
+        return node
+    name = available.get(_key(node))  # type: ignore[arg-type]
+    if name is not None:
+        return ast.Name(name, ast.Load())
+    for field, value in ast.iter_fields(node):
+        if isinstance(value, ast.expr):
+            setattr(node, field, _reuse(value, available))
+        elif isinstance(value, list):
+            setattr(node, field, [_reuse(v, available) if isinstance(v, ast.expr) else v for v in value])
+    return node

@@ -16,13 +16,10 @@ from .entry import entry_form
 from .forward import ForwardBuilder
 from .naming import Namer
 from .normalize import Normalizer
-from .optimize import clean_function
 from .parse import ParsedFunction, parse_function, unwrap
 from .resolve import Resolver
 from .reverse import ReverseBuilder
-from .scalars import is_float_math, python_floats
-from .simplify import simplify
-from .tape import drop_empty
+from .simplify import FloatSimplifier
 
 
 @dataclass
@@ -124,6 +121,8 @@ def _generate(
     builder.single = single and builder.higher_order
     builder.seed_param = seed_param
     builder.callee_backward = backward_cell
+    if guards:  # entry form: arithmetic on Python floats is simplified
+        builder.simplifier = FloatSimplifier({n for n, kind in guards.items() if kind is float}, resolver.static_value)
     name = namer.reserve(f"{mode}_{_identifier(parsed.name)}")
     node = builder.build(name, mode)
     namespace = dict(builder.namespace.values)
@@ -131,12 +130,7 @@ def _generate(
     fallback = None
     if guards:
         fallback_name, fallback = namer.reserve("_general"), types.CellType()
-        floats = python_floats(node.body, {name for name, kind in guards.items() if kind is float}, resolver.static_value)
-        for _ in range(2):  # constants that cleaning propagates fold in the second round
-            node = simplify(node, floats, lambda func: is_float_math(resolver.static_value(func)))
-            node = clean_function(node, builder.is_pure)
-        node.body = drop_empty(node.body, builder.comments)
-        node = entry_form(node, guards, fallback_name, mode, single, floats)
+        node = entry_form(node, guards, fallback_name, mode, single, builder.simplifier.floats)
         namespace[fallback_name] = fallback
     function, source = build_function(
         node, builder.comments, namespace, parsed.globals, parsed.closure,
