@@ -7,7 +7,7 @@ import inspect
 import types
 from typing import Any, Callable
 
-from . import runtime, transform
+from . import fence, runtime, transform
 from .entry import install, make_entry
 from .errors import UsageError
 from .parse import unwrap
@@ -33,8 +33,18 @@ def _parameters(f: Callable[..., Any]) -> tuple[list[str], int]:
     return names, positional
 
 
+def _refuse_star_parameters(f: Callable[..., Any]) -> None:
+    """`*args`/`**kwargs` get the fence's located error before any `wrt` is resolved
+    against parameters that are not there."""
+    plain = unwrap(f)
+    if isinstance(plain, types.FunctionType) and plain.__code__.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
+        parsed = transform.parse_function(plain)
+        fence.check(parsed.node, parsed.info, lambda expr: False)
+
+
 def _resolve_wrt(f: Callable[..., Any], wrt: Wrt) -> tuple[tuple[str, ...], bool]:
     """The parameter names `wrt` refers to, and whether a single one was asked for."""
+    _refuse_star_parameters(f)
     names, positional = _parameters(f)
     single = not isinstance(wrt, (tuple, list))
     chosen = []

@@ -50,3 +50,7 @@ def uses_with(x):
 
 async def is_async(x):
     return x
+
+
+def takes_star_args(x, *rest):  # ERROR *args parameters
+    return x * sum(rest)

@@ -27,6 +27,7 @@ def _marked_line(fn):
     (bad_programs.mutates_alias, (np.ones(3),)),
     (bad_programs.uses_try, (1.0,)),
     (bad_programs.uses_with, (1.0,)),
+    (bad_programs.takes_star_args, (1.0, 2.0)),  # before "wrt out of range" could mislead
 ])
 def test_located_error(fn, args):
     line, words, text = _marked_line(fn)
