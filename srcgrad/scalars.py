@@ -40,15 +40,23 @@ def scalar_names(
             func = stmt.value.func
             if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
                 assignments.append((func.value.id, None))  # mutated in place
-    scalars = ({name for name, _ in assignments} - set(params)) | set(scalar_params)
+    candidates = ({name for name, _ in assignments} - set(params)) | set(scalar_params)
+    return _greatest_fixpoint(assignments, candidates, lambda value, names: _is_scalar(value, names, static_value))
+
+
+def _greatest_fixpoint(
+    assignments: list[tuple[str, ast.expr | None]], candidates: set[str], holds: Callable[[ast.expr | None, set[str]], bool],
+) -> set[str]:
+    """The candidates for which every assignment's value `holds`, given the names still in."""
+    names = set(candidates)
     changed = True
     while changed:
         changed = False
         for name, value in assignments:
-            if name in scalars and not _is_scalar(value, scalars, static_value):
-                scalars.discard(name)
+            if name in names and not holds(value, names):
+                names.discard(name)
                 changed = True
-    return scalars
+    return names
 
 
 _RANGE_ITEM = ast.Constant(0)
@@ -109,36 +117,32 @@ def python_floats(body: list[ast.stmt], float_params: set[str], static_value: Ca
             for target in stmt.targets:
                 whole = isinstance(target, ast.Name)
                 assignments += [(n.id, stmt.value if whole else None) for n in ast.walk(target) if isinstance(n, ast.Name)]
-    floats = {name for name, _ in assignments} | set(float_params)
-    changed = True
-    while changed:
-        changed = False
-        for name, value in assignments:
-            if name in floats and not _is_float(value, floats, static_value):
-                floats.discard(name)
-                changed = True
-    return floats
+    candidates = {name for name, _ in assignments} | set(float_params)
+    return _greatest_fixpoint(assignments, candidates, lambda value, names: is_float_expr(value, names, static_value))
 
 
-def _is_float(value: ast.expr | None, floats: set[str], static_value: Callable[[ast.expr], Any]) -> bool:
+def is_float_expr(value: ast.expr | None, floats: set[str], static_value: Callable[[ast.expr], Any]) -> bool:
+    """Whether `value` always gives a Python float when the names in `floats` hold floats:
+    float constants, arithmetic of floats and ints with a float among them, negation, and
+    math functions of numbers."""
     def number(node: ast.expr) -> bool:
         is_int = isinstance(node, ast.Constant) and type(node.value) is int
-        return is_int or _is_float(node, floats, static_value)
+        return is_int or is_float_expr(node, floats, static_value)
 
     if isinstance(value, ast.Constant):
         return type(value.value) is float
     if isinstance(value, ast.Name):
         return value.id in floats
     if isinstance(value, ast.BinOp):
-        either = _is_float(value.left, floats, static_value) or _is_float(value.right, floats, static_value)
+        either = is_float_expr(value.left, floats, static_value) or is_float_expr(value.right, floats, static_value)
         if isinstance(value.op, _FLOAT_OPS):
             return either and number(value.left) and number(value.right)
         is_int_power = isinstance(value.right, ast.Constant) and type(value.right.value) is int
-        return isinstance(value.op, ast.Pow) and is_int_power and _is_float(value.left, floats, static_value)
+        return isinstance(value.op, ast.Pow) and is_int_power and is_float_expr(value.left, floats, static_value)
     if isinstance(value, ast.UnaryOp) and isinstance(value.op, (ast.USub, ast.UAdd)):
-        return _is_float(value.operand, floats, static_value)
+        return is_float_expr(value.operand, floats, static_value)
     if isinstance(value, ast.IfExp):
-        return _is_float(value.body, floats, static_value) and _is_float(value.orelse, floats, static_value)
+        return is_float_expr(value.body, floats, static_value) and is_float_expr(value.orelse, floats, static_value)
     if isinstance(value, ast.Call) and not value.keywords:
         fn = static_value(value.func)
         return (is_float_math(fn) or fn is float) and all(number(a) for a in value.args)

@@ -20,9 +20,7 @@ import ast
 from typing import Any, Callable
 
 from .analysis import statements
-from .scalars import is_float_math, python_floats
-
-_ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
+from .scalars import is_float_expr, python_floats
 
 
 class FloatSimplifier:
@@ -35,17 +33,14 @@ class FloatSimplifier:
         self.float_params, self.static_value = float_params, static_value
         self.floats: set[str] = set()
 
-    def is_math(self, func: ast.expr) -> bool:
-        return is_float_math(self.static_value(func))
-
     def prepare(self, node: ast.FunctionDef) -> None:
         self.floats = python_floats(node.body, self.float_params, self.static_value)
-        _reuse_common_subexpressions(node, self.floats, self.is_math)
+        _reuse_common_subexpressions(node, self.floats, self.static_value)
 
     def expression(self, value: ast.expr) -> ast.expr:
         if not self.floats:
             return value
-        return _merge_equal_terms(_fold_units(value, self.floats, self.is_math), self.floats, self.is_math)
+        return _merge_equal_terms(_fold_units(value, self.floats, self.static_value), self.floats, self.static_value)
 
     def finish(self, node: ast.FunctionDef) -> None:
         """After the clean-up: every value once more (merged accumulations are new
@@ -54,57 +49,35 @@ class FloatSimplifier:
             for stmt in statements(node.body):
                 if isinstance(stmt, ast.Assign | ast.Return) and stmt.value is not None:
                     stmt.value = self.expression(stmt.value)
-            _reuse_common_subexpressions(node, self.floats, self.is_math)
-
-
-def _is_float_expr(node: ast.expr, floats: set[str], is_math: Callable[[ast.expr], bool] = lambda func: False) -> bool:
-    """A name holding a Python float, a float constant, arithmetic/negation of them, or a
-    math function (`is_math(func)`) of them."""
-    if isinstance(node, ast.Call):
-        return is_math(node.func) and not node.keywords and all(_is_number(a, floats, is_math) for a in node.args)
-    if isinstance(node, ast.Name):
-        return node.id in floats
-    if isinstance(node, ast.Constant):
-        return type(node.value) is float
-    if isinstance(node, ast.UnaryOp):
-        return isinstance(node.op, ast.USub | ast.UAdd) and _is_float_expr(node.operand, floats, is_math)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, _ARITHMETIC):
-        ints = [side for side in (node.left, node.right) if isinstance(side, ast.Constant) and type(side.value) is int]
-        floats_ = [side for side in (node.left, node.right) if _is_float_expr(side, floats, is_math)]
-        return bool(floats_) and len(ints) + len(floats_) == 2 and not (isinstance(node.op, ast.Pow) and ints != [node.right])
-    return False
-
-
-def _is_number(node: ast.expr, floats: set[str], is_math: Callable[[ast.expr], bool]) -> bool:
-    return isinstance(node, ast.Constant) and type(node.value) is int or _is_float_expr(node, floats, is_math)
+            _reuse_common_subexpressions(node, self.floats, self.static_value)
 
 
 def _constant(node: ast.expr, value: float) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value == value
 
 
-def _fold_units(node: ast.expr, floats: set[str], is_math: Callable[[ast.expr], bool]) -> ast.expr:
+def _fold_units(node: ast.expr, floats: set[str], static_value: Callable[[ast.expr], Any]) -> ast.expr:
     """`node` with unit factors, `-(1.0)` and small powers of floats rewritten (bottom up;
     the parts of `node` are changed in place, a new node is returned when `node` itself goes)."""
     kind = type(node)
     if kind is ast.Call:
-        node.args = [_fold_units(a, floats, is_math) for a in node.args]  # type: ignore[attr-defined]
+        node.args = [_fold_units(a, floats, static_value) for a in node.args]  # type: ignore[attr-defined]
         return node
     if kind is ast.UnaryOp:
-        operand = node.operand = _fold_units(node.operand, floats, is_math)  # type: ignore[attr-defined]
+        operand = node.operand = _fold_units(node.operand, floats, static_value)  # type: ignore[attr-defined]
         if type(node.op) is ast.USub and type(operand) is ast.Constant and type(operand.value) is float:  # type: ignore[attr-defined]
             return ast.Constant(-operand.value)  # `-(1.0)` is the constant `-1.0`, which cleaning propagates
         return node
     if kind is not ast.BinOp:
         return node
-    left = node.left = _fold_units(node.left, floats, is_math)  # type: ignore[attr-defined]
-    right = node.right = _fold_units(node.right, floats, is_math)  # type: ignore[attr-defined]
+    left = node.left = _fold_units(node.left, floats, static_value)  # type: ignore[attr-defined]
+    right = node.right = _fold_units(node.right, floats, static_value)  # type: ignore[attr-defined]
     op = type(node.op)  # type: ignore[attr-defined]
     if op is ast.Mult:
         for unit, other in ((left, right), (right, left)):
-            if (_constant(unit, 1.0) or _constant(unit, -1.0)) and _is_float_expr(other, floats, is_math):
+            if (_constant(unit, 1.0) or _constant(unit, -1.0)) and is_float_expr(other, floats, static_value):
                 return other if _constant(unit, 1.0) else ast.UnaryOp(ast.USub(), other)
-    if op is ast.Div and _constant(right, 1.0) and _is_float_expr(left, floats, is_math):
+    if op is ast.Div and _constant(right, 1.0) and is_float_expr(left, floats, static_value):
         return left
     small_power = type(right) is ast.Constant and type(right.value) is int and right.value in (2, 3)  # type: ignore[attr-defined]
     if op is ast.Pow and small_power and type(left) is ast.Name and left.id in floats:  # type: ignore[attr-defined]
@@ -145,12 +118,12 @@ def _terms(node: ast.expr) -> list[ast.expr]:
     return [node]
 
 
-def _merge_equal_terms(node: ast.expr, floats: set[str], is_math: Callable[[ast.expr], bool]) -> ast.expr:
+def _merge_equal_terms(node: ast.expr, floats: set[str], static_value: Callable[[ast.expr], Any]) -> ast.expr:
     """`a + t + t` is `a + 2.0 * t` when `t` is a float (`node` itself when nothing merges)."""
     terms = _terms(node)
     if len(terms) < 2:
         return node
-    keys = [_key(term) if _is_float_expr(term, floats, is_math) else None for term in terms]
+    keys = [_key(term) if is_float_expr(term, floats, static_value) else None for term in terms]
     counts: dict[tuple, int] = {}
     for key in filter(None, keys):
         counts[key] = counts.get(key, 0) + 1
@@ -169,7 +142,7 @@ def _merge_equal_terms(node: ast.expr, floats: set[str], is_math: Callable[[ast.
     return result
 
 
-def _reuse_common_subexpressions(node: ast.FunctionDef, floats: set[str], is_math: Callable[[ast.expr], bool]) -> None:
+def _reuse_common_subexpressions(node: ast.FunctionDef, floats: set[str], static_value: Callable[[ast.expr], Any]) -> None:
     """At the top level of `node`, where names are bound once: a later expression equal to an
     earlier assignment's value, on float names that nothing rebinds, reads that assignment's name."""
     bound: dict[str, int] = {}
@@ -183,7 +156,7 @@ def _reuse_common_subexpressions(node: ast.FunctionDef, floats: set[str], is_mat
     stable = {name for name in floats if bound.get(name, 0) == (0 if name in params else 1)}
 
     def reusable(expr: ast.expr) -> bool:
-        return isinstance(expr, ast.BinOp | ast.UnaryOp | ast.Call) and _is_float_expr(expr, stable, is_math)
+        return isinstance(expr, ast.BinOp | ast.UnaryOp | ast.Call) and is_float_expr(expr, stable, static_value)
 
     available: dict[tuple, str] = {}
     for stmt in node.body:
