@@ -88,3 +88,23 @@ def test_an_int_parameter_stays_an_int_and_the_gradient_a_float():
     assert "type(n) is not int" in text
     got = srcgrad.grad(int_and_float)(1.5, 3)
     assert type(got) is float and got == pytest.approx(3 * 1.5**2 + 3)
+
+
+def test_python_floats_are_proven_conservatively():
+    import ast
+
+    from srcgrad.scalars import python_floats
+
+    body = ast.parse(textwrap.dedent("""\
+        a = 2.0 * x
+        b = n * 2
+        c = np.sin(x)
+        d = math.sin(a) + a ** 2
+        e = a ** 0.5
+        for i in range(3):
+            a = a + 1
+        f = d if b else 1
+    """)).body
+    known = {"math.sin": math.sin, "np.sin": np.sin}
+    floats = python_floats(body, {"x"}, lambda node: known.get(ast.unparse(node)))
+    assert floats == {"x", "a", "d"}  # b: int times int; c: NumPy scalar; e: may be complex; f: may be int
