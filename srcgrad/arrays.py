@@ -182,14 +182,14 @@ def drop_shape_bookkeeping(
     if walk.drop or walk.seeds:
         rewrite = _Rewrite(walk)
         node.body = [rewrite.visit(s) if not isinstance(s, (ast.If, ast.For, ast.While)) else s for s in node.body]
-    _read_shapes_from_kept_values(node, walk.shapes, value_of)
     return node
 
 
-def _read_shapes_from_kept_values(node: ast.FunctionDef, shapes: Shapes, value_of: Callable[[ast.expr], Any]) -> None:
+def read_shapes_from_kept_values(node: ast.FunctionDef, scalars: set[str], value_of: Callable[[ast.expr], Any]) -> bool:
     """`unbroadcast(g, t)` where `t` is read only for its shape becomes `unbroadcast(g, u)`
     for a value `u` of `t`'s class that the code reads anyway (a parameter, or one defined
-    earlier), so `t` need not be kept alive or even computed."""
+    earlier), so `t` need not be kept alive or even computed. Returns whether it changed `node`."""
+    shapes = _plan(node, scalars, value_of).shapes
     shape_reads: dict[str, int] = {}
     positions: list[tuple[ast.Call, int]] = []
     for stmt in node.body:
@@ -207,7 +207,7 @@ def _read_shapes_from_kept_values(node: ast.FunctionDef, shapes: Shapes, value_o
                         name = call.args[position].id  # type: ignore[attr-defined]
                         shape_reads[name] = shape_reads.get(name, 0) + 1
     if not positions:
-        return
+        return False
     reads: dict[str, int] = {}
     for stmt in node.body:
         for n in ast.walk(stmt):
@@ -220,6 +220,7 @@ def _read_shapes_from_kept_values(node: ast.FunctionDef, shapes: Shapes, value_o
             order.append(stmt.targets[0].id)
     kept = [n for n in order if n in shapes.stable and (n in params or reads.get(n, 0) > shape_reads.get(n, 0))]
     defined_at = {name: i for i, name in enumerate(order)}
+    changed = False
     for call, position in positions:
         name = call.args[position].id  # type: ignore[attr-defined]
         if name not in shapes.stable or reads.get(name, 0) > shape_reads.get(name, 0):
@@ -230,7 +231,9 @@ def _read_shapes_from_kept_values(node: ast.FunctionDef, shapes: Shapes, value_o
         for other in kept:
             if shapes.find(other) == cls and defined_at.get(other, 0) < defined_at.get(name, 0):
                 call.args[position] = ast.copy_location(ast.Name(other, ast.Load()), call.args[position])
+                changed = True
                 break
+    return changed
 
 
 
@@ -290,6 +293,10 @@ def lighten(
     before = ast.dump(node)
     node = drop_shape_bookkeeping(node, scalars, value_of)
     if ast.dump(node) != before:
+        node = clean_function(node, is_pure)
+    for _ in range(3):  # each round can leave another value read only for its shape
+        if not read_shapes_from_kept_values(node, scalars, value_of):
+            break
         node = clean_function(node, is_pure)
     if bind is not None:
         scatter_into_one_buffer(node, value_of, bind("add_at", add_at))
