@@ -97,6 +97,11 @@ def fold_constants(expr: ast.expr) -> ast.expr:
     return _Folder().visit(expr)
 
 
+def fold_statement(stmt: ast.stmt) -> ast.stmt:
+    """`clean_function`'s constant folding, for one statement a later pass rewrote."""
+    return _ConstantFolder().visit(stmt)
+
+
 # ---- whole-function clean-up ------------------------------------------------------------
 def _name_counts(body: list[ast.stmt]) -> tuple[dict[str, int], dict[str, int]]:
     """How often each name is bound (assignments, parameters, `x += ...`) and read

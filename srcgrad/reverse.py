@@ -18,6 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import analysis
+from .arrays import lighten
 from .builder import Builder
 from .emit import (
     Namespace,
@@ -34,7 +35,7 @@ from .errors import SourceInfo, located_error
 from .naming import Namer
 from .normalize import Normalized
 from .optimize import clean_function, fold_constants
-from .resolve import ATTRIBUTE_PRIMALS, PACKED_METHODS, Callee, Resolver
+from .resolve import ATTRIBUTE_PRIMALS, MISSING, PACKED_METHODS, Callee, Resolver
 from .rules.registry import find_vjp_rule
 from .scalars import scalar_names
 from .simplify import FloatSimplifier
@@ -146,6 +147,9 @@ class ReverseBuilder(Builder):
             definition = clean_function(definition, self.is_pure, rewrite)
             if self.simplifier is not None:
                 self.simplifier.finish(definition)
+            bind = None if self.higher_order else self.namespace.bind
+            adjoints = set(self.namer.adjoints.values())
+            definition = lighten(definition, self.scalars, self.value_of, self.is_pure, adjoints, bind)
             definition.body = drop_empty(definition.body, self.comments)  # comments of removed code
         return ast.fix_missing_locations(definition)
 
@@ -550,6 +554,16 @@ class ReverseBuilder(Builder):
         return drop_empty(out, builder.comments)
 
     # ---- helpers -------------------------------------------------------------------------
+    def value_of(self, expr: ast.expr) -> Any:
+        """The object a name or `module.attr` of the generated code refers to, or None."""
+        if isinstance(expr, ast.Name) and expr.id in self.namespace.values:
+            return self.namespace.values[expr.id]
+        if isinstance(expr, ast.Attribute):
+            base = self.value_of(expr.value)
+            return None if base is None else getattr(base, expr.attr, None)
+        value = self.resolver.static_value(expr)
+        return None if value is MISSING else value
+
     def adjoint(self, name: str) -> str:
         return self.namer.adjoint(name)
 

@@ -143,6 +143,22 @@ def getitem_vjp(g: Any, x: Any, index: Any) -> Any:
     return out
 
 
+def add_at(out: Any, index: Any, g: Any) -> Any:
+    """`out + getitem_vjp(g, out, index)`: adds `g` into `out[index]` in place (as
+    `np.add.at`) and returns `out`. Generated code calls it only on a cotangent buffer it
+    made itself and reads nowhere else; where in place would change the result's dtype, or
+    `out` is not a NumPy array, it returns a new sum instead."""
+    if is_zero(g):
+        return out
+    if type(out) is np.ndarray and np.result_type(out, g) == out.dtype:
+        if _is_basic_index(index):
+            out[index] += g
+        else:
+            np.add.at(out, index, g)
+        return out
+    return out + getitem_vjp(g, out, index)
+
+
 def getitem(g: Any, index: Any) -> Any:
     """`g[index]` for a cotangent that may still be the symbolic zero."""
     if is_zero(g):
