@@ -50,8 +50,11 @@ def check(
         raise located_error(info, star, "`*args`/`**kwargs` parameters are not supported; "
                             "list the parameters by name")
     aliases = _aliases_of(node, params)
+    sequences = _sequence_names(node)
     for child in _walk_body(node):
         _check_node(child, info, aliases, is_no_grad)
+        if isinstance(child, ast.BinOp):
+            _check_sequence_arithmetic(child, info, sequences)
 
 
 def _walk_body(node: ast.FunctionDef):
@@ -77,6 +80,32 @@ def _check_node(child: ast.AST, info: SourceInfo, aliases: set[str], is_no_grad:
         targets = child.targets if isinstance(child, ast.Assign) else [child.target]
         for target in targets:
             _check_target(target, info, aliases)
+
+
+_DISPLAYS = (ast.List, ast.Tuple, ast.ListComp)
+
+
+def _sequence_names(node: ast.FunctionDef) -> set[str]:
+    """Names some assignment binds to a list or tuple display."""
+    return {
+        target.id for child in _walk_body(node) if isinstance(child, ast.Assign) and isinstance(child.value, _DISPLAYS)
+        for target in child.targets if isinstance(target, ast.Name)
+    }
+
+
+def _check_sequence_arithmetic(binop: ast.BinOp, info: SourceInfo, sequences: set[str]) -> None:
+    """`[a] + [b]` and `[a] * 2` join and repeat lists: their adjoints are not elementwise."""
+    def is_sequence(expr: ast.expr) -> bool:
+        return isinstance(expr, _DISPLAYS) or isinstance(expr, ast.Name) and expr.id in sequences
+
+    left, right = binop.left, binop.right
+    joined = isinstance(binop.op, ast.Add) and is_sequence(left) and is_sequence(right)
+    repeated = isinstance(binop.op, ast.Mult) and any(
+        is_sequence(a) and isinstance(b, ast.Constant) and type(b.value) is int for a, b in ((left, right), (right, left))
+    )
+    if joined or repeated:
+        raise located_error(info, binop, "joining or repeating lists or tuples with `+` or `*` is not supported; "
+                            "build the list with all its items (`[a, b, c]`) or `.append`, or use np.concatenate")
 
 
 def _check_call(call: ast.Call, info: SourceInfo, aliases: set[str]) -> None:

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .errors import NotDifferentiableError
+
 _SCALARS = (float, int, complex, np.floating, np.integer, np.complexfloating, np.bool_, bool)
 
 
@@ -22,6 +24,12 @@ def unbroadcast(g: Any, x: Any) -> Any:
     g_shape, x_shape = np.shape(g), np.shape(x)
     if g_shape == x_shape:
         return g
+    if type(x) in (list, tuple) or type(g) in (list, tuple):  # `+` or `*` joined or repeated lists
+        raise NotDifferentiableError(
+            "srcgrad cannot differentiate `+` or `*` on lists or tuples (joining, repeating, or broadcasting "
+            "them as arrays); build the list with all its items (`[a, b, c]`) or `.append`, join arrays "
+            "with np.concatenate, or make the list an array with np.asarray first"
+        )
     extra = len(g_shape) - len(x_shape)
     if extra > 0:
         g = np.sum(g, axis=tuple(range(extra)))

@@ -54,3 +54,14 @@ async def is_async(x):
 
 def takes_star_args(x, *rest):  # ERROR *args parameters
     return x * sum(rest)
+
+
+def joins_lists(x):
+    a = [x, 2.0 * x] + [x * x]  # ERROR joining lists
+    return a[0] + a[2]
+
+
+def repeats_a_tuple(x):
+    t = (x, 2.0 * x)
+    u = t * 2  # ERROR repeating tuples
+    return u[0] + u[3]

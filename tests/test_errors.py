@@ -28,6 +28,8 @@ def _marked_line(fn):
     (bad_programs.uses_try, (1.0,)),
     (bad_programs.uses_with, (1.0,)),
     (bad_programs.takes_star_args, (1.0, 2.0)),  # before "wrt out of range" could mislead
+    (bad_programs.joins_lists, (1.0,)),
+    (bad_programs.repeats_a_tuple, (1.0,)),
 ])
 def test_located_error(fn, args):
     line, words, text = _marked_line(fn)
@@ -80,3 +82,12 @@ def test_non_scalar_output_message():
     with pytest.raises(SrcGradError) as info:
         srcgrad.grad(f)(np.ones((2, 3)))
     assert "scalar" in str(info.value) and "(2, 3)" in str(info.value) and "vjp" in str(info.value)
+
+
+def test_lists_joined_at_run_time_are_refused_not_differentiated_wrongly():
+    def f(xs, ys):
+        z = xs + ys  # lists from the caller: only the run time knows this joins them
+        return z[0] * z[2]
+
+    with pytest.raises(SrcGradError, match="lists or tuples"):
+        srcgrad.grad(f)([1.0], [2.0, 3.0])
