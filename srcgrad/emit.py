@@ -8,6 +8,7 @@ import copy
 from typing import Any, Callable
 
 from .analysis import names
+from .fastast import LEAVES, Transformer
 from .naming import Namer
 
 
@@ -64,15 +65,31 @@ def index_value(index: ast.expr) -> ast.expr:
 
 
 def substitute(template: Any, substitutions: dict[str, ast.expr]) -> Any:
-    """A fresh copy of `template` with names replaced by copies of their substitutes."""
+    """A fresh copy of `template` with names replaced by copies of their substitutes (the
+    field-less nodes, `Load()` and `Add()`, are shared: they hold nothing)."""
+    kind = type(template)
+    if kind is list:
+        return [substitute(item, substitutions) for item in template]
+    if not isinstance(template, ast.AST) or kind in LEAVES:
+        return template
     if isinstance(template, ast.Name) and template.id in substitutions:
         return clone(substitutions[template.id])
-    if isinstance(template, ast.AST):
-        new = type(template)(**{f: substitute(getattr(template, f, None), substitutions) for f in template._fields})
-        return ast.copy_location(new, template) if hasattr(template, "lineno") else new
-    if isinstance(template, list):
-        return [substitute(item, substitutions) for item in template]
-    return template
+    state = {}
+    for field in template._fields:
+        value = getattr(template, field, None)
+        state[field] = substitute(value, substitutions) if isinstance(value, (ast.AST, list)) else value
+    if hasattr(template, "lineno"):  # as `ast.copy_location` would
+        for attribute in _LOCATION:
+            if attribute in kind._attributes:
+                value = getattr(template, attribute, None)
+                if value is not None or (attribute.startswith("end_") and hasattr(template, attribute)):
+                    state[attribute] = value
+    new = kind.__new__(kind)
+    new.__dict__.update(state)
+    return new
+
+
+_LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
 
 
 def clone(node: Any) -> Any:
@@ -87,7 +104,7 @@ def drop_calls(expr: ast.expr, wrapper: ast.expr | None) -> ast.expr:
     return _DropCalls(wrapper.id).visit(expr)
 
 
-class _DropCalls(ast.NodeTransformer):
+class _DropCalls(Transformer):
     def __init__(self, name: str) -> None:
         self.name = name
 

@@ -7,6 +7,7 @@ import operator
 from typing import Callable
 
 from .analysis import count_statements, loads
+from .fastast import Transformer
 from .usage import UsageCache
 
 _FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Pow: operator.pow}
@@ -27,7 +28,7 @@ def _folded(node: ast.BinOp) -> ast.expr:
     return node
 
 
-class _Folder(ast.NodeTransformer):
+class _Folder(Transformer):
     def visit_Assign(self, node: ast.Assign) -> ast.stmt:
         node.value = self.visit(node.value)
         return node
@@ -71,7 +72,7 @@ def _without_unit_factor(node: ast.expr) -> ast.expr:
     return node
 
 
-class _ConstantFolder(ast.NodeTransformer):
+class _ConstantFolder(Transformer):
     def visit_Assign(self, node: ast.Assign) -> ast.Assign:
         self.generic_visit(node)
         if isinstance(node.value, ast.BinOp) and isinstance(_without_unit_factor(node.value), ast.Call):
@@ -105,7 +106,7 @@ def _name_counts(body: list[ast.stmt]) -> tuple[dict[str, int], dict[str, int]]:
     return UsageCache().counts(body)
 
 
-class _Replace(ast.NodeTransformer):
+class _Replace(Transformer):
     def __init__(self, mapping: dict[str, ast.expr]) -> None:
         self.mapping = mapping
 

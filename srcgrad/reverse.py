@@ -31,6 +31,7 @@ from .emit import (
     substitute,
 )
 from .errors import SourceInfo, located_error
+from .fastast import Transformer, fix_missing_locations
 from .naming import Namer
 from .normalize import Normalized
 from .optimize import clean_function, fold_constants
@@ -140,7 +141,7 @@ class ReverseBuilder(Builder):
         if form != "vjp":
             definition = clean_function(definition, self.is_pure)
             definition.body = drop_empty(definition.body, self.comments)  # comments of removed code
-        return ast.fix_missing_locations(definition)
+        return fix_missing_locations(definition)
 
     def final_adjoint(self, param: str) -> ast.expr:
         if param in self.active and param in self.defined:
@@ -523,7 +524,7 @@ class ReverseBuilder(Builder):
     def _materialize(self, stmts: list[ast.stmt], kept: set[int]) -> list[ast.stmt]:
         builder = self
 
-        class Replace(ast.NodeTransformer):
+        class Replace(Transformer):
             def visit_Expr(self, node: ast.Expr) -> Any:
                 if not is_marker(node):
                     return node

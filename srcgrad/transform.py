@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import copy
 import threading
 import types
 import weakref
@@ -12,6 +11,7 @@ from typing import Any, Callable
 
 from . import fence, jumps, runtime
 from .compile import build_function
+from .fastast import copy_tree
 from .forward import ForwardBuilder
 from .naming import Namer
 from .normalize import Normalizer
@@ -95,7 +95,7 @@ def _generate(
     fence.check(parsed.node, parsed.info, lambda expr: _is_no_grad(resolver, expr))
     normalizer = Normalizer(parsed.info, namer, parsed.param_names, resolver.is_opaque_call)
     injected[normalizer.sequence_name] = runtime.as_sequence
-    norm = normalizer.run(jumps.lower(copy.deepcopy(parsed.node), namer))
+    norm = normalizer.run(jumps.lower(copy_tree(parsed.node), namer))
     resolver.local_names |= {
         n.id for n in ast.walk(norm.node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
     }
