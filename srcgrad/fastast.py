@@ -25,6 +25,25 @@ def _fieldless(cls: type) -> bool:
 # parser itself shares one `Load()` among all the names of a tree).
 LEAVES = frozenset(cls for cls in vars(ast).values() if _fieldless(cls))
 
+# Fields that never hold a node other than a field-less one: names, flags, operators.
+_SCALAR_FIELDS = frozenset({
+    "id", "attr", "arg", "name", "asname", "module", "level", "kind", "type_comment", "conversion",
+    "is_async", "simple", "ctx", "op", "ops",
+})
+
+
+class _FieldTable(dict):
+    def __missing__(self, kind: type) -> tuple[str, ...]:
+        fields = self[kind] = tuple(
+            f for f in kind._fields if f not in _SCALAR_FIELDS and not (kind is ast.Constant and f == "value")
+        )
+        return fields
+
+
+# For each node type, the fields that may hold nodes worth visiting (not `Name.id`,
+# `Constant.value`, `BinOp.op`...): `CHILD_FIELDS[type(node)]`.
+CHILD_FIELDS: dict[type, tuple[str, ...]] = _FieldTable()
+
 
 class Transformer(ast.NodeTransformer):
     """An `ast.NodeTransformer` that dispatches through a per-class table and never visits
@@ -54,7 +73,7 @@ class Transformer(ast.NodeTransformer):
 
     def generic_visit(self, node: AST) -> AST:
         leaves = LEAVES
-        for field in node._fields:
+        for field in CHILD_FIELDS[type(node)]:
             try:
                 old = getattr(node, field)
             except AttributeError:
@@ -110,7 +129,7 @@ def fix_missing_locations(node: AST) -> AST:
                 else:
                     end_col_offset = current.end_col_offset  # type: ignore[attr-defined]
         children: list[AST] = []
-        for field in current._fields:
+        for field in CHILD_FIELDS[type(current)]:
             value = getattr(current, field, None)
             if isinstance(value, AST):
                 if type(value) not in leaves:

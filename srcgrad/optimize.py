@@ -142,7 +142,8 @@ def _propagate(
     if not mapping:
         return body, set()
     replace = _Replace(mapping)
-    changed = {id(s) for s in kept if not cache.of(s).ids.isdisjoint(mapping)}
+    mapped = set(mapping)  # a set: `isdisjoint` would walk a dict whole for every statement
+    changed = {id(s) for s in kept if not cache.of(s).ids.isdisjoint(mapped)}
     for stmt in kept:
         if id(stmt) in changed:
             cache.forget(stmt)  # its names are about to be replaced in place

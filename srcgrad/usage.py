@@ -16,6 +16,8 @@ from collections import Counter
 from dataclasses import dataclass
 from itertools import chain
 
+from .fastast import CHILD_FIELDS
+
 
 @dataclass(frozen=True)
 class Usage:
@@ -37,6 +39,7 @@ def usage(nodes: list[ast.AST]) -> Usage:
     read: list[str] = []
     stack = list(nodes)
     name_type, load, store, arg, nonlocal_ = ast.Name, ast.Load, ast.Store, ast.arg, ast.Nonlocal
+    fields_of = CHILD_FIELDS
     while stack:
         node = stack.pop()
         kind = type(node)
@@ -55,7 +58,7 @@ def usage(nodes: list[ast.AST]) -> Usage:
             bound.append(node.arg)  # type: ignore[attr-defined]
         elif kind is nonlocal_:
             read.extend(node.names)  # type: ignore[attr-defined]
-        for field in node._fields:
+        for field in fields_of[kind]:
             value = getattr(node, field, None)
             if type(value) is list:
                 stack.extend(v for v in value if isinstance(v, ast.AST))
@@ -105,7 +108,12 @@ class UsageCache:
 
     def _collect(self, body: list[ast.stmt], parts: list[Usage]) -> None:
         """The usages of the simple statements of `body` and of its compound ones' headers."""
+        records = self._records
         for stmt in body:
+            record = records.get(id(stmt))
+            if record is not None and record[0] is stmt:
+                parts.append(record[1])
+                continue
             blocks = _inner_blocks(stmt)
             if not blocks:
                 parts.append(self.of(stmt))
