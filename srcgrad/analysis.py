@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 from typing import Callable, Iterator
 
+from .fastast import walk
+
 _MUTATORS = {"append", "extend", "insert", "update", "setdefault"}
 
 
@@ -63,7 +65,7 @@ def flow(stmt: ast.stmt) -> tuple[set[str], set[str]] | None:
         if isinstance(target, ast.Subscript):
             container = target.value.id  # type: ignore[attr-defined]
             return {container}, loads(stmt.value) | {container}
-        written = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+        written = {n.id for n in walk(target) if isinstance(n, ast.Name)}
         return written, loads(stmt.value)
     if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
         func = stmt.value.func

@@ -70,26 +70,28 @@ def substitute(template: Any, substitutions: dict[str, ast.expr]) -> Any:
     kind = type(template)
     if kind is list:
         return [substitute(item, substitutions) for item in template]
-    if not isinstance(template, ast.AST) or kind in LEAVES:
+    if kind in LEAVES or not isinstance(template, ast.AST):
         return template
     if isinstance(template, ast.Name) and template.id in substitutions:
         return clone(substitutions[template.id])
-    state = {}
-    for field in template._fields:
-        value = getattr(template, field, None)
-        state[field] = substitute(value, substitutions) if isinstance(value, (ast.AST, list)) else value
-    if hasattr(template, "lineno"):  # as `ast.copy_location` would
-        for attribute in _LOCATION:
-            if attribute in kind._attributes:
-                value = getattr(template, attribute, None)
-                if value is not None or (attribute.startswith("end_") and hasattr(template, attribute)):
-                    state[attribute] = value
     new = kind.__new__(kind)
-    new.__dict__.update(state)
+    state = new.__dict__
+    for field in kind._fields:
+        value = getattr(template, field, None)
+        state[field] = substitute(value, substitutions) if type(value) is list or isinstance(value, ast.AST) else value
+    if hasattr(template, "lineno"):  # as `ast.copy_location` would
+        located = _LOCATED.get(kind)
+        if located is None:
+            located = _LOCATED[kind] = tuple((a, a.startswith("end_")) for a in _LOCATION if a in kind._attributes)
+        for attribute, optional in located:
+            value = getattr(template, attribute, None)
+            if value is not None or (optional and hasattr(template, attribute)):
+                state[attribute] = value
     return new
 
 
 _LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+_LOCATED: dict[type, tuple[tuple[str, bool], ...]] = {}  # per node type: its position attributes, optional or not
 
 
 def clone(node: Any) -> Any:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import ast
 import copy
-from typing import Any, Callable
+from collections import deque
+from typing import Any, Callable, Iterator
 
 AST = ast.AST
 
@@ -97,6 +98,24 @@ class Transformer(ast.NodeTransformer):
                 elif new is not old:
                     setattr(node, field, new)
         return node
+
+
+def walk(node: AST) -> Iterator[AST]:
+    """`ast.walk` without the field-less nodes (`Load()`, `Add()`): `node` and the nodes
+    under it, in the same (breadth-first) order."""
+    todo = deque([node])
+    popleft, append, extend = todo.popleft, todo.append, todo.extend
+    fields_of, leaves = CHILD_FIELDS, LEAVES
+    while todo:
+        node = popleft()
+        for field in fields_of[type(node)]:
+            value = getattr(node, field, None)
+            if isinstance(value, AST):
+                if type(value) not in leaves:
+                    append(value)
+            elif isinstance(value, list):
+                extend(item for item in value if isinstance(item, AST) and type(item) not in leaves)
+        yield node
 
 
 def fix_missing_locations(node: AST) -> AST:

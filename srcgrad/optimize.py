@@ -7,7 +7,7 @@ import operator
 from typing import Callable
 
 from .analysis import count_statements, loads
-from .fastast import Transformer
+from .fastast import Transformer, walk
 from .usage import UsageCache
 
 _FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Pow: operator.pow}
@@ -204,7 +204,7 @@ def _drop_dead(
             if (
                 isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets)
                 and not any(reads.get(t.id) for t in stmt.targets)  # type: ignore[attr-defined]
-                and all(is_pure(c) for c in ast.walk(stmt.value) if isinstance(c, ast.Call))
+                and all(is_pure(c) for c in walk(stmt.value) if isinstance(c, ast.Call))
             ):
                 continue
             for field in ("body", "orelse"):
@@ -273,5 +273,8 @@ def clean_function(node: ast.FunctionDef, is_pure: Callable[[ast.Call], bool]) -
 
 
 def _folded_statement(stmt: ast.stmt, cache: UsageCache) -> ast.stmt:
-    cache.forget(stmt)  # folding rewrites it in place
+    """`stmt` with its arithmetic on number literals folded. Folding rewrites only number
+    literals and the operations on them, never names: `cache` stays right about `stmt`."""
+    if not cache.of(stmt).numbers:
+        return stmt  # nothing to fold
     return _ConstantFolder().visit(stmt)

@@ -31,7 +31,7 @@ from .emit import (
     substitute,
 )
 from .errors import SourceInfo, located_error
-from .fastast import Transformer, fix_missing_locations
+from .fastast import Transformer, fix_missing_locations, walk
 from .naming import Namer
 from .normalize import Normalized
 from .optimize import clean_function, fold_constants
@@ -177,7 +177,7 @@ class ReverseBuilder(Builder):
     def compound(self, stmt: ast.stmt) -> tuple[list[ast.stmt], list[ast.stmt]]:
         zeros = []
         if self.depth == 0:
-            touched = (self.active - self.local_temps) & {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+            touched = (self.active - self.local_temps) & {n.id for n in walk(stmt) if isinstance(n, ast.Name)}
             for name in sorted(touched - self.defined):
                 zeros.append(make_assign(self.adjoint(name), ast.Constant(0.0)))
                 self.defined.add(name)
@@ -569,7 +569,7 @@ def _block_local_names(body: list[ast.stmt]) -> set[str]:
             inner = [getattr(stmt, f) for f in ("body", "orelse") if isinstance(getattr(stmt, f, None), list)]
             heads = [stmt.test] if isinstance(stmt, (ast.If, ast.While)) else [stmt.iter, stmt.target] if isinstance(stmt, ast.For) else [] if inner else [stmt]
             for head in heads:
-                for node in ast.walk(head):
+                for node in walk(head):
                     if isinstance(node, ast.Name):
                         table = stores if isinstance(node.ctx, ast.Store) else reads
                         table.setdefault(node.id, []).append(id(stmts))
