@@ -54,8 +54,17 @@ def stores(node: ast.AST) -> set[str]:
 
 def count_statements(body: list[ast.stmt]) -> int:
     """How many statements `body` holds, nested ones included."""
-    return sum(1 + count_statements(getattr(s, "body", []) or []) + count_statements(getattr(s, "orelse", []) or [])
-               for s in body)
+    count = 0
+    blocks = [body]
+    while blocks:
+        block = blocks.pop()
+        count += len(block)
+        for stmt in block:
+            for field in ("body", "orelse"):
+                inner = getattr(stmt, field, None)
+                if inner:
+                    blocks.append(inner)
+    return count
 
 
 def flow(stmt: ast.stmt) -> tuple[set[str], set[str]] | None:

@@ -536,6 +536,9 @@ class ReverseBuilder(Builder):
                     return ast.copy_location(ast.Expr(make_call(f"{builder.tape}.append", [ast.Name(name, ast.Load())])), node)
                 return ast.copy_location(make_assign(name, make_call(f"{builder.tape}.pop", [])), node)
 
+            def generic_visit(self, node: ast.AST) -> ast.AST:
+                return node if isinstance(node, ast.expr) else super().generic_visit(node)  # markers are statements
+
         out = []
         for stmt in stmts:
             new = Replace().visit(stmt)

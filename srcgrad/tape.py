@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import copy
 
-from .analysis import stores
+from .analysis import statements, stores
 
 SAVE, RESTORE = "__save__", "__restore__"
 
@@ -25,6 +25,12 @@ def marker(kind: str, name: str, stmt: ast.stmt, pair: int) -> ast.Expr:
 
 def live_restores(stmts: list[ast.stmt], live_after: set[str]) -> set[int]:
     """Pair ids of the restores whose value some later backward statement reads."""
+    if not any(is_marker(s) for s in statements(stmts)):
+        return set()  # straight-line code: no need to know what each statement reads
+    return _live_restores(stmts, live_after)
+
+
+def _live_restores(stmts: list[ast.stmt], live_after: set[str]) -> set[int]:
     live = set(live_after)
     kept: set[int] = set()
     for stmt in reversed(stmts):
@@ -35,7 +41,7 @@ def live_restores(stmts: list[ast.stmt], live_after: set[str]) -> set[int]:
                 live.discard(name)
         elif isinstance(stmt, (ast.If, ast.For, ast.While)):
             live |= reads(stmt)  # a loop body runs again: every read in it is later
-            kept |= live_restores(stmt.body, live) | live_restores(stmt.orelse, live)
+            kept |= _live_restores(stmt.body, live) | _live_restores(stmt.orelse, live)
         else:  # in place: a new set per statement made long sweeps quadratic
             live -= stores(stmt)
             live |= reads(stmt)
