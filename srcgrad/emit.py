@@ -79,23 +79,91 @@ def substitute(template: Any, substitutions: dict[str, ast.expr]) -> Any:
     for field in kind._fields:
         value = getattr(template, field, None)
         state[field] = substitute(value, substitutions) if type(value) is list or isinstance(value, ast.AST) else value
-    if hasattr(template, "lineno"):  # as `ast.copy_location` would
-        located = _LOCATED.get(kind)
-        if located is None:
-            located = _LOCATED[kind] = tuple((a, a.startswith("end_")) for a in _LOCATION if a in kind._attributes)
-        for attribute, optional in located:
-            value = getattr(template, attribute, None)
-            if value is not None or (optional and hasattr(template, attribute)):
-                state[attribute] = value
+    if hasattr(template, "lineno"):
+        state.update(_location(template))
     return new
+
+
+def clone(node: Any) -> Any:
+    """A fresh copy of `node` (`substitute` without substitutions)."""
+    kind = type(node)
+    if kind is ast.Name or kind is ast.Constant:  # the usual case, without a call per field
+        new = kind.__new__(kind)
+        state = new.__dict__
+        for field in kind._fields:
+            state[field] = getattr(node, field, None)
+        if hasattr(node, "lineno"):
+            state.update(_location(node))
+        return new
+    return substitute(node, {})
+
+
+def _location(node: ast.AST) -> dict[str, Any]:
+    """The position attributes that `ast.copy_location` would copy from `node`."""
+    kind = type(node)
+    located = _LOCATED.get(kind)
+    if located is None:
+        located = _LOCATED[kind] = tuple((a, a.startswith("end_")) for a in _LOCATION if a in kind._attributes)
+    found = {}
+    for attribute, optional in located:
+        value = getattr(node, attribute, None)
+        if value is not None or (optional and hasattr(node, attribute)):
+            found[attribute] = value
+    return found
 
 
 _LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
 _LOCATED: dict[type, tuple[tuple[str, bool], ...]] = {}  # per node type: its position attributes, optional or not
 
 
-def clone(node: Any) -> Any:
-    return substitute(node, {})
+def instantiate(template: ast.AST, substitutions: dict[str, ast.expr]) -> Any:
+    """`substitute(template, substitutions)` for a template that never changes (a rule's):
+    the copying is compiled, once per template and set of substituted names, into a
+    function that builds the copy directly."""
+    key = (id(template), frozenset(substitutions))
+    entry = _BUILDERS.get(key)
+    if entry is None or entry[0] is not template:  # the template is kept, so its id is not reused
+        entry = _BUILDERS[key] = (template, _builder(template, key[1]))
+    return entry[1](substitutions)
+
+
+_BUILDERS: dict[tuple[int, frozenset[str]], tuple[ast.AST, Callable[[dict[str, ast.expr]], Any]]] = {}
+
+
+def _builder(template: ast.AST, substituted: frozenset[str]) -> Callable[[dict[str, ast.expr]], Any]:
+    """A function of the substitutions returning what `substitute` would for `template`."""
+    values: list[Any] = []  # everything that is not built afresh: names' ids, numbers, `Load()`...
+
+    def value(item: Any) -> str:
+        values.append(item)
+        return f"V[{len(values) - 1}]"
+
+    def build(node: Any) -> str:
+        kind = type(node)
+        if kind is list:
+            return "[" + ", ".join(build(item) for item in node) + "]"
+        if kind in LEAVES or not isinstance(node, ast.AST):
+            return value(node)
+        if isinstance(node, ast.Name) and node.id in substituted:
+            return f"C(S[{node.id!r}])"
+        state = {}
+        for field in kind._fields:
+            item = getattr(node, field, None)
+            state[field] = build(item) if type(item) is list or isinstance(item, ast.AST) else value(item)
+        if hasattr(node, "lineno"):
+            state.update({a: value(v) for a, v in _location(node).items()})
+        return f"N({value(kind)}, {{{', '.join(f'{k!r}: {v}' for k, v in state.items())}}})"
+
+    source = f"def build(S):\n    return {build(template)}\n"
+    namespace: dict[str, Any] = {"V": values, "C": clone, "N": _new_node}
+    exec(compile(source, "<srcgrad template>", "exec"), namespace)
+    return namespace["build"]
+
+
+def _new_node(kind: type, state: dict[str, Any]) -> ast.AST:
+    new = kind.__new__(kind)
+    new.__dict__.update(state)
+    return new
 
 
 def drop_calls(expr: ast.expr, wrapper: ast.expr | None) -> ast.expr:

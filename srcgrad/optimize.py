@@ -201,16 +201,18 @@ def _drop_dead(
     def prune(stmts: list[ast.stmt]) -> list[ast.stmt]:
         kept = []
         for stmt in stmts:
-            if (
-                isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets)
-                and not any(reads.get(t.id) for t in stmt.targets)  # type: ignore[attr-defined]
-                and all(is_pure(c) for c in walk(stmt.value) if isinstance(c, ast.Call))
-            ):
-                continue
-            for field in ("body", "orelse"):
-                inner = getattr(stmt, field, None)
-                if isinstance(inner, list) and inner and not isinstance(stmt, ast.FunctionDef):
-                    setattr(stmt, field, prune(inner) or [ast.Pass()])
+            if type(stmt) is ast.Assign:
+                if (
+                    all(isinstance(t, ast.Name) for t in stmt.targets)
+                    and not any(reads.get(t.id) for t in stmt.targets)  # type: ignore[attr-defined]
+                    and all(is_pure(c) for c in walk(stmt.value) if isinstance(c, ast.Call))
+                ):
+                    continue
+            elif not isinstance(stmt, ast.FunctionDef):
+                for field in ("body", "orelse"):
+                    inner = getattr(stmt, field, None)
+                    if isinstance(inner, list) and inner:
+                        setattr(stmt, field, prune(inner) or [ast.Pass()])
             kept.append(stmt)
         return kept
 
@@ -223,27 +225,31 @@ def _drop_dead_stores(
     """Drop `v = <pure>` when nothing later reads `v` (inside loops every read counts as
     later), and branches left with nothing to do."""
     cache = cache or UsageCache()
-    loads, stores = cache.loads, cache.stores
+    usage_of = cache.of
     live = set(live_after)
     out: list[ast.stmt] = []
     for stmt in reversed(body):
-        if isinstance(stmt, (ast.For, ast.While)):
-            live |= loads(stmt)  # in place: copying the set per statement made this quadratic
+        kind = type(stmt)
+        if kind is ast.Assign:
+            target = stmt.targets[0] if len(stmt.targets) == 1 else None  # type: ignore[attr-defined]
+            if isinstance(target, ast.Name) and target.id not in live and _simple(stmt.value):  # type: ignore[attr-defined]
+                continue
+            usage = usage_of(stmt)
+            live -= usage.stores  # in place: copying the set per statement made this quadratic
+            live |= usage.loads
+        elif isinstance(stmt, (ast.For, ast.While)):
+            live |= usage_of(stmt).loads
             stmt.body = _drop_dead_stores(stmt.body, live, cache) or [ast.Pass()]
         elif isinstance(stmt, ast.If):
             stmt.body = _drop_dead_stores(stmt.body, live, cache) or [ast.Pass()]
             stmt.orelse = _drop_dead_stores(stmt.orelse, live, cache)
             if all(isinstance(s, ast.Pass) for s in stmt.body + stmt.orelse) and isinstance(stmt.test, ast.Name):
                 continue
-            live |= loads(stmt)
-        elif (
-            isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
-            and stmt.targets[0].id not in live and _simple(stmt.value)
-        ):
-            continue
+            live |= usage_of(stmt).loads
         else:
-            live -= stores(stmt)
-            live |= loads(stmt)
+            usage = usage_of(stmt)
+            live -= usage.stores
+            live |= usage.loads
         out.append(stmt)
     return out[::-1]
 

@@ -23,12 +23,12 @@ from .emit import (
     Namespace,
     drop_calls,
     index_value,
+    instantiate,
     make_assign,
     make_call,
     make_function,
     receivers,
     simple_name,
-    substitute,
 )
 from .errors import SourceInfo, located_error
 from .fastast import Transformer, fix_missing_locations, walk
@@ -424,7 +424,7 @@ class ReverseBuilder(Builder):
                 substitutions[param.name] = self._constant(param.default)
         for global_name, value in template_globals.items():
             substitutions[global_name] = ast.Name(self.namespace.bind(global_name, value), ast.Load())
-        expr = substitute(template, substitutions)
+        expr = instantiate(template, substitutions)
         unbroadcast = substitutions.get("unbroadcast")
         if all(self._is_scalar(a) for a in [ans, *args, *keywords.values()]):
             expr = drop_calls(expr, unbroadcast)
