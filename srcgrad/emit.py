@@ -7,8 +7,7 @@ import ast
 import copy
 from typing import Any, Callable
 
-from .analysis import names
-from .fastast import LEAVES, Transformer
+from .fastast import CHILD_FIELDS, LEAVES
 from .naming import Namer
 
 
@@ -169,20 +168,27 @@ def _new_node(kind: type, state: dict[str, Any]) -> ast.AST:
 def drop_calls(expr: ast.expr, wrapper: ast.expr | None) -> ast.expr:
     """`wrapper(e, x)` becomes `e`: for shape bookkeeping (`unbroadcast`, `broadcast_like`)
     that has nothing to do when the shapes are known to agree."""
-    if not isinstance(wrapper, ast.Name) or wrapper.id not in {n.id for n in names(expr)}:
+    if not isinstance(wrapper, ast.Name):
         return expr
-    return _DropCalls(wrapper.id).visit(expr)
+    return _dropped(expr, wrapper.id)
 
 
-class _DropCalls(Transformer):
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def visit_Call(self, node: ast.Call) -> ast.expr:
-        self.generic_visit(node)
-        if isinstance(node.func, ast.Name) and node.func.id == self.name:
-            return node.args[0]
-        return node
+def _dropped(node: ast.AST, name: str) -> ast.AST:
+    """`node` with the calls of `name` replaced by their first argument, inner calls first
+    (in place, as a `NodeTransformer` would)."""
+    for field in CHILD_FIELDS[type(node)]:
+        value = getattr(node, field, None)
+        if type(value) is list:
+            for i, item in enumerate(value):
+                if isinstance(item, ast.AST) and type(item) not in LEAVES:
+                    value[i] = _dropped(item, name)
+        elif isinstance(value, ast.AST) and type(value) not in LEAVES:
+            new = _dropped(value, name)
+            if new is not value:
+                setattr(node, field, new)
+    if type(node) is ast.Call and isinstance(node.func, ast.Name) and node.func.id == name:  # type: ignore[attr-defined]
+        return node.args[0]  # type: ignore[attr-defined]
+    return node
 
 
 def simple_name(fn: Any) -> str:
