@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 from typing import Callable, Iterator
 
+from .fastast import walk
+
 _MUTATORS = {"append", "extend", "insert", "update", "setdefault"}
 
 
@@ -52,8 +54,17 @@ def stores(node: ast.AST) -> set[str]:
 
 def count_statements(body: list[ast.stmt]) -> int:
     """How many statements `body` holds, nested ones included."""
-    return sum(1 + count_statements(getattr(s, "body", []) or []) + count_statements(getattr(s, "orelse", []) or [])
-               for s in body)
+    count = 0
+    blocks = [body]
+    while blocks:
+        block = blocks.pop()
+        count += len(block)
+        for stmt in block:
+            for field in ("body", "orelse"):
+                inner = getattr(stmt, field, None)
+                if inner:
+                    blocks.append(inner)
+    return count
 
 
 def flow(stmt: ast.stmt) -> tuple[set[str], set[str]] | None:
@@ -63,7 +74,7 @@ def flow(stmt: ast.stmt) -> tuple[set[str], set[str]] | None:
         if isinstance(target, ast.Subscript):
             container = target.value.id  # type: ignore[attr-defined]
             return {container}, loads(stmt.value) | {container}
-        written = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+        written = {n.id for n in walk(target) if isinstance(n, ast.Name)}
         return written, loads(stmt.value)
     if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
         func = stmt.value.func

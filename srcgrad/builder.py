@@ -8,6 +8,7 @@ from typing import Any
 
 from .emit import Namespace
 from .errors import SourceInfo, located_error
+from .fastast import walk
 from .normalize import Normalized
 from .resolve import Callee, Resolver
 
@@ -42,7 +43,7 @@ class Builder:
         return isinstance(expr, ast.Name) and expr.id in self.scalars
 
     def _is_active(self, expr: ast.expr) -> bool:
-        return any(isinstance(n, ast.Name) and n.id in self.active for n in ast.walk(expr))
+        return any(isinstance(n, ast.Name) and n.id in self.active for n in walk(expr))
 
     def _any_active(self, exprs: list[ast.expr]) -> bool:
         return any(self._is_active(e) for e in exprs)

@@ -7,7 +7,7 @@ import ast
 import copy
 from typing import Any, Callable
 
-from .analysis import names
+from .fastast import CHILD_FIELDS, LEAVES
 from .naming import Namer
 
 
@@ -64,38 +64,131 @@ def index_value(index: ast.expr) -> ast.expr:
 
 
 def substitute(template: Any, substitutions: dict[str, ast.expr]) -> Any:
-    """A fresh copy of `template` with names replaced by copies of their substitutes."""
+    """A fresh copy of `template` with names replaced by copies of their substitutes (the
+    field-less nodes, `Load()` and `Add()`, are shared: they hold nothing)."""
+    kind = type(template)
+    if kind is list:
+        return [substitute(item, substitutions) for item in template]
+    if kind in LEAVES or not isinstance(template, ast.AST):
+        return template
     if isinstance(template, ast.Name) and template.id in substitutions:
         return clone(substitutions[template.id])
-    if isinstance(template, ast.AST):
-        new = type(template)(**{f: substitute(getattr(template, f, None), substitutions) for f in template._fields})
-        return ast.copy_location(new, template) if hasattr(template, "lineno") else new
-    if isinstance(template, list):
-        return [substitute(item, substitutions) for item in template]
-    return template
+    new = kind.__new__(kind)
+    state = new.__dict__
+    for field in kind._fields:
+        value = getattr(template, field, None)
+        state[field] = substitute(value, substitutions) if type(value) is list or isinstance(value, ast.AST) else value
+    if hasattr(template, "lineno"):
+        state.update(_location(template))
+    return new
 
 
 def clone(node: Any) -> Any:
+    """A fresh copy of `node` (`substitute` without substitutions)."""
+    kind = type(node)
+    if kind is ast.Name or kind is ast.Constant:  # the usual case, without a call per field
+        new = kind.__new__(kind)
+        state = new.__dict__
+        for field in kind._fields:
+            state[field] = getattr(node, field, None)
+        if hasattr(node, "lineno"):
+            state.update(_location(node))
+        return new
     return substitute(node, {})
+
+
+def _location(node: ast.AST) -> dict[str, Any]:
+    """The position attributes that `ast.copy_location` would copy from `node`."""
+    kind = type(node)
+    located = _LOCATED.get(kind)
+    if located is None:
+        located = _LOCATED[kind] = tuple((a, a.startswith("end_")) for a in _LOCATION if a in kind._attributes)
+    found = {}
+    for attribute, optional in located:
+        value = getattr(node, attribute, None)
+        if value is not None or (optional and hasattr(node, attribute)):
+            found[attribute] = value
+    return found
+
+
+_LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+_LOCATED: dict[type, tuple[tuple[str, bool], ...]] = {}  # per node type: its position attributes, optional or not
+
+
+def instantiate(template: ast.AST, substitutions: dict[str, ast.expr]) -> Any:
+    """`substitute(template, substitutions)` for a template that never changes (a rule's):
+    the copying is compiled, once per template and set of substituted names, into a
+    function that builds the copy directly."""
+    key = (id(template), frozenset(substitutions))
+    entry = _BUILDERS.get(key)
+    if entry is None or entry[0] is not template:  # the template is kept, so its id is not reused
+        entry = _BUILDERS[key] = (template, _builder(template, key[1]))
+    return entry[1](substitutions)
+
+
+_BUILDERS: dict[tuple[int, frozenset[str]], tuple[ast.AST, Callable[[dict[str, ast.expr]], Any]]] = {}
+
+
+def _builder(template: ast.AST, substituted: frozenset[str]) -> Callable[[dict[str, ast.expr]], Any]:
+    """A function of the substitutions returning what `substitute` would for `template`."""
+    values: list[Any] = []  # everything that is not built afresh: names' ids, numbers, `Load()`...
+
+    def value(item: Any) -> str:
+        values.append(item)
+        return f"V[{len(values) - 1}]"
+
+    def build(node: Any) -> str:
+        kind = type(node)
+        if kind is list:
+            return "[" + ", ".join(build(item) for item in node) + "]"
+        if kind in LEAVES or not isinstance(node, ast.AST):
+            return value(node)
+        if isinstance(node, ast.Name) and node.id in substituted:
+            return f"C(S[{node.id!r}])"
+        state = {}
+        for field in kind._fields:
+            item = getattr(node, field, None)
+            state[field] = build(item) if type(item) is list or isinstance(item, ast.AST) else value(item)
+        if hasattr(node, "lineno"):
+            state.update({a: value(v) for a, v in _location(node).items()})
+        return f"N({value(kind)}, {{{', '.join(f'{k!r}: {v}' for k, v in state.items())}}})"
+
+    source = f"def build(S):\n    return {build(template)}\n"
+    namespace: dict[str, Any] = {"V": values, "C": clone, "N": _new_node}
+    exec(compile(source, "<srcgrad template>", "exec"), namespace)
+    return namespace["build"]
+
+
+def _new_node(kind: type, state: dict[str, Any]) -> ast.AST:
+    new = kind.__new__(kind)
+    new.__dict__.update(state)
+    return new
 
 
 def drop_calls(expr: ast.expr, wrapper: ast.expr | None) -> ast.expr:
     """`wrapper(e, x)` becomes `e`: for shape bookkeeping (`unbroadcast`, `broadcast_like`)
     that has nothing to do when the shapes are known to agree."""
-    if not isinstance(wrapper, ast.Name) or wrapper.id not in {n.id for n in names(expr)}:
+    if not isinstance(wrapper, ast.Name):
         return expr
-    return _DropCalls(wrapper.id).visit(expr)
+    return _dropped(expr, wrapper.id)
 
 
-class _DropCalls(ast.NodeTransformer):
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def visit_Call(self, node: ast.Call) -> ast.expr:
-        self.generic_visit(node)
-        if isinstance(node.func, ast.Name) and node.func.id == self.name:
-            return node.args[0]
-        return node
+def _dropped(node: ast.AST, name: str) -> ast.AST:
+    """`node` with the calls of `name` replaced by their first argument, inner calls first
+    (in place, as a `NodeTransformer` would)."""
+    for field in CHILD_FIELDS[type(node)]:
+        value = getattr(node, field, None)
+        if type(value) is list:
+            for i, item in enumerate(value):
+                if isinstance(item, ast.AST) and type(item) not in LEAVES:
+                    value[i] = _dropped(item, name)
+        elif isinstance(value, ast.AST) and type(value) not in LEAVES:
+            new = _dropped(value, name)
+            if new is not value:
+                setattr(node, field, new)
+    if type(node) is ast.Call and isinstance(node.func, ast.Name) and node.func.id == name:  # type: ignore[attr-defined]
+        return node.args[0]  # type: ignore[attr-defined]
+    return node
 
 
 def simple_name(fn: Any) -> str:

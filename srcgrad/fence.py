@@ -6,6 +6,7 @@ import ast
 from typing import Any, Callable
 
 from .errors import SourceInfo, located_error
+from .fastast import walk
 
 _MUTATING_METHODS = {
     "append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "update",
@@ -59,7 +60,7 @@ def check(
 
 def _walk_body(node: ast.FunctionDef):
     for stmt in node.body:
-        yield from ast.walk(stmt)
+        yield from walk(stmt)
 
 
 def _check_node(child: ast.AST, info: SourceInfo, aliases: set[str], is_no_grad: Any) -> None:

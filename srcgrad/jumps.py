@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 
+from .fastast import fix_missing_locations
 from .naming import Namer
 
 _LOOPS = (ast.For, ast.While)
@@ -24,7 +25,7 @@ def lower(node: ast.FunctionDef, namer: Namer) -> ast.FunctionDef:
         body += _lower_returns(node.body, result, returned, in_loop=False)
         body.append(ast.copy_location(ast.Return(ast.Name(result, ast.Load())), node.body[-1]))
     node.body = _lower_loops(body, namer)
-    ast.fix_missing_locations(node)
+    fix_missing_locations(node)
     return node
 
 

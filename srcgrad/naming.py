@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 
+from .fastast import walk
+
 
 class Namer:
     """Hands out names that never collide with the user's: `_t1`, `x_bar`, `x_1`."""
@@ -16,8 +18,8 @@ class Namer:
 
     @classmethod
     def for_tree(cls, tree: ast.AST, extra: set[str] = frozenset()) -> Namer:
-        names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-        names |= {a.arg for a in ast.walk(tree) if isinstance(a, ast.arg)}
+        names = {n.id for n in walk(tree) if isinstance(n, ast.Name)}
+        names |= {a.arg for a in walk(tree) if isinstance(a, ast.arg)}
         return cls(names | set(extra))
 
     def fresh(self, prefix: str = "_t") -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .errors import SourceInfo, located_error
+from .fastast import fix_missing_locations, walk
 from .naming import Namer
 
 _OPAQUE_ATTRS = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
@@ -61,7 +62,7 @@ class Normalizer:
             name=node.name, args=node.args, body=body, decorator_list=[], returns=None,
             type_comment=None, type_params=[],
         )
-        self.result.node = ast.fix_missing_locations(ast.copy_location(new, node))
+        self.result.node = fix_missing_locations(ast.copy_location(new, node))
         return self.result
 
     def block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
@@ -92,7 +93,7 @@ class Normalizer:
     def _located(self, stmt: ast.stmt, origin: ast.AST | None) -> ast.stmt:
         if origin is not None:
             ast.copy_location(stmt, origin)
-            for child in ast.walk(stmt):
+            for child in walk(stmt):
                 if not hasattr(child, "lineno") and isinstance(child, (ast.expr, ast.stmt)):
                     ast.copy_location(child, origin)
         return stmt

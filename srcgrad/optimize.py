@@ -6,7 +6,9 @@ import ast
 import operator
 from typing import Callable
 
-from .analysis import count_statements, loads, names, statements, stores
+from .analysis import count_statements, loads, statements
+from .fastast import Transformer, walk
+from .usage import UsageCache
 
 _FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Pow: operator.pow}
 
@@ -26,7 +28,7 @@ def _folded(node: ast.BinOp) -> ast.expr:
     return node
 
 
-class _Folder(ast.NodeTransformer):
+class _Folder(Transformer):
     def visit_Assign(self, node: ast.Assign) -> ast.stmt:
         node.value = self.visit(node.value)
         return node
@@ -70,7 +72,7 @@ def _without_unit_factor(node: ast.expr) -> ast.expr:
     return node
 
 
-class _ConstantFolder(ast.NodeTransformer):
+class _ConstantFolder(Transformer):
     def visit_Assign(self, node: ast.Assign) -> ast.Assign:
         self.generic_visit(node)
         if isinstance(node.value, ast.BinOp) and isinstance(_without_unit_factor(node.value), ast.Call):
@@ -106,31 +108,10 @@ def fold_statement(stmt: ast.stmt) -> ast.stmt:
 def _name_counts(body: list[ast.stmt]) -> tuple[dict[str, int], dict[str, int]]:
     """How often each name is bound (assignments, parameters, `x += ...`) and read
     (loads, and `nonlocal` declarations, which must keep their binding)."""
-    stores: dict[str, int] = {}
-    reads: dict[str, int] = {}
-    stack: list[ast.AST] = list(body)
-    while stack:
-        node = stack.pop()
-        kind = type(node)
-        if kind is ast.Name:
-            table = reads if type(node.ctx) is ast.Load else stores  # type: ignore[attr-defined]
-            table[node.id] = table.get(node.id, 0) + 1  # type: ignore[attr-defined]
-            continue
-        if kind is ast.arg:
-            stores[node.arg] = stores.get(node.arg, 0) + 1  # type: ignore[attr-defined]
-        elif kind is ast.Nonlocal:
-            for name in node.names:  # type: ignore[attr-defined]
-                reads[name] = reads.get(name, 0) + 1
-        for field in node._fields:
-            value = getattr(node, field, None)
-            if type(value) is list:
-                stack.extend(v for v in value if isinstance(v, ast.AST))
-            elif isinstance(value, ast.AST):
-                stack.append(value)
-    return stores, reads
+    return UsageCache().counts(body)
 
 
-class _Replace(ast.NodeTransformer):
+class _Replace(Transformer):
     def __init__(self, mapping: dict[str, ast.expr]) -> None:
         self.mapping = mapping
 
@@ -141,10 +122,13 @@ class _Replace(ast.NodeTransformer):
         return node
 
 
-def _propagate(body: list[ast.stmt], params: set[str]) -> tuple[list[ast.stmt], set[int]]:
+def _propagate(
+    body: list[ast.stmt], params: set[str], cache: UsageCache | None = None,
+) -> tuple[list[ast.stmt], set[int]]:
     """Replace names bound once, at top level, to a number or to another name bound once;
     also returns the ids of the statements that changed."""
-    stores, _ = _name_counts(body)
+    cache = cache or UsageCache()
+    stores, _ = cache.counts(body)
     once = {name for name, count in stores.items() if count == 1 and name not in params}
     fixed_params = {name for name in params if stores.get(name, 1) == 1}
     mapping: dict[str, ast.expr] = {}
@@ -163,7 +147,11 @@ def _propagate(body: list[ast.stmt], params: set[str]) -> tuple[list[ast.stmt], 
     if not mapping:
         return body, set()
     replace = _Replace(mapping)
-    changed = {id(s) for s in kept if any(n.id in mapping for n in names(s))}
+    mapped = set(mapping)  # a set: `isdisjoint` would walk a dict whole for every statement
+    changed = {id(s) for s in kept if not cache.of(s).ids.isdisjoint(mapped)}
+    for stmt in kept:
+        if id(stmt) in changed:
+            cache.forget(stmt)  # its names are about to be replaced in place
     return [replace.visit(s) if id(s) in changed else s for s in kept], changed
 
 
@@ -173,15 +161,17 @@ def _single_target(stmt: ast.stmt) -> str | None:
     return None
 
 
-def _merge_accumulations(body: list[ast.stmt]) -> list[ast.stmt]:
+def _merge_accumulations(body: list[ast.stmt], cache: UsageCache | None = None) -> list[ast.stmt]:
     """`v = a` followed by `v = v + e` becomes `v = a + e`, when nothing in between reads `v`
     or changes what `a` reads (so `a` may be evaluated later) and `e` does not read `v`."""
+    cache = cache or UsageCache()
+    loads_of, stores_of = cache.loads, cache.stores
     out: list[ast.stmt] = []
     for stmt in body:
         for field in ("body", "orelse"):
             inner = getattr(stmt, field, None)
             if isinstance(inner, list) and inner:
-                setattr(stmt, field, _merge_accumulations(inner))
+                setattr(stmt, field, _merge_accumulations(inner, cache))
         name = _single_target(stmt)
         value = stmt.value if name else None  # type: ignore[attr-defined]
         if (
@@ -194,64 +184,77 @@ def _merge_accumulations(body: list[ast.stmt]) -> list[ast.stmt]:
                 if _single_target(earlier) == name:
                     between = out[index + 1:]
                     first = earlier.value  # type: ignore[attr-defined]
-                    touched = set().union(*(loads(s) | stores(s) for s in between)) if between else set()
-                    if name not in touched and not (loads(first) & set().union(*(stores(s) for s in between), set())) \
+                    touched = set().union(*(loads_of(s) | stores_of(s) for s in between)) if between else set()
+                    if name not in touched and not (loads(first) & set().union(*(stores_of(s) for s in between), set())) \
                             and name not in loads(first):
                         merged = value.right if _is(first, 0) else ast.BinOp(first, ast.Add(), value.right)
                         del out[index]
                         stmt = ast.copy_location(ast.Assign(earlier.targets, merged), stmt)  # type: ignore[attr-defined]
                     break
-                if name in loads(earlier) | stores(earlier) or isinstance(earlier, (ast.If, ast.For, ast.While)):
+                if name in loads_of(earlier) or name in stores_of(earlier) \
+                        or isinstance(earlier, (ast.If, ast.For, ast.While)):
                     break
         out.append(stmt)
     return out
 
 
-def _drop_dead(body: list[ast.stmt], is_pure: Callable[[ast.Call], bool]) -> list[ast.stmt]:
-    _, reads = _name_counts(body)
+def _drop_dead(
+    body: list[ast.stmt], is_pure: Callable[[ast.Call], bool], cache: UsageCache | None = None,
+) -> list[ast.stmt]:
+    _, reads = (cache or UsageCache()).counts(body)
 
     def prune(stmts: list[ast.stmt]) -> list[ast.stmt]:
         kept = []
         for stmt in stmts:
-            if (
-                isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets)
-                and not any(reads.get(t.id) for t in stmt.targets)  # type: ignore[attr-defined]
-                and all(is_pure(c) for c in ast.walk(stmt.value) if isinstance(c, ast.Call))
-            ):
-                continue
-            for field in ("body", "orelse"):
-                inner = getattr(stmt, field, None)
-                if isinstance(inner, list) and inner and not isinstance(stmt, ast.FunctionDef):
-                    setattr(stmt, field, prune(inner) or [ast.Pass()])
+            if type(stmt) is ast.Assign:
+                if (
+                    all(isinstance(t, ast.Name) for t in stmt.targets)
+                    and not any(reads.get(t.id) for t in stmt.targets)  # type: ignore[attr-defined]
+                    and all(is_pure(c) for c in walk(stmt.value) if isinstance(c, ast.Call))
+                ):
+                    continue
+            elif not isinstance(stmt, ast.FunctionDef):
+                for field in ("body", "orelse"):
+                    inner = getattr(stmt, field, None)
+                    if isinstance(inner, list) and inner:
+                        setattr(stmt, field, prune(inner) or [ast.Pass()])
             kept.append(stmt)
         return kept
 
     return prune(body)
 
 
-def _drop_dead_stores(body: list[ast.stmt], live_after: set[str]) -> list[ast.stmt]:
+def _drop_dead_stores(
+    body: list[ast.stmt], live_after: set[str], cache: UsageCache | None = None,
+) -> list[ast.stmt]:
     """Drop `v = <pure>` when nothing later reads `v` (inside loops every read counts as
     later), and branches left with nothing to do."""
+    cache = cache or UsageCache()
+    usage_of = cache.of
     live = set(live_after)
     out: list[ast.stmt] = []
     for stmt in reversed(body):
-        if isinstance(stmt, (ast.For, ast.While)):
-            inside = live | loads(stmt)
-            stmt.body = _drop_dead_stores(stmt.body, inside) or [ast.Pass()]
-            live = inside
+        kind = type(stmt)
+        if kind is ast.Assign:
+            target = stmt.targets[0] if len(stmt.targets) == 1 else None  # type: ignore[attr-defined]
+            if isinstance(target, ast.Name) and target.id not in live and _simple(stmt.value):  # type: ignore[attr-defined]
+                continue
+            usage = usage_of(stmt)
+            live -= usage.stores  # in place: copying the set per statement made this quadratic
+            live |= usage.loads
+        elif isinstance(stmt, (ast.For, ast.While)):
+            live |= usage_of(stmt).loads
+            stmt.body = _drop_dead_stores(stmt.body, live, cache) or [ast.Pass()]
         elif isinstance(stmt, ast.If):
-            stmt.body = _drop_dead_stores(stmt.body, live) or [ast.Pass()]
-            stmt.orelse = _drop_dead_stores(stmt.orelse, live)
+            stmt.body = _drop_dead_stores(stmt.body, live, cache) or [ast.Pass()]
+            stmt.orelse = _drop_dead_stores(stmt.orelse, live, cache)
             if all(isinstance(s, ast.Pass) for s in stmt.body + stmt.orelse) and isinstance(stmt.test, ast.Name):
                 continue
-            live = live | loads(stmt)
-        elif (
-            isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
-            and stmt.targets[0].id not in live and _simple(stmt.value)
-        ):
-            continue
+            live |= usage_of(stmt).loads
         else:
-            live = (live - stores(stmt)) | loads(stmt)
+            usage = usage_of(stmt)
+            live -= usage.stores
+            live |= usage.loads
         out.append(stmt)
     return out[::-1]
 
@@ -261,10 +264,11 @@ def _simple(value: ast.expr) -> bool:
     return isinstance(value, (ast.Constant, ast.Name))
 
 
-def _rewrite_values(body: list[ast.stmt], rewrite: Callable[[ast.expr], ast.expr]) -> None:
+def _rewrite_values(body: list[ast.stmt], rewrite: Callable[[ast.expr], ast.expr], cache: UsageCache) -> None:
     for stmt in statements(body):
         if isinstance(stmt, ast.Assign | ast.Return) and stmt.value is not None:
             stmt.value = rewrite(stmt.value)
+            cache.forget(stmt)
 
 
 def clean_function(
@@ -275,16 +279,25 @@ def clean_function(
     params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
     body = node.body
     changed = None  # at first every statement may fold
+    cache = UsageCache()  # the passes ask every round what each statement reads and writes
     for _ in range(10):
         size = count_statements(body)
-        body = [_ConstantFolder().visit(s) if changed is None or id(s) in changed else s for s in body]
+        body = [_folded_statement(s, cache) if changed is None or id(s) in changed else s for s in body]
         if rewrite is not None:
-            _rewrite_values([s for s in body if changed is None or id(s) in changed], rewrite)
-        body, changed = _propagate(body, params)
-        body = _merge_accumulations(body)
-        body = _drop_dead(body, is_pure)
-        body = _drop_dead_stores(body, set())
+            _rewrite_values([s for s in body if changed is None or id(s) in changed], rewrite, cache)
+        body, changed = _propagate(body, params, cache)
+        body = _merge_accumulations(body, cache)
+        body = _drop_dead(body, is_pure, cache)
+        body = _drop_dead_stores(body, set(), cache)
         if not changed and count_statements(body) == size:
             break
     node.body = body
     return node
+
+
+def _folded_statement(stmt: ast.stmt, cache: UsageCache) -> ast.stmt:
+    """`stmt` with its arithmetic on number literals folded. Folding rewrites only number
+    literals and the operations on them, never names: `cache` stays right about `stmt`."""
+    if not cache.of(stmt).numbers:
+        return stmt  # nothing to fold
+    return _ConstantFolder().visit(stmt)

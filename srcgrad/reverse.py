@@ -24,14 +24,15 @@ from .emit import (
     Namespace,
     drop_calls,
     index_value,
+    instantiate,
     make_assign,
     make_call,
     make_function,
     receivers,
     simple_name,
-    substitute,
 )
 from .errors import SourceInfo, located_error
+from .fastast import Transformer, fix_missing_locations, walk
 from .naming import Namer
 from .normalize import Normalized
 from .optimize import clean_function, fold_constants
@@ -151,7 +152,7 @@ class ReverseBuilder(Builder):
             adjoints = set(self.namer.adjoints.values())
             definition = lighten(definition, self.scalars, self.value_of, self.is_pure, adjoints, bind)
             definition.body = drop_empty(definition.body, self.comments)  # comments of removed code
-        return ast.fix_missing_locations(definition)
+        return fix_missing_locations(definition)
 
     def final_adjoint(self, param: str) -> ast.expr:
         if param in self.active and param in self.defined:
@@ -187,7 +188,7 @@ class ReverseBuilder(Builder):
     def compound(self, stmt: ast.stmt) -> tuple[list[ast.stmt], list[ast.stmt]]:
         zeros = []
         if self.depth == 0:
-            touched = (self.active - self.local_temps) & {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+            touched = (self.active - self.local_temps) & {n.id for n in walk(stmt) if isinstance(n, ast.Name)}
             for name in sorted(touched - self.defined):
                 zeros.append(make_assign(self.adjoint(name), ast.Constant(0.0)))
                 self.defined.add(name)
@@ -434,7 +435,7 @@ class ReverseBuilder(Builder):
                 substitutions[param.name] = self._constant(param.default)
         for global_name, value in template_globals.items():
             substitutions[global_name] = ast.Name(self.namespace.bind(global_name, value), ast.Load())
-        expr = substitute(template, substitutions)
+        expr = instantiate(template, substitutions)
         unbroadcast = substitutions.get("unbroadcast")
         if all(self._is_scalar(a) for a in [ans, *args, *keywords.values()]):
             expr = drop_calls(expr, unbroadcast)
@@ -534,7 +535,7 @@ class ReverseBuilder(Builder):
     def _materialize(self, stmts: list[ast.stmt], kept: set[int]) -> list[ast.stmt]:
         builder = self
 
-        class Replace(ast.NodeTransformer):
+        class Replace(Transformer):
             def visit_Expr(self, node: ast.Expr) -> Any:
                 if not is_marker(node):
                     return node
@@ -545,6 +546,9 @@ class ReverseBuilder(Builder):
                 if kind == SAVE:
                     return ast.copy_location(ast.Expr(make_call(f"{builder.tape}.append", [ast.Name(name, ast.Load())])), node)
                 return ast.copy_location(make_assign(name, make_call(f"{builder.tape}.pop", [])), node)
+
+            def generic_visit(self, node: ast.AST) -> ast.AST:
+                return node if isinstance(node, ast.expr) else super().generic_visit(node)  # markers are statements
 
         out = []
         for stmt in stmts:
@@ -589,7 +593,7 @@ def _block_local_names(body: list[ast.stmt]) -> set[str]:
             inner = [getattr(stmt, f) for f in ("body", "orelse") if isinstance(getattr(stmt, f, None), list)]
             heads = [stmt.test] if isinstance(stmt, (ast.If, ast.While)) else [stmt.iter, stmt.target] if isinstance(stmt, ast.For) else [] if inner else [stmt]
             for head in heads:
-                for node in ast.walk(head):
+                for node in walk(head):
                     if isinstance(node, ast.Name):
                         table = stores if isinstance(node.ctx, ast.Store) else reads
                         table.setdefault(node.id, []).append(id(stmts))

@@ -14,6 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .analysis import statements
+from .fastast import walk
 
 _SCALAR_BUILTINS = {abs, min, max, float, int, round, pow, len, bool}
 
@@ -27,7 +28,7 @@ def scalar_names(
     for stmt in statements(body):
         if isinstance(stmt, ast.Assign):
             for target in stmt.targets:
-                for node in ast.walk(target):
+                for node in walk(target):
                     if isinstance(node, ast.Name):
                         whole = target if isinstance(target, ast.Name) else None
                         assignments.append((node.id, stmt.value if whole is not None else None))

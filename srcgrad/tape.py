@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import copy
 
-from .analysis import stores
+from .analysis import statements, stores
 
 SAVE, RESTORE = "__save__", "__restore__"
 
@@ -25,6 +25,12 @@ def marker(kind: str, name: str, stmt: ast.stmt, pair: int) -> ast.Expr:
 
 def live_restores(stmts: list[ast.stmt], live_after: set[str]) -> set[int]:
     """Pair ids of the restores whose value some later backward statement reads."""
+    if not any(is_marker(s) for s in statements(stmts)):
+        return set()  # straight-line code: no need to know what each statement reads
+    return _live_restores(stmts, live_after)
+
+
+def _live_restores(stmts: list[ast.stmt], live_after: set[str]) -> set[int]:
     live = set(live_after)
     kept: set[int] = set()
     for stmt in reversed(stmts):
@@ -34,16 +40,34 @@ def live_restores(stmts: list[ast.stmt], live_after: set[str]) -> set[int]:
                 kept.add(stmt.value.args[1].value)  # type: ignore[attr-defined]
                 live.discard(name)
         elif isinstance(stmt, (ast.If, ast.For, ast.While)):
-            inside = live | reads(stmt)  # a loop body runs again: every read in it is later
-            kept |= live_restores(stmt.body, inside) | live_restores(stmt.orelse, inside)
-            live = inside
-        else:
-            live = (live - stores(stmt)) | reads(stmt)
+            live |= reads(stmt)  # a loop body runs again: every read in it is later
+            kept |= _live_restores(stmt.body, live) | _live_restores(stmt.orelse, live)
+        else:  # in place: a new set per statement made long sweeps quadratic
+            live -= stores(stmt)
+            live |= reads(stmt)
     return kept
 
 
 def reads(stmt: ast.stmt) -> set[str]:
-    return {n.id for n in walk_without_markers(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    """The names `stmt` reads, apart from those in tape markers."""
+    found: set[str] = set()
+    stack: list[ast.AST] = [stmt]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is ast.Name:
+            if type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
+                found.add(node.id)  # type: ignore[attr-defined]
+            continue
+        if kind is ast.Expr and is_marker(node):  # type: ignore[arg-type]
+            continue
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                stack.extend(v for v in value if isinstance(v, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+    return found
 
 
 def is_marker(stmt: ast.stmt) -> bool:
@@ -79,14 +103,6 @@ def prune(stmts: list[ast.stmt], kept: set[int]) -> list[ast.stmt]:
             stmt.orelse = prune(stmt.orelse, kept)
         out.append(stmt)
     return out
-
-
-def walk_without_markers(node: ast.AST):
-    if is_marker(node):
-        return
-    yield node
-    for child in ast.iter_child_nodes(node):
-        yield from walk_without_markers(child)
 
 
 def drop_empty(stmts: list[ast.stmt], comments: dict[str, str] | None = None) -> list[ast.stmt]:

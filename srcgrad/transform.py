@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import copy
 import threading
 import types
 import weakref
@@ -13,6 +12,7 @@ from typing import Any, Callable
 from . import fence, jumps, runtime
 from .compile import build_function
 from .entry import entry_form
+from .fastast import copy_tree, walk
 from .forward import ForwardBuilder
 from .naming import Namer
 from .normalize import Normalizer
@@ -92,7 +92,7 @@ def _generate(
 ) -> Generated:
     parsed = parse_function(fn)
     local_names = set(parsed.param_names) | {
-        n.id for n in ast.walk(parsed.node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+        n.id for n in walk(parsed.node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
     }
     namer = Namer.for_tree(parsed.node)
     if mode == "jvp":  # reserved first, so callers can know them (`tangent_params`)
@@ -104,9 +104,9 @@ def _generate(
     fence.check(parsed.node, parsed.info, lambda expr: _is_no_grad(resolver, expr))
     normalizer = Normalizer(parsed.info, namer, parsed.param_names, resolver.is_opaque_call)
     injected[normalizer.sequence_name] = runtime.as_sequence
-    norm = normalizer.run(jumps.lower(copy.deepcopy(parsed.node), namer))
+    norm = normalizer.run(jumps.lower(copy_tree(parsed.node), namer))
     resolver.local_names |= {
-        n.id for n in ast.walk(norm.node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+        n.id for n in walk(norm.node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
     }
     if mode == "jvp":
         return _generate_forward(parsed, norm, resolver, namer, wrt, scalars, injected)

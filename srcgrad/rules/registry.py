@@ -38,6 +38,7 @@ class Rule:
     _template: ast.expr | None = field(default=None, repr=False)
     _globals: dict[str, Any] | None = field(default=None, repr=False)
     _terms: list[Callable[..., Any] | None] | None = field(default=None, repr=False)
+    _accepts: dict[tuple[int, tuple[str, ...]], bool] = field(default_factory=dict, repr=False)
 
     @functools.cached_property
     def signature(self) -> inspect.Signature:
@@ -49,13 +50,19 @@ class Rule:
         return list(self.signature.parameters.values())[2:]
 
     def accepts(self, n_positional: int, keywords: tuple[str, ...]) -> bool:
-        """Whether a primal call with these arguments binds to this rule's parameters."""
-        placeholders = [None] * (2 + n_positional)
-        try:
-            self.signature.bind(*placeholders, **{k: None for k in keywords})
-        except TypeError:
-            return False
-        return True
+        """Whether a primal call with these arguments binds to this rule's parameters
+        (remembered per call shape: binding a signature is slow and asked per call site)."""
+        shape = (n_positional, keywords)
+        known = self._accepts.get(shape)
+        if known is None:
+            try:
+                self.signature.bind(*[None] * (2 + n_positional), **{k: None for k in keywords})
+            except TypeError:
+                known = False
+            else:
+                known = True
+            self._accepts[shape] = known
+        return known
 
     def template(self) -> tuple[ast.expr, dict[str, Any]]:
         """The returned expression and the globals it reads (for inlining)."""

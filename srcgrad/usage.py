@@ -1,0 +1,160 @@
+"""Which names statements read and write, computed once per simple statement.
+
+The clean-up passes of `optimize` ask the same questions (what does this statement read,
+what does it bind, how often is each name bound and read in the whole function) of every
+statement on every round. Walking the expressions again each time made the clean-up
+quadratic in practice; `UsageCache` walks a simple statement once and answers from its
+record afterwards. A compound statement (one with a `body` or `orelse`) is never recorded:
+passes replace its bodies, so its usage is summed afresh from its header and its
+statements each time. A pass that rewrites a simple statement in place must `forget` it.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from dataclasses import dataclass
+from itertools import chain
+
+from .fastast import CHILD_FIELDS
+
+
+@dataclass(frozen=True)
+class Usage:
+    """The names one statement (or part of one) mentions."""
+
+    loads: frozenset[str]  # names read (`Name` nodes in a `Load` context)
+    stores: frozenset[str]  # names written (`Name` nodes in a `Store` context)
+    ids: frozenset[str]  # every `Name` node's name, whatever its context
+    bound: tuple[str, ...]  # a name per binding: `Store`/`Del` names and parameters
+    read: tuple[str, ...]  # a name per reading: `Load` names and `nonlocal` declarations
+    numbers: bool  # whether it holds a number literal (an int or float constant)
+
+
+def usage(nodes: list[ast.AST]) -> Usage:
+    """The usage of `nodes` and everything under them, in one walk."""
+    loads: set[str] = set()
+    stores: set[str] = set()
+    written: set[str] = set()  # `Store` and `Del`
+    bound: list[str] = []
+    read: list[str] = []
+    stack = list(nodes)
+    name_type, load, store, arg, nonlocal_ = ast.Name, ast.Load, ast.Store, ast.arg, ast.Nonlocal
+    fields_of = CHILD_FIELDS
+    numbers = False
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is name_type:
+            name, ctx = node.id, type(node.ctx)  # type: ignore[attr-defined]
+            if ctx is load:
+                loads.add(name)
+                read.append(name)
+            else:
+                if ctx is store:
+                    stores.add(name)
+                written.add(name)
+                bound.append(name)
+            continue
+        if kind is ast.Constant:
+            numbers = numbers or type(node.value) in (int, float)  # type: ignore[attr-defined]
+            continue
+        if kind is arg:
+            bound.append(node.arg)  # type: ignore[attr-defined]
+        elif kind is nonlocal_:
+            read.extend(node.names)  # type: ignore[attr-defined]
+        for field in fields_of[kind]:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                stack.extend(v for v in value if isinstance(v, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+    return Usage(frozenset(loads), frozenset(stores), frozenset(loads | written), tuple(bound), tuple(read), numbers)
+
+
+def _inner_blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
+    """The statement lists of a compound statement (`body`, `orelse`); none for a simple one."""
+    return [block for block in (getattr(stmt, "body", None), getattr(stmt, "orelse", None)) if type(block) is list]
+
+
+class UsageCache:
+    """Usage of the statements of one function while passes rewrite it.
+
+    Records are keyed by statement identity and keep their statement alive, so an id is
+    never reused for another statement while its record exists.
+    """
+
+    def __init__(self) -> None:
+        self._records: dict[int, tuple[ast.stmt, Usage]] = {}
+
+    def of(self, stmt: ast.stmt) -> Usage:
+        """The usage of `stmt`, nested statements included."""
+        record = self._records.get(id(stmt))
+        if record is not None and record[0] is stmt:
+            return record[1]
+        blocks = _inner_blocks(stmt)
+        if not blocks:
+            found = usage([stmt])
+            self._records[id(stmt)] = (stmt, found)
+            return found
+        return _combined([_header_usage(stmt), *(self.of(s) for block in blocks for s in block)])
+
+    def loads(self, stmt: ast.stmt) -> frozenset[str]:
+        return self.of(stmt).loads
+
+    def stores(self, stmt: ast.stmt) -> frozenset[str]:
+        return self.of(stmt).stores
+
+    def counts(self, body: list[ast.stmt]) -> tuple[dict[str, int], dict[str, int]]:
+        """How often each name is bound and read in `body`, nested statements included."""
+        parts: list[Usage] = []
+        self._collect(body, parts)
+        return Counter(chain.from_iterable(p.bound for p in parts)), Counter(chain.from_iterable(p.read for p in parts))
+
+    def _collect(self, body: list[ast.stmt], parts: list[Usage]) -> None:
+        """The usages of the simple statements of `body` and of its compound ones' headers."""
+        records = self._records
+        for stmt in body:
+            record = records.get(id(stmt))
+            if record is not None and record[0] is stmt:
+                parts.append(record[1])
+                continue
+            blocks = _inner_blocks(stmt)
+            if not blocks:
+                parts.append(self.of(stmt))
+                continue
+            parts.append(_header_usage(stmt))
+            for block in blocks:
+                self._collect(block, parts)
+
+    def forget(self, stmt: ast.stmt) -> None:
+        """Drop the records of `stmt` and of the statements nested in it (rewritten in place)."""
+        self._records.pop(id(stmt), None)
+        for block in _inner_blocks(stmt):
+            for inner in block:
+                self.forget(inner)
+
+
+def _header_usage(stmt: ast.stmt) -> Usage:
+    """The usage of a compound statement without its statement lists (its test, target...)."""
+    header: list[ast.AST] = []
+    for field in stmt._fields:
+        if field in ("body", "orelse"):
+            continue
+        value = getattr(stmt, field, None)
+        if type(value) is list:
+            header.extend(v for v in value if isinstance(v, ast.AST))
+        elif isinstance(value, ast.AST):
+            header.append(value)
+    return usage(header)
+
+
+def _combined(parts: list[Usage]) -> Usage:
+    return Usage(
+        frozenset().union(*(p.loads for p in parts)),
+        frozenset().union(*(p.stores for p in parts)),
+        frozenset().union(*(p.ids for p in parts)),
+        tuple(chain.from_iterable(p.bound for p in parts)),
+        tuple(chain.from_iterable(p.read for p in parts)),
+        any(p.numbers for p in parts),
+    )
