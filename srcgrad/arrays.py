@@ -24,6 +24,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from .analysis import loads
+from .fastast import walk
 from .fusion import fuse_single_use
 from .rules.reduction_rules import expand_reduced, reduced_count
 from .runtime import add_at, getitem_vjp, seed, unbroadcast
@@ -176,13 +177,15 @@ class _Rewrite(ast.NodeTransformer):
 
 def drop_shape_bookkeeping(
     node: ast.FunctionDef, scalars: set[str], value_of: Callable[[ast.expr], Any],
-) -> ast.FunctionDef:
-    """Apply the rewrites the module docstring lists to `node`'s top-level statements."""
+) -> bool:
+    """Apply the rewrites the module docstring lists to `node`'s top-level statements; say
+    whether there were any."""
     walk = _plan(node, scalars, value_of)
     if walk.drop or walk.seeds:
         rewrite = _Rewrite(walk)
         node.body = [rewrite.visit(s) if not isinstance(s, (ast.If, ast.For, ast.While)) else s for s in node.body]
-    return node
+        return True
+    return False
 
 
 def read_shapes_from_kept_values(node: ast.FunctionDef, scalars: set[str], value_of: Callable[[ast.expr], Any]) -> bool:
@@ -195,7 +198,7 @@ def read_shapes_from_kept_values(node: ast.FunctionDef, scalars: set[str], value
     for stmt in node.body:
         if isinstance(stmt, (ast.If, ast.For, ast.While)):
             continue
-        for call in ast.walk(stmt):
+        for call in walk(stmt):
             if isinstance(call, ast.Call) and isinstance(call.func, ast.Name):
                 try:
                     fn = value_of(call.func)
@@ -210,7 +213,7 @@ def read_shapes_from_kept_values(node: ast.FunctionDef, scalars: set[str], value
         return False
     reads: dict[str, int] = {}
     for stmt in node.body:
-        for n in ast.walk(stmt):
+        for n in walk(stmt):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
                 reads[n.id] = reads.get(n.id, 0) + 1
     params = [a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
@@ -290,9 +293,7 @@ def lighten(
     generated code; without it (code that is differentiated again) nothing is done in place."""
     from .optimize import clean_function, fold_statement
 
-    before = ast.dump(node)
-    node = drop_shape_bookkeeping(node, scalars, value_of)
-    if ast.dump(node) != before:
+    if drop_shape_bookkeeping(node, scalars, value_of):
         node = clean_function(node, is_pure)
     for _ in range(3):  # each round can leave another value read only for its shape
         if not read_shapes_from_kept_values(node, scalars, value_of):
@@ -305,7 +306,7 @@ def lighten(
         shapes.learn(stmt)
 
     def movable(value: ast.expr) -> bool:
-        return all(is_pure(c) and _callee(c, value_of) is not add_at for c in ast.walk(value) if isinstance(c, ast.Call))
+        return all(is_pure(c) and _callee(c, value_of) is not add_at for c in walk(value) if isinstance(c, ast.Call))
 
     def keep(name: str) -> bool:
         return name in scalars or shapes.of(ast.Name(name, ast.Load())) == SCALAR

@@ -19,6 +19,7 @@ import re
 from typing import Callable
 
 from .analysis import loads, names, stores
+from .fastast import walk
 
 _SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.NamedExpr, ast.Yield,
            ast.YieldFrom, ast.Await, ast.Starred)
@@ -66,7 +67,7 @@ def fuse_single_use(
                 continue
             value = body[i].value  # type: ignore[attr-defined]
             if not _elementwise(value, ufunc) and not isinstance(value, ast.Subscript) or not movable(value) \
-                    or any(isinstance(n, _SCOPES) for n in ast.walk(value)):
+                    or any(isinstance(n, _SCOPES) for n in walk(value)):
                 continue
             reader = _reader(body, i, name, loads(value), movable)
             if reader is None or _target(body[reader]) not in adjoints or not _operand_in(body[reader], name, ufunc):
@@ -84,7 +85,7 @@ def _reader(body: list[ast.stmt], i: int, name: str, inputs: set[str], movable: 
         stmt = body[j]
         if name in loads(stmt):
             simple = isinstance(stmt, ast.Assign)
-            nested = any(isinstance(n, (*_SCOPES, ast.FunctionDef)) for n in ast.walk(stmt))
+            nested = any(isinstance(n, (*_SCOPES, ast.FunctionDef)) for n in walk(stmt))
             return j if simple and not nested else None
         if _is_comment(stmt):
             continue
@@ -99,7 +100,7 @@ def _elementwise(node: ast.AST, ufunc: Callable[[ast.Call], bool]) -> bool:
 
 def _operand_in(reader: ast.stmt, name: str, ufunc: Callable[[ast.Call], bool]) -> bool:
     """Whether `reader` reads `name` as an operand of arithmetic or of an elementwise call."""
-    for node in ast.walk(reader):
+    for node in walk(reader):
         if _elementwise(node, ufunc):
             operands = [getattr(node, f) for f in ("left", "right", "operand") if hasattr(node, f)] \
                 if not isinstance(node, ast.Call) else node.args

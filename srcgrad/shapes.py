@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .analysis import names
+from .fastast import walk
 from .rules.operators import unbroadcast_matmul
 from .rules.reduction_rules import expand_reduced, reduced_count, tie_share
 from .runtime import seed, unbroadcast
@@ -52,12 +52,12 @@ def bound_once(node: ast.FunctionDef) -> set[str]:
         counts[arg.arg] = counts.get(arg.arg, 0) + 1
     for stmt in node.body:
         plain = isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
-        for name in names(stmt):
-            if type(name.ctx) is not ast.Load:
-                counts[name.id] = counts.get(name.id, 0) + (1 if plain else 2)
-        for inner in ast.walk(stmt):  # nested functions and `nonlocal` rebind from elsewhere
-            if isinstance(inner, (ast.Nonlocal, ast.Global)):
-                for name in inner.names:
+        for inner in walk(stmt):
+            kind = type(inner)
+            if kind is ast.Name and type(inner.ctx) is not ast.Load:  # type: ignore[attr-defined]
+                counts[inner.id] = counts.get(inner.id, 0) + (1 if plain else 2)  # type: ignore[attr-defined]
+            elif kind is ast.Nonlocal or kind is ast.Global:  # rebound from elsewhere
+                for name in inner.names:  # type: ignore[attr-defined]
                     counts[name] = 2
     return {name for name, count in counts.items() if count == 1}
 
