@@ -86,15 +86,21 @@ def substitute(template: Any, substitutions: dict[str, ast.expr]) -> Any:
 def clone(node: Any) -> Any:
     """A fresh copy of `node` (`substitute` without substitutions)."""
     kind = type(node)
-    if kind is ast.Name or kind is ast.Constant:  # the usual case, without a call per field
-        new = kind.__new__(kind)
-        state = new.__dict__
-        for field in kind._fields:
-            state[field] = getattr(node, field, None)
-        if hasattr(node, "lineno"):
-            state.update(location(node))
-        return new
+    plain = _PLAIN.get(kind)
+    if plain is not None:  # a name or a constant, the usual substitutes: copy its attributes at once
+        state = node.__dict__
+        keys = state.keys()
+        if keys <= plain and (state.get("lineno") is not None if "lineno" in keys else keys.isdisjoint(_POSITION)):
+            new = kind.__new__(kind)
+            new.__dict__.update(state)
+            return new
     return substitute(node, {})
+
+
+_POSITION = frozenset(("lineno", "col_offset", "end_lineno", "end_col_offset"))
+# Nodes whose fields hold no nodes but shared ones (a context): with only fields and a
+# position in their `__dict__`, a copy of it is what `substitute` would build.
+_PLAIN = {ast.Name: frozenset(("id", "ctx")) | _POSITION, ast.Constant: frozenset(("value", "kind")) | _POSITION}
 
 
 def instantiate(template: ast.AST, substitutions: dict[str, ast.expr]) -> Any:
