@@ -404,7 +404,7 @@ class ReverseBuilder(Builder):
         return [stmt], backward + self.accumulate(pairs)
 
     def apply_rule(self, rule: Any, g: ast.expr, ans: ast.expr, args: list, keywords: dict, stmt: ast.stmt) -> list[ast.stmt]:
-        bound = rule.signature.bind(g, ans, *args, **keywords)
+        bound = rule.bind(g, ans, *args, **keywords)
         names = list(rule.signature.parameters)
         diff_args = [bound.arguments.get(n) for n in names[2:]]
         self.shape_sensitive = self.shape_sensitive or rule.primal in _MATMUL or \
