@@ -42,6 +42,7 @@ from .tape import (
     RESTORE,
     SAVE,
     drop_empty,
+    has_markers,
     is_marker,
     live_restores,
     marker,
@@ -539,6 +540,8 @@ class ReverseBuilder(Builder):
             def generic_visit(self, node: ast.AST) -> ast.AST:
                 return node if isinstance(node, ast.expr) else super().generic_visit(node)  # markers are statements
 
+        if not has_markers(stmts):
+            return drop_empty(list(stmts), builder.comments)  # no markers: nothing to replace
         out = []
         for stmt in stmts:
             new = Replace().visit(stmt)
