@@ -7,7 +7,7 @@ import ast
 import copy
 from typing import Any, Callable
 
-from .fastast import CHILD_FIELDS, LEAVES
+from .fastast import CHILD_FIELDS, LEAVES, location
 from .naming import Namer
 
 
@@ -79,40 +79,28 @@ def substitute(template: Any, substitutions: dict[str, ast.expr]) -> Any:
         value = getattr(template, field, None)
         state[field] = substitute(value, substitutions) if type(value) is list or isinstance(value, ast.AST) else value
     if hasattr(template, "lineno"):
-        state.update(_location(template))
+        state.update(location(template))
     return new
 
 
 def clone(node: Any) -> Any:
     """A fresh copy of `node` (`substitute` without substitutions)."""
     kind = type(node)
-    if kind is ast.Name or kind is ast.Constant:  # the usual case, without a call per field
-        new = kind.__new__(kind)
-        state = new.__dict__
-        for field in kind._fields:
-            state[field] = getattr(node, field, None)
-        if hasattr(node, "lineno"):
-            state.update(_location(node))
-        return new
+    plain = _PLAIN.get(kind)
+    if plain is not None:  # a name or a constant, the usual substitutes: copy its attributes at once
+        state = node.__dict__
+        keys = state.keys()
+        if keys <= plain and (state.get("lineno") is not None if "lineno" in keys else keys.isdisjoint(_POSITION)):
+            new = kind.__new__(kind)
+            new.__dict__.update(state)
+            return new
     return substitute(node, {})
 
 
-def _location(node: ast.AST) -> dict[str, Any]:
-    """The position attributes that `ast.copy_location` would copy from `node`."""
-    kind = type(node)
-    located = _LOCATED.get(kind)
-    if located is None:
-        located = _LOCATED[kind] = tuple((a, a.startswith("end_")) for a in _LOCATION if a in kind._attributes)
-    found = {}
-    for attribute, optional in located:
-        value = getattr(node, attribute, None)
-        if value is not None or (optional and hasattr(node, attribute)):
-            found[attribute] = value
-    return found
-
-
-_LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
-_LOCATED: dict[type, tuple[tuple[str, bool], ...]] = {}  # per node type: its position attributes, optional or not
+_POSITION = frozenset(("lineno", "col_offset", "end_lineno", "end_col_offset"))
+# Nodes whose fields hold no nodes but shared ones (a context): with only fields and a
+# position in their `__dict__`, a copy of it is what `substitute` would build.
+_PLAIN = {ast.Name: frozenset(("id", "ctx")) | _POSITION, ast.Constant: frozenset(("value", "kind")) | _POSITION}
 
 
 def instantiate(template: ast.AST, substitutions: dict[str, ast.expr]) -> Any:
@@ -150,7 +138,7 @@ def _builder(template: ast.AST, substituted: frozenset[str]) -> Callable[[dict[s
             item = getattr(node, field, None)
             state[field] = build(item) if type(item) is list or isinstance(item, ast.AST) else value(item)
         if hasattr(node, "lineno"):
-            state.update({a: value(v) for a, v in _location(node).items()})
+            state.update({a: value(v) for a, v in location(node).items()})
         return f"N({value(kind)}, {{{', '.join(f'{k!r}: {v}' for k, v in state.items())}}})"
 
     source = f"def build(S):\n    return {build(template)}\n"

@@ -45,6 +45,8 @@ class _FieldTable(dict):
 # `Constant.value`, `BinOp.op`...): `CHILD_FIELDS[type(node)]`.
 CHILD_FIELDS: dict[type, tuple[str, ...]] = _FieldTable()
 
+_POSITION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+
 
 class Transformer(ast.NodeTransformer):
     """An `ast.NodeTransformer` that dispatches through a per-class table and never visits
@@ -100,6 +102,24 @@ class Transformer(ast.NodeTransformer):
         return node
 
 
+def location(node: AST) -> dict[str, Any]:
+    """The position attributes that `ast.copy_location` would copy from `node` (to a node
+    that has them all: a statement or an expression)."""
+    kind = type(node)
+    located = _LOCATED.get(kind)
+    if located is None:
+        located = _LOCATED[kind] = tuple((a, a.startswith("end_")) for a in _POSITION if a in kind._attributes)
+    found = {}
+    for attribute, optional in located:
+        value = getattr(node, attribute, None)
+        if value is not None or (optional and hasattr(node, attribute)):
+            found[attribute] = value
+    return found
+
+
+_LOCATED: dict[type, tuple[tuple[str, bool], ...]] = {}  # per node type: its position attributes, optional or not
+
+
 def walk(node: AST) -> Iterator[AST]:
     """`ast.walk` without the field-less nodes (`Load()`, `Add()`): `node` and the nodes
     under it, in the same (breadth-first) order."""
@@ -120,46 +140,66 @@ def walk(node: AST) -> Iterator[AST]:
 
 def fix_missing_locations(node: AST) -> AST:
     """`ast.fix_missing_locations`: give every node lacking a position its parent's."""
-    stack: list[tuple[AST, int, int, int, int]] = [(node, 1, 0, 1, 0)]
-    pop, push = stack.pop, stack.append
-    leaves = LEAVES
-    while stack:
-        current, lineno, col_offset, end_lineno, end_col_offset = pop()
-        attributes = current._attributes
-        if attributes:
-            if "lineno" in attributes:
-                if not hasattr(current, "lineno"):
-                    current.lineno = lineno  # type: ignore[attr-defined]
-                else:
-                    lineno = current.lineno  # type: ignore[attr-defined]
-            if "end_lineno" in attributes:
-                if getattr(current, "end_lineno", None) is None:
-                    current.end_lineno = end_lineno  # type: ignore[attr-defined]
-                else:
-                    end_lineno = current.end_lineno  # type: ignore[attr-defined]
-            if "col_offset" in attributes:
-                if not hasattr(current, "col_offset"):
-                    current.col_offset = col_offset  # type: ignore[attr-defined]
-                else:
-                    col_offset = current.col_offset  # type: ignore[attr-defined]
-            if "end_col_offset" in attributes:
-                if getattr(current, "end_col_offset", None) is None:
-                    current.end_col_offset = end_col_offset  # type: ignore[attr-defined]
-                else:
-                    end_col_offset = current.end_col_offset  # type: ignore[attr-defined]
-        children: list[AST] = []
-        for field in CHILD_FIELDS[type(current)]:
-            value = getattr(current, field, None)
-            if isinstance(value, AST):
-                if type(value) not in leaves:
-                    children.append(value)
-            elif isinstance(value, list):
-                children.extend(item for item in value if isinstance(item, AST) and type(item) not in leaves)
-        # in reverse, so they are fixed in the same (depth-first) order as by `ast`: a node
-        # shared by two parents takes its position from the first one reached
-        for child in reversed(children):
-            push((child, lineno, col_offset, end_lineno, end_col_offset))
+    _fix(node, 1, 0, 1, 0)
     return node
+
+
+
+def _fix(node: AST, lineno: int, col_offset: int, end_lineno: int, end_col_offset: int) -> None:
+    # Depth first, as `ast` does: a node shared by two parents takes its position from the
+    # first one reached. Positions live in the node's `__dict__` (only `end_lineno` and
+    # `end_col_offset` have a class default, None), so testing the dict is `hasattr`.
+    kind = type(node)
+    attributes = kind._attributes
+    if attributes == _POSITION:
+        state = node.__dict__
+        if "lineno" in state:
+            lineno = state["lineno"]
+        else:
+            state["lineno"] = lineno
+        value = state.get("end_lineno")
+        if value is None:
+            state["end_lineno"] = end_lineno
+        else:
+            end_lineno = value
+        if "col_offset" in state:
+            col_offset = state["col_offset"]
+        else:
+            state["col_offset"] = col_offset
+        value = state.get("end_col_offset")
+        if value is None:
+            state["end_col_offset"] = end_col_offset
+        else:
+            end_col_offset = value
+    elif attributes:
+        if "lineno" in attributes:
+            if not hasattr(node, "lineno"):
+                node.lineno = lineno  # type: ignore[attr-defined]
+            else:
+                lineno = node.lineno  # type: ignore[attr-defined]
+        if "end_lineno" in attributes:
+            if getattr(node, "end_lineno", None) is None:
+                node.end_lineno = end_lineno  # type: ignore[attr-defined]
+            else:
+                end_lineno = node.end_lineno  # type: ignore[attr-defined]
+        if "col_offset" in attributes:
+            if not hasattr(node, "col_offset"):
+                node.col_offset = col_offset  # type: ignore[attr-defined]
+            else:
+                col_offset = node.col_offset  # type: ignore[attr-defined]
+        if "end_col_offset" in attributes:
+            if getattr(node, "end_col_offset", None) is None:
+                node.end_col_offset = end_col_offset  # type: ignore[attr-defined]
+            else:
+                end_col_offset = node.end_col_offset  # type: ignore[attr-defined]
+    for field in CHILD_FIELDS[kind]:
+        value = getattr(node, field, None)
+        if type(value) is list:
+            for item in value:
+                if isinstance(item, AST) and type(item) not in LEAVES:
+                    _fix(item, lineno, col_offset, end_lineno, end_col_offset)
+        elif isinstance(value, AST) and type(value) not in LEAVES:
+            _fix(value, lineno, col_offset, end_lineno, end_col_offset)
 
 
 _ATOMIC = frozenset({str, int, float, complex, bool, bytes, type(None), type(...)})

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .errors import SourceInfo, located_error
-from .fastast import fix_missing_locations, walk
+from .fastast import fix_missing_locations, location, walk
 from .naming import Namer
 
 _OPAQUE_ATTRS = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
@@ -92,10 +92,11 @@ class Normalizer:
 
     def _located(self, stmt: ast.stmt, origin: ast.AST | None) -> ast.stmt:
         if origin is not None:
-            ast.copy_location(stmt, origin)
+            position = location(origin)  # what `ast.copy_location(child, origin)` copies
+            stmt.__dict__.update(position)
             for child in walk(stmt):
                 if not hasattr(child, "lineno") and isinstance(child, (ast.expr, ast.stmt)):
-                    ast.copy_location(child, origin)
+                    child.__dict__.update(position)
         return stmt
 
     # ---- names ----------------------------------------------------------------------

@@ -168,10 +168,11 @@ def _merge_accumulations(body: list[ast.stmt], cache: UsageCache | None = None) 
     loads_of, stores_of = cache.loads, cache.stores
     out: list[ast.stmt] = []
     for stmt in body:
-        for field in ("body", "orelse"):
-            inner = getattr(stmt, field, None)
-            if isinstance(inner, list) and inner:
-                setattr(stmt, field, _merge_accumulations(inner, cache))
+        if type(stmt) is not ast.Assign:
+            for field in ("body", "orelse"):
+                inner = getattr(stmt, field, None)
+                if isinstance(inner, list) and inner:
+                    setattr(stmt, field, _merge_accumulations(inner, cache))
         name = _single_target(stmt)
         value = stmt.value if name else None  # type: ignore[attr-defined]
         if (
@@ -207,11 +208,13 @@ def _drop_dead(
         kept = []
         for stmt in stmts:
             if type(stmt) is ast.Assign:
-                if (
-                    all(isinstance(t, ast.Name) for t in stmt.targets)
-                    and not any(reads.get(t.id) for t in stmt.targets)  # type: ignore[attr-defined]
-                    and all(is_pure(c) for c in walk(stmt.value) if isinstance(c, ast.Call))
-                ):
+                targets = stmt.targets
+                if len(targets) == 1:  # the usual case, without two generators per statement
+                    unread = isinstance(targets[0], ast.Name) and not reads.get(targets[0].id)
+                else:
+                    unread = all(isinstance(t, ast.Name) for t in targets) and not any(
+                        reads.get(t.id) for t in targets)  # type: ignore[attr-defined]
+                if unread and all(is_pure(c) for c in walk(stmt.value) if isinstance(c, ast.Call)):
                     continue
             elif not isinstance(stmt, ast.FunctionDef):
                 for field in ("body", "orelse"):

@@ -44,6 +44,7 @@ from .tape import (
     RESTORE,
     SAVE,
     drop_empty,
+    has_markers,
     is_marker,
     live_restores,
     marker,
@@ -415,7 +416,7 @@ class ReverseBuilder(Builder):
         return [stmt], backward + self.accumulate(pairs)
 
     def apply_rule(self, rule: Any, g: ast.expr, ans: ast.expr, args: list, keywords: dict, stmt: ast.stmt) -> list[ast.stmt]:
-        bound = rule.signature.bind(g, ans, *args, **keywords)
+        bound = rule.bind(g, ans, *args, **keywords)
         names = list(rule.signature.parameters)
         diff_args = [bound.arguments.get(n) for n in names[2:]]
         self.shape_sensitive = self.shape_sensitive or rule.primal in _MATMUL or \
@@ -550,6 +551,8 @@ class ReverseBuilder(Builder):
             def generic_visit(self, node: ast.AST) -> ast.AST:
                 return node if isinstance(node, ast.expr) else super().generic_visit(node)  # markers are statements
 
+        if not has_markers(stmts):
+            return drop_empty(list(stmts), builder.comments)  # no markers: nothing to replace
         out = []
         for stmt in stmts:
             new = Replace().visit(stmt)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import ast
 import copy
 
-from .analysis import statements, stores
+from .analysis import stores
+from .fastast import CHILD_FIELDS
 
 SAVE, RESTORE = "__save__", "__restore__"
 
@@ -25,9 +26,23 @@ def marker(kind: str, name: str, stmt: ast.stmt, pair: int) -> ast.Expr:
 
 def live_restores(stmts: list[ast.stmt], live_after: set[str]) -> set[int]:
     """Pair ids of the restores whose value some later backward statement reads."""
-    if not any(is_marker(s) for s in statements(stmts)):
+    if not has_markers(stmts):
         return set()  # straight-line code: no need to know what each statement reads
     return _live_restores(stmts, live_after)
+
+
+def has_markers(stmts: list[ast.stmt]) -> bool:
+    """Whether a tape marker is among `stmts` or the statements nested in them."""
+    stack: list[ast.AST] = list(stmts)
+    while stack:
+        node = stack.pop()
+        if is_marker(node):  # type: ignore[arg-type]
+            return True
+        for field in CHILD_FIELDS[type(node)]:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                stack.extend(v for v in value if isinstance(v, (ast.stmt, ast.excepthandler, ast.match_case)))
+    return False
 
 
 def _live_restores(stmts: list[ast.stmt], live_after: set[str]) -> set[int]:

@@ -39,6 +39,7 @@ class Rule:
     _globals: dict[str, Any] | None = field(default=None, repr=False)
     _terms: list[Callable[..., Any] | None] | None = field(default=None, repr=False)
     _accepts: dict[tuple[int, tuple[str, ...]], bool] = field(default_factory=dict, repr=False)
+    _plans: dict[tuple[int, tuple[str, ...]], list[tuple[str, int | str]]] = field(default_factory=dict, repr=False)
 
     @functools.cached_property
     def signature(self) -> inspect.Signature:
@@ -63,6 +64,24 @@ class Rule:
                 known = True
             self._accepts[shape] = known
         return known
+
+    def bind(self, *args: Any, **kwargs: Any) -> inspect.BoundArguments:
+        """`self.signature.bind(*args, **kwargs)`, with the parameter each argument goes to
+        worked out once per call shape (binding is slow and asked for every rule applied)."""
+        shape = (len(args), tuple(kwargs))
+        plan = self._plans.get(shape)
+        if plan is None:
+            kinds = {p.kind for p in self.signature.parameters.values()}
+            if inspect.Parameter.VAR_POSITIONAL in kinds or inspect.Parameter.VAR_KEYWORD in kinds:
+                return self.signature.bind(*args, **kwargs)  # packs arguments: bind each time
+            marks = [object() for _ in args]
+            named = {k: object() for k in kwargs}
+            bound = self.signature.bind(*marks, **named)
+            where: dict[int, int | str] = {id(m): i for i, m in enumerate(marks)}
+            where.update({id(m): k for k, m in named.items()})
+            plan = self._plans[shape] = [(name, where[id(mark)]) for name, mark in bound.arguments.items()]
+        arguments = {name: args[source] if type(source) is int else kwargs[source] for name, source in plan}
+        return inspect.BoundArguments(self.signature, arguments)  # type: ignore[arg-type]
 
     def template(self) -> tuple[ast.expr, dict[str, Any]]:
         """The returned expression and the globals it reads (for inlining)."""
