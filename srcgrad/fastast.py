@@ -144,7 +144,6 @@ def fix_missing_locations(node: AST) -> AST:
     return node
 
 
-
 def _fix(node: AST, lineno: int, col_offset: int, end_lineno: int, end_col_offset: int) -> None:
     # Depth first, as `ast` does: a node shared by two parents takes its position from the
     # first one reached. Positions live in the node's `__dict__` (only `end_lineno` and
@@ -203,9 +202,7 @@ def _fix(node: AST, lineno: int, col_offset: int, end_lineno: int, end_col_offse
 
 
 _ATOMIC = frozenset({str, int, float, complex, bool, bytes, type(None), type(...)})
-
-
-_CONSTRUCTOR_ARGS: dict[type, tuple] = {}
+_CONSTRUCTOR_ARGS: dict[type, tuple] = {}  # per node type: what `copy.deepcopy` constructs it with
 
 
 def copy_tree(node: Any) -> Any:
