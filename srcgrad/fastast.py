@@ -36,7 +36,9 @@ _SCALAR_FIELDS = frozenset({
 class _FieldTable(dict):
     def __missing__(self, kind: type) -> tuple[str, ...]:
         fields = self[kind] = tuple(
-            f for f in kind._fields if f not in _SCALAR_FIELDS and not (kind is ast.Constant and f == "value")
+            f for f in kind._fields
+            if (f not in _SCALAR_FIELDS or (f == "name" and kind.__name__ == "TypeAlias"))  # `type X = ...`: a Name
+            and not (kind is ast.Constant and f == "value")
         )
         return fields
 
