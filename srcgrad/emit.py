@@ -104,17 +104,25 @@ _PLAIN = {ast.Name: frozenset(("id", "ctx")) | _POSITION, ast.Constant: frozense
 
 
 def instantiate(template: ast.AST, substitutions: dict[str, ast.expr]) -> Any:
-    """`substitute(template, substitutions)` for a template that never changes (a rule's):
-    the copying is compiled, once per template and set of substituted names, into a
-    function that builds the copy directly."""
+    """`substitute(template, substitutions)` for a template that never changes (a rule's).
+    A template used often is compiled, once per set of substituted names, into a function
+    that builds the copy directly: several times quicker, but compiling costs as much as
+    a few dozen substitutions, so a template is first substituted `_COMPILE_AFTER` times."""
     key = (id(template), frozenset(substitutions))
     entry = _BUILDERS.get(key)
     if entry is None or entry[0] is not template:  # the template is kept, so its id is not reused
-        entry = _BUILDERS[key] = (template, _builder(template, key[1]))
+        entry = _BUILDERS[key] = [template, 0]
+    if type(entry[1]) is int:
+        if entry[1] < _COMPILE_AFTER:
+            entry[1] += 1
+            return substitute(template, substitutions)
+        entry[1] = _builder(template, key[1])
     return entry[1](substitutions)
 
 
-_BUILDERS: dict[tuple[int, frozenset[str]], tuple[ast.AST, Callable[[dict[str, ast.expr]], Any]]] = {}
+_COMPILE_AFTER = 10
+# (id of a template, names substituted) -> [the template, its builder or how often it was substituted]
+_BUILDERS: dict[tuple[int, frozenset[str]], list[Any]] = {}
 
 
 def _builder(template: ast.AST, substituted: frozenset[str]) -> Callable[[dict[str, ast.expr]], Any]:

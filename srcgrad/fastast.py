@@ -36,7 +36,9 @@ _SCALAR_FIELDS = frozenset({
 class _FieldTable(dict):
     def __missing__(self, kind: type) -> tuple[str, ...]:
         fields = self[kind] = tuple(
-            f for f in kind._fields if f not in _SCALAR_FIELDS and not (kind is ast.Constant and f == "value")
+            f for f in kind._fields
+            if (f not in _SCALAR_FIELDS or (f == "name" and kind.__name__ == "TypeAlias"))  # `type X = ...`: a Name
+            and not (kind is ast.Constant and f == "value")
         )
         return fields
 
@@ -144,7 +146,6 @@ def fix_missing_locations(node: AST) -> AST:
     return node
 
 
-
 def _fix(node: AST, lineno: int, col_offset: int, end_lineno: int, end_col_offset: int) -> None:
     # Depth first, as `ast` does: a node shared by two parents takes its position from the
     # first one reached. Positions live in the node's `__dict__` (only `end_lineno` and
@@ -203,9 +204,7 @@ def _fix(node: AST, lineno: int, col_offset: int, end_lineno: int, end_col_offse
 
 
 _ATOMIC = frozenset({str, int, float, complex, bool, bytes, type(None), type(...)})
-
-
-_CONSTRUCTOR_ARGS: dict[type, tuple] = {}
+_CONSTRUCTOR_ARGS: dict[type, tuple] = {}  # per node type: what `copy.deepcopy` constructs it with
 
 
 def copy_tree(node: Any) -> Any:

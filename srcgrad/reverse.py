@@ -534,6 +534,8 @@ class ReverseBuilder(Builder):
         return inits + forward, backward
 
     def _materialize(self, stmts: list[ast.stmt], kept: set[int]) -> list[ast.stmt]:
+        if not has_markers(stmts):
+            return drop_empty(list(stmts), self.comments)  # no markers: nothing to replace
         builder = self
 
         class Replace(Transformer):
@@ -551,8 +553,6 @@ class ReverseBuilder(Builder):
             def generic_visit(self, node: ast.AST) -> ast.AST:
                 return node if isinstance(node, ast.expr) else super().generic_visit(node)  # markers are statements
 
-        if not has_markers(stmts):
-            return drop_empty(list(stmts), builder.comments)  # no markers: nothing to replace
         out = []
         for stmt in stmts:
             new = Replace().visit(stmt)

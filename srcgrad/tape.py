@@ -12,7 +12,6 @@ import ast
 import copy
 
 from .analysis import stores
-from .fastast import CHILD_FIELDS
 
 SAVE, RESTORE = "__save__", "__restore__"
 
@@ -38,11 +37,18 @@ def has_markers(stmts: list[ast.stmt]) -> bool:
         node = stack.pop()
         if is_marker(node):  # type: ignore[arg-type]
             return True
-        for field in CHILD_FIELDS[type(node)]:
-            value = getattr(node, field, None)
-            if type(value) is list:
-                stack.extend(v for v in value if isinstance(v, (ast.stmt, ast.excepthandler, ast.match_case)))
+        for field in _BLOCK_FIELDS[type(node)]:
+            stack.extend(getattr(node, field, None) or ())
     return False
+
+
+class _BlockFields(dict):
+    def __missing__(self, kind: type) -> tuple[str, ...]:
+        fields = self[kind] = tuple(f for f in ("body", "orelse", "finalbody", "handlers", "cases") if f in kind._fields)
+        return fields
+
+
+_BLOCK_FIELDS: dict[type, tuple[str, ...]] = _BlockFields()  # per node type: its fields holding statements
 
 
 def _live_restores(stmts: list[ast.stmt], live_after: set[str]) -> set[int]:
