@@ -168,61 +168,46 @@ def jvp_cell(fn: Any, mask: tuple[int, ...]) -> tuple[types.CellType, dict[str, 
     """A cell holding the forward function of user function `fn` with the parameters at
     `mask` carrying tangents (filled once the transform finishes, for recursion), and the
     names of its tangent parameters."""
-    plain = unwrap(fn)
-    with _LOCK:
-        cells = _JVP_CELLS.setdefault(plain, {})
-        if mask in cells:
-            return cells[mask]
-        params = _param_names(plain)
-        wrt = tuple(params[i] for i in mask if i < len(params))
-        cell = types.CellType()
-        cells[mask] = (cell, tangent_params(plain, wrt))
-        try:
-            cell.cell_contents = generate(plain, wrt, "jvp").function
-        except BaseException:
-            del cells[mask]
-            raise
-        return cells[mask]
+    return _callee_cell(_JVP_CELLS, fn, mask, "jvp", False, tangent_params)
 
 
 def backward_cell(fn: Any, mask: tuple[int, ...]) -> tuple[types.CellType, str]:
     """A cell holding the "backward" form of user function `fn` (both sweeps, cotangents of
     all its parameters for the cotangent `_out_bar`), and that parameter's name."""
-    plain = unwrap(fn)
-    with _LOCK:
-        cells = _BACKWARD_CELLS.setdefault(plain, {})
-        if mask in cells:
-            return cells[mask]
-        params = _param_names(plain)
-        wrt = tuple(params[i] for i in mask if i < len(params))
-        cell = types.CellType()
-        cells[mask] = (cell, Namer.for_tree(parse_function(plain).node).reserve("_out_bar"))
-        try:
-            cell.cell_contents = generate(plain, wrt, "backward", tuple(params)).function
-        except BaseException:
-            del cells[mask]
-            raise
-        return cells[mask]
+    def seed_name(plain: types.FunctionType, wrt: tuple[str, ...]) -> str:
+        return Namer.for_tree(parse_function(plain).node).reserve("_out_bar")
+
+    return _callee_cell(_BACKWARD_CELLS, fn, mask, "backward", True, seed_name)
 
 
 def vjp_cell(fn: Any, mask: tuple[int, ...]) -> types.CellType:
     """A cell holding the vjp form of user function `fn` with the parameters at `mask`
     active; filled once the transform finishes, so recursive functions can refer to it."""
+    return _callee_cell(_VJP_CELLS, fn, mask, "vjp", True, lambda plain, wrt: None)[0]
+
+
+def _callee_cell(
+    table: weakref.WeakKeyDictionary, fn: Any, mask: tuple[int, ...], mode: str, all_outputs: bool,
+    describe: Callable[[types.FunctionType, tuple[str, ...]], Any],
+) -> tuple[types.CellType, Any]:
+    """The cell (and what `describe` says of the callee) for `fn` in `mode` with the
+    parameters at `mask` differentiated, cached in `table`. The cell is cached before the
+    transform runs, so a recursive callee finds it; a failed transform leaves no entry."""
     plain = unwrap(fn)
     with _LOCK:
-        cells = _VJP_CELLS.setdefault(plain, {})
+        cells = table.setdefault(plain, {})
         if mask in cells:
             return cells[mask]
+        params = _param_names(plain)
+        wrt = tuple(params[i] for i in mask if i < len(params))
         cell = types.CellType()
-        cells[mask] = cell
-        parsed_params = list(_param_names(plain))
-        wrt = tuple(parsed_params[i] for i in mask if i < len(parsed_params))
+        cells[mask] = (cell, describe(plain, wrt))
         try:
-            cell.cell_contents = generate(plain, wrt, "vjp", tuple(parsed_params)).function
+            cell.cell_contents = generate(plain, wrt, mode, tuple(params) if all_outputs else None).function
         except BaseException:
             del cells[mask]
             raise
-        return cell
+        return cells[mask]
 
 
 def _param_names(fn: types.FunctionType) -> list[str]:
