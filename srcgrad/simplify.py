@@ -88,27 +88,31 @@ def _fold_units(node: ast.expr, floats: set[str], static_value: Callable[[ast.ex
     return node
 
 
-def _key(node: ast.AST) -> tuple | None:
+def _key(node: ast.AST, memo: dict[int, tuple | None] | None = None) -> tuple | None:
     """A hashable picture of an expression made of names, numbers, arithmetic and calls of
-    named functions (None for anything else): equal keys, equal expressions."""
+    named functions (None for anything else): equal keys, equal expressions. `memo` keeps
+    the key of every part worked out on the way, by node identity."""
     kind = type(node)
+    key: tuple | None = None
     if kind is ast.Name:
-        return ("name", node.id)  # type: ignore[attr-defined]
-    if kind is ast.Constant:
-        return ("constant", type(node.value), node.value)  # type: ignore[attr-defined]
-    if kind is ast.Attribute:
-        inner = _key(node.value)  # type: ignore[attr-defined]
-        return None if inner is None else ("attribute", inner, node.attr)  # type: ignore[attr-defined]
-    if kind is ast.UnaryOp:
-        operand = _key(node.operand)  # type: ignore[attr-defined]
-        return None if operand is None else ("unary", type(node.op), operand)  # type: ignore[attr-defined]
-    if kind is ast.BinOp:
-        left, right = _key(node.left), _key(node.right)  # type: ignore[attr-defined]
-        return None if left is None or right is None else ("binary", type(node.op), left, right)  # type: ignore[attr-defined]
-    if kind is ast.Call and not node.keywords:  # type: ignore[attr-defined]
-        parts = [_key(node.func)] + [_key(a) for a in node.args]  # type: ignore[attr-defined]
-        return None if None in parts else ("call", *parts)
-    return None
+        key = ("name", node.id)  # type: ignore[attr-defined]
+    elif kind is ast.Constant:
+        key = ("constant", type(node.value), node.value)  # type: ignore[attr-defined]
+    elif kind is ast.Attribute:
+        inner = _key(node.value, memo)  # type: ignore[attr-defined]
+        key = None if inner is None else ("attribute", inner, node.attr)  # type: ignore[attr-defined]
+    elif kind is ast.UnaryOp:
+        operand = _key(node.operand, memo)  # type: ignore[attr-defined]
+        key = None if operand is None else ("unary", type(node.op), operand)  # type: ignore[attr-defined]
+    elif kind is ast.BinOp:
+        left, right = _key(node.left, memo), _key(node.right, memo)  # type: ignore[attr-defined]
+        key = None if left is None or right is None else ("binary", type(node.op), left, right)  # type: ignore[attr-defined]
+    elif kind is ast.Call and not node.keywords:  # type: ignore[attr-defined]
+        parts = [_key(node.func, memo)] + [_key(a, memo) for a in node.args]  # type: ignore[attr-defined]
+        key = None if None in parts else ("call", *parts)
+    if memo is not None:
+        memo[id(node)] = key
+    return key
 
 
 def _terms(node: ast.expr) -> list[ast.expr]:
@@ -171,15 +175,21 @@ def _reuse_common_subexpressions(node: ast.FunctionDef, floats: set[str], static
 
 
 def _reuse(node: ast.expr, available: dict[tuple, str]) -> ast.expr:
-    """`node` with every part that is available as a name replaced by that name."""
+    """`node` with every part that is available as a name replaced by that name (the
+    largest parts first); each part's key is worked out once."""
+    return _replace_available(node, available, {})
+
+
+def _replace_available(node: ast.expr, available: dict[tuple, str], keys: dict[int, tuple | None]) -> ast.expr:
     if isinstance(node, ast.Name | ast.Constant):
         return node
-    name = available.get(_key(node))  # type: ignore[arg-type]
+    key = keys[id(node)] if id(node) in keys else _key(node, keys)
+    name = available.get(key)  # type: ignore[arg-type]
     if name is not None:
         return ast.Name(name, ast.Load())
     for field, value in ast.iter_fields(node):
         if isinstance(value, ast.expr):
-            setattr(node, field, _reuse(value, available))
+            setattr(node, field, _replace_available(value, available, keys))
         elif isinstance(value, list):
-            setattr(node, field, [_reuse(v, available) if isinstance(v, ast.expr) else v for v in value])
+            setattr(node, field, [_replace_available(v, available, keys) if isinstance(v, ast.expr) else v for v in value])
     return node
