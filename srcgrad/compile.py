@@ -16,7 +16,7 @@ import types
 from typing import Any
 
 _COUNTER = itertools.count(1)
-_FACTORY = "__srcgrad_factory__"
+FACTORY = "__srcgrad_factory__"
 
 
 def render(node: ast.FunctionDef, comments: dict[str, str]) -> str:
@@ -41,18 +41,24 @@ def build_function(
     """Compile `node` into a function and return it with its source text."""
     text = render(node, comments)
     free = sorted(set(namespace) | set(user_closure))
-    header = [f"def {_FACTORY}():"] + [f"    {name} = None" for name in free]
+    header = [f"def {FACTORY}():"] + [f"    {name} = None" for name in free]
     body = ["    " + line if line else line for line in text.splitlines()]
     module_text = "\n".join(header + body + [f"    return {node.name}", ""])
     filename = f"<srcgrad {node.name} #{next(_COUNTER)}>"
-    code = compile(module_text, filename, "exec")
+    inner = inner_code(module_text, filename, node.name)
     linecache.cache[filename] = (len(module_text), None, module_text.splitlines(True), filename)
-    factory = next(c for c in code.co_consts if isinstance(c, types.CodeType) and c.co_name == _FACTORY)
-    inner = next(c for c in factory.co_consts if isinstance(c, types.CodeType) and c.co_name == node.name)
     cells = tuple(_cell_for(name, namespace, user_closure) for name in inner.co_freevars)
     function = types.FunctionType(inner, user_globals, node.name, defaults, cells)
     function.__kwdefaults__ = kwdefaults
     return function, text
+
+
+def inner_code(module_text: str, filename: str, name: str) -> types.CodeType:
+    """The code of function `name` defined inside `def __srcgrad_factory__():` in
+    `module_text`: compiled that way, the names the factory binds are its closure cells."""
+    code = compile(module_text, filename, "exec")
+    factory = next(c for c in code.co_consts if isinstance(c, types.CodeType) and c.co_name == FACTORY)
+    return next(c for c in factory.co_consts if isinstance(c, types.CodeType) and c.co_name == name)
 
 
 def _cell_for(name: str, namespace: dict[str, Any], user_closure: dict[str, types.CellType]) -> types.CellType:

@@ -16,6 +16,7 @@ import types
 import weakref
 from typing import Any, Callable
 
+from .compile import FACTORY, inner_code
 from .emit import make_call
 
 _STUB_CODES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -43,10 +44,8 @@ def make_entry(plain: types.FunctionType, skip_first: bool, name: str, dispatch:
     code = _STUB_CODES.setdefault(plain.__code__, {}).get(skip_first)
     if code is None:
         params, passed = _parameter_text(plain.__code__, skip_first)
-        text = f"def factory():\n    _call = None\n    def {name}({params}):\n        return _call({passed})\n    return {name}\n"
-        factory = next(c for c in compile(text, f"<srcgrad entry {name}>", "exec").co_consts
-                       if isinstance(c, types.CodeType))
-        code = _STUB_CODES[plain.__code__][skip_first] = next(c for c in factory.co_consts if isinstance(c, types.CodeType))
+        text = f"def {FACTORY}():\n    _call = None\n    def {name}({params}):\n        return _call({passed})\n"
+        code = _STUB_CODES[plain.__code__][skip_first] = inner_code(text, f"<srcgrad entry {name}>", name)
     defaults = plain.__defaults__
     if skip_first and defaults and len(defaults) == plain.__code__.co_argcount:
         defaults = defaults[1:]  # `self` had a default
@@ -58,12 +57,9 @@ def make_entry(plain: types.FunctionType, skip_first: bool, name: str, dispatch:
 def install(entry: types.FunctionType, specialised: types.FunctionType | None, dispatch: Callable[..., Any]) -> None:
     """Point `entry` at `specialised` (code in entry form) when it needs no other closure
     cell than its fallback, else keep calling `dispatch`."""
-    cell = entry.__closure__[0]  # type: ignore[index]
+    entry.__closure__[0].cell_contents = dispatch  # type: ignore[index]  # also the guard's fallback
     if specialised is not None and len(specialised.__code__.co_freevars) == 1:
-        cell.cell_contents = dispatch  # the guard's fallback
         entry.__code__ = specialised.__code__
-    else:
-        cell.cell_contents = dispatch
 
 
 def entry_form(
