@@ -16,6 +16,7 @@ import types
 import weakref
 from typing import Any, Callable
 
+from .analysis import statements
 from .compile import FACTORY, inner_code
 from .emit import make_call
 
@@ -68,7 +69,7 @@ def entry_form(
     """`node` (gradients returned as a tuple) rewritten to guard the argument types it was
     specialised on and to return what the derivative returns: the one gradient itself when
     `single`, each a Python float (converted unless `floats` says it is one)."""
-    for stmt in ast.walk(node):
+    for stmt in statements(node.body):  # returns are statements: no need to visit expressions
         if isinstance(stmt, ast.Return) and stmt.value is not None:
             stmt.value = _shaped(stmt.value, form, single, floats)
     node.body = [_guard(node, guards, fallback)] + node.body

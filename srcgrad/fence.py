@@ -158,7 +158,7 @@ def _aliases_of(node: ast.FunctionDef, params: set[str]) -> set[str]:
         for child in _walk_body(node):
             if isinstance(child, ast.Assign) and _is_view_of(child.value, aliases):
                 for target in child.targets:
-                    for name in ast.walk(target):
+                    for name in walk(target):
                         if isinstance(name, ast.Name) and name.id not in aliases:
                             aliases.add(name.id)
                             changed = True

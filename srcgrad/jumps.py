@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 
-from .fastast import fix_missing_locations
+from .fastast import fix_missing_locations, walk
 from .naming import Namer
 
 _LOOPS = (ast.For, ast.While)
@@ -33,7 +33,7 @@ def _has_inner_return(body: list[ast.stmt]) -> bool:
     for i, stmt in enumerate(body):
         if isinstance(stmt, ast.Return) and i < len(body) - 1:
             return True
-        if any(isinstance(n, ast.Return) for child in _children(stmt) for n in ast.walk(child)):
+        if any(isinstance(n, ast.Return) for child in _children(stmt) for n in walk(child)):
             return True
     return False
 
@@ -51,7 +51,7 @@ def _lower_returns(body: list[ast.stmt], result: str, returned: str, in_loop: bo
             if in_loop:
                 out.append(ast.copy_location(ast.Break(), stmt))
             return out
-        if not any(isinstance(n, ast.Return) for n in ast.walk(stmt)):
+        if not any(isinstance(n, ast.Return) for n in walk(stmt)):
             out.append(stmt)
             continue
         inner_loop = in_loop or isinstance(stmt, _LOOPS)

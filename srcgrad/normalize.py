@@ -417,7 +417,7 @@ class Normalizer:
             body = ast.Expr(ast.Call(method, [expr.elt], []))
         renames = {}
         for generator in expr.generators:
-            for target in ast.walk(generator.target):
+            for target in walk(generator.target):
                 if isinstance(target, ast.Name):
                     renames[target.id] = self.namer.fresh("_" + target.id.lstrip("_") + "_")
         for generator in reversed(expr.generators):
@@ -476,12 +476,12 @@ def _root(expr: ast.expr) -> str:
 
 
 def _names(expr: ast.expr) -> set[str]:
-    return {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
+    return {n.id for n in walk(expr) if isinstance(n, ast.Name)}
 
 
 def _load(expr: ast.expr) -> ast.expr:
     copy = _copy(expr)
-    for node in ast.walk(copy):
+    for node in walk(copy):
         if hasattr(node, "ctx"):
             node.ctx = ast.Load()
     return copy
@@ -494,7 +494,7 @@ def _copy(node: ast.AST) -> ast.AST:
 
 
 def _rename_names(node: ast.AST, renames: dict[str, str]) -> ast.AST:
-    for child in ast.walk(node):
+    for child in walk(node):
         if isinstance(child, ast.Name) and child.id in renames:
             child.id = renames[child.id]
     return node

@@ -5,12 +5,15 @@ from __future__ import annotations
 import ast
 import builtins
 import inspect
+import linecache
 import textwrap
+import threading
 import types
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .errors import SourceInfo, UsageError
+from .fastast import walk
 
 
 @dataclass
@@ -63,7 +66,7 @@ def parse_function(fn: Callable[..., Any]) -> ParsedFunction:
             f"(a builtin or C function?). Give it a derivative with @srcgrad.adjoint({name})."
         )
     try:
-        lines, first_line = inspect.getsourcelines(plain)
+        lines, first_line = _definition_lines(plain) or inspect.getsourcelines(plain)
     except (OSError, TypeError) as exc:
         raise UsageError(
             f"srcgrad cannot find the source of {plain.__qualname__!r} ({exc}). "
@@ -80,6 +83,39 @@ def parse_function(fn: Callable[..., Any]) -> ParsedFunction:
     if plain.__closure__:
         closure = dict(zip(plain.__code__.co_freevars, plain.__closure__))
     return ParsedFunction(plain, node, info, plain.__globals__, closure)
+
+
+_SPANS_LOCK = threading.Lock()
+_SPANS: dict[str, tuple[str, dict[int, list[tuple[str, int]]]]] = {}  # file: its text, its defs' spans
+
+
+def _definition_lines(fn: types.FunctionType) -> tuple[list[str], int] | None:
+    """The lines of `fn`'s definition (decorators included) and the number of its first,
+    found by parsing its whole file once; None where that cannot tell (a lambda, a file
+    that does not parse). `inspect.getsourcelines` tokenizes the file from the definition
+    on in Python, which costs more than everything else srcgrad does to read a function."""
+    code = fn.__code__
+    if fn.__name__ == "<lambda>":
+        return None
+    lines = linecache.getlines(code.co_filename, fn.__globals__)
+    text = "".join(lines)
+    with _SPANS_LOCK:
+        known = _SPANS.get(code.co_filename)
+        if known is None or known[0] != text:
+            try:
+                tree = ast.parse(text)
+            except (SyntaxError, ValueError):
+                return None
+            spans: dict[int, list[tuple[str, int]]] = {}
+            for node in walk(tree):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                    spans.setdefault(first, []).append((node.name, node.end_lineno or node.lineno))
+            known = _SPANS[code.co_filename] = (text, spans)
+    ends = [end for name, end in known[1].get(code.co_firstlineno, ()) if name == fn.__name__]
+    if len(ends) != 1:
+        return None
+    return lines[code.co_firstlineno - 1:ends[0]], code.co_firstlineno
 
 
 def _indent_removed(original: str, dedented: str) -> int:

@@ -113,11 +113,11 @@ def python_floats(body: list[ast.stmt], float_params: set[str], static_value: Ca
     for stmt in statements(body):
         own_targets = [getattr(stmt, "target", None)] + [item.optional_vars for item in getattr(stmt, "items", [])]
         for target in filter(None, own_targets):  # loop variables, augmented and `with ... as`
-            assignments += [(n.id, None) for n in ast.walk(target) if isinstance(n, ast.Name)]
+            assignments += [(n.id, None) for n in walk(target) if isinstance(n, ast.Name)]
         if isinstance(stmt, ast.Assign):
             for target in stmt.targets:
                 whole = isinstance(target, ast.Name)
-                assignments += [(n.id, stmt.value if whole else None) for n in ast.walk(target) if isinstance(n, ast.Name)]
+                assignments += [(n.id, stmt.value if whole else None) for n in walk(target) if isinstance(n, ast.Name)]
     candidates = {name for name, _ in assignments} | set(float_params)
     return _greatest_fixpoint(assignments, candidates, lambda value, names: is_float_expr(value, names, static_value))
 

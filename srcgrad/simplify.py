@@ -20,6 +20,7 @@ import ast
 from typing import Any, Callable
 
 from .analysis import statements
+from .fastast import walk
 from .scalars import is_float_expr, python_floats
 
 
@@ -153,7 +154,7 @@ def _reuse_common_subexpressions(node: ast.FunctionDef, floats: set[str], static
     for stmt in statements(node.body):
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [getattr(stmt, "target", None)]
         for target in filter(None, targets):
-            for name in ast.walk(target):
+            for name in walk(target):
                 if isinstance(name, ast.Name):
                     bound[name.id] = bound.get(name.id, 0) + 1
     params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
