@@ -7,13 +7,11 @@ import builtins
 import inspect
 import linecache
 import textwrap
-import threading
 import types
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .errors import SourceInfo, UsageError
-from .fastast import walk
 
 
 @dataclass
@@ -65,57 +63,68 @@ def parse_function(fn: Callable[..., Any]) -> ParsedFunction:
             f"srcgrad cannot read the source of {name!r}: it is not a Python function "
             f"(a builtin or C function?). Give it a derivative with @srcgrad.adjoint({name})."
         )
-    try:
-        lines, first_line = _definition_lines(plain) or inspect.getsourcelines(plain)
-    except (OSError, TypeError) as exc:
-        raise UsageError(
-            f"srcgrad cannot find the source of {plain.__qualname__!r} ({exc}). "
-            "Define it in a file (not in an interactive prompt or with exec), "
-            "or register a derivative with @srcgrad.adjoint."
-        ) from None
-    text = "".join(lines)
-    dedented = textwrap.dedent(text)
-    indent = _indent_removed(text, dedented)
-    filename = plain.__code__.co_filename
-    info = SourceInfo(filename, first_line, tuple(dedented.splitlines()), indent)
-    node = _find_definition(plain, dedented, info)
+    node, info = _read_definition(plain)
     closure = {}
     if plain.__closure__:
         closure = dict(zip(plain.__code__.co_freevars, plain.__closure__))
     return ParsedFunction(plain, node, info, plain.__globals__, closure)
 
 
-_SPANS_LOCK = threading.Lock()
-_SPANS: dict[str, tuple[str, dict[int, list[tuple[str, int]]]]] = {}  # file: its text, its defs' spans
+def _read_definition(fn: types.FunctionType) -> tuple[ast.FunctionDef, SourceInfo]:
+    """The definition's AST and where it came from: read by the quick cut of its file's lines
+    when that parses as `fn`'s definition, else by `inspect` (which also finds lambdas)."""
+    quick = _definition_lines(fn)
+    if quick is not None:
+        try:
+            found = _parse_lines(fn, *quick)
+        except UsageError:
+            found = None
+        if found is not None and found[0].name == fn.__name__:
+            return found
+    try:
+        lines, first_line = inspect.getsourcelines(fn)
+    except (OSError, TypeError) as exc:
+        raise UsageError(
+            f"srcgrad cannot find the source of {fn.__qualname__!r} ({exc}). "
+            "Define it in a file (not in an interactive prompt or with exec), "
+            "or register a derivative with @srcgrad.adjoint."
+        ) from None
+    return _parse_lines(fn, lines, first_line)
+
+
+def _parse_lines(fn: types.FunctionType, lines: list[str], first_line: int) -> tuple[ast.FunctionDef, SourceInfo]:
+    text = "".join(lines)
+    dedented = textwrap.dedent(text)
+    info = SourceInfo(fn.__code__.co_filename, first_line, tuple(dedented.splitlines()), _indent_removed(text, dedented))
+    return _find_definition(fn, dedented, info), info
 
 
 def _definition_lines(fn: types.FunctionType) -> tuple[list[str], int] | None:
-    """The lines of `fn`'s definition (decorators included) and the number of its first,
-    found by parsing its whole file once; None where that cannot tell (a lambda, a file
-    that does not parse). `inspect.getsourcelines` tokenizes the file from the definition
-    on in Python, which costs more than everything else srcgrad does to read a function."""
-    code = fn.__code__
-    if fn.__name__ == "<lambda>":
+    """The lines of a `def` (decorators included) and the number of the first, cut where
+    the indentation returns to the decorator's; None for a lambda or a file linecache
+    cannot read. The cut is checked by parsing: a line less indented than the body can
+    only be inside a string or brackets, and a cut there does not parse. (`inspect`
+    tokenizes the file from the definition on in Python, which costs more than the rest.)"""
+    first = fn.__code__.co_firstlineno
+    lines = linecache.getlines(fn.__code__.co_filename, fn.__globals__)
+    if fn.__name__ == "<lambda>" or not 0 < first <= len(lines):
         return None
-    lines = linecache.getlines(code.co_filename, fn.__globals__)
-    text = "".join(lines)
-    with _SPANS_LOCK:
-        known = _SPANS.get(code.co_filename)
-        if known is None or known[0] != text:
-            try:
-                tree = ast.parse(text)
-            except (SyntaxError, ValueError):
-                return None
-            spans: dict[int, list[tuple[str, int]]] = {}
-            for node in walk(tree):
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-                    spans.setdefault(first, []).append((node.name, node.end_lineno or node.lineno))
-            known = _SPANS[code.co_filename] = (text, spans)
-    ends = [end for name, end in known[1].get(code.co_firstlineno, ()) if name == fn.__name__]
-    if len(ends) != 1:
-        return None
-    return lines[code.co_firstlineno - 1:ends[0]], code.co_firstlineno
+    base = _indentation(lines[first - 1])
+    number = first
+    while number <= len(lines) and not lines[number - 1].lstrip().startswith(("def ", "async def ")):
+        number += 1  # past the decorators
+    end = number
+    for number in range(number + 1, len(lines) + 1):
+        stripped = lines[number - 1].strip()
+        if stripped and not stripped.startswith("#"):
+            if _indentation(lines[number - 1]) <= base:
+                break
+            end = number
+    return lines[first - 1:end], first
+
+
+def _indentation(line: str) -> int:
+    return len(line) - len(line.lstrip())
 
 
 def _indent_removed(original: str, dedented: str) -> int:
