@@ -293,13 +293,15 @@ def lighten(
     generated code; without it (code that is differentiated again) nothing is done in place."""
     from .optimize import clean_function, fold_statement
 
-    if drop_shape_bookkeeping(node, scalars, value_of):
-        node = clean_function(node, is_pure)
-    for _ in range(3):  # each round can leave another value read only for its shape
-        if not read_shapes_from_kept_values(node, scalars, value_of):
-            break
-        node = clean_function(node, is_pure)
-    if bind is not None:
+    called = _called_helpers(node, value_of)
+    if called & {id(unbroadcast), id(expand_reduced), id(reduced_count), id(seed)}:
+        if drop_shape_bookkeeping(node, scalars, value_of):
+            node = clean_function(node, is_pure)
+        for _ in range(3):  # each round can leave another value read only for its shape
+            if not read_shapes_from_kept_values(node, scalars, value_of):
+                break
+            node = clean_function(node, is_pure)
+    if bind is not None and id(getitem_vjp) in called:
         scatter_into_one_buffer(node, value_of, bind("add_at", add_at))
     shapes = Shapes(bound_once(node), scalars, value_of)
     for stmt in node.body:
@@ -325,6 +327,13 @@ def lighten(
             if isinstance(stmt.value, ast.BinOp) and isinstance(stmt.value.op, ast.Mult):
                 stmt.value = _without_unit(stmt.value)
     return node
+
+
+def _called_helpers(node: ast.FunctionDef, value_of: Callable[[ast.expr], Any]) -> set[int]:
+    """The ids of the objects that `node` calls by a plain name (how it calls the runtime
+    helpers): the passes for helpers it does not call have nothing to do."""
+    called = {n.func.id for n in walk(node) if type(n) is ast.Call and type(n.func) is ast.Name}  # type: ignore[attr-defined]
+    return {id(_callee(ast.Call(ast.Name(name, ast.Load()), [], []), value_of)) for name in called}
 
 
 def _float(node: ast.expr) -> bool:
