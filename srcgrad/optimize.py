@@ -268,17 +268,22 @@ def _simple(value: ast.expr) -> bool:
 
 
 def _rewrite_values(body: list[ast.stmt], rewrite: Callable[[ast.expr], ast.expr], cache: UsageCache) -> None:
+    """Apply `rewrite` (which returns its argument itself when it has nothing to change,
+    and never changes it in place) to the values of `body`'s statements."""
     for stmt in statements(body):
         if isinstance(stmt, ast.Assign | ast.Return) and stmt.value is not None:
-            stmt.value = rewrite(stmt.value)
-            cache.forget(stmt)
+            value = rewrite(stmt.value)
+            if value is not stmt.value:
+                stmt.value = value
+                cache.forget(stmt)
 
 
 def clean_function(
     node: ast.FunctionDef, is_pure: Callable[[ast.Call], bool], rewrite: Callable[[ast.expr], ast.expr] | None = None,
 ) -> ast.FunctionDef:
     """Propagate constants and copies, fold, merge first accumulations, drop dead values;
-    `rewrite` is applied to the values of the statements that changed, after folding."""
+    `rewrite` is applied to the values of the statements that changed, after folding; it
+    must return a value it has nothing to change as it is, and build anew what it changes."""
     params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
     body = node.body
     changed = None  # at first every statement may fold

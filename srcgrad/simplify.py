@@ -58,21 +58,24 @@ def _constant(node: ast.expr, value: float) -> bool:
 
 
 def _fold_units(node: ast.expr, floats: set[str], static_value: Callable[[ast.expr], Any]) -> ast.expr:
-    """`node` with unit factors, `-(1.0)` and small powers of floats rewritten (bottom up;
-    the parts of `node` are changed in place, a new node is returned when `node` itself goes)."""
+    """`node` with unit factors, `-(1.0)` and small powers of floats rewritten, bottom up.
+    `node` itself is never changed: what changes is built anew, so the result is `node`
+    exactly when there was nothing to rewrite (the clean-up's usage records stay right)."""
     kind = type(node)
     if kind is ast.Call:
-        node.args = [_fold_units(a, floats, static_value) for a in node.args]  # type: ignore[attr-defined]
-        return node
+        args = [_fold_units(a, floats, static_value) for a in node.args]  # type: ignore[attr-defined]
+        if all(new is old for new, old in zip(args, node.args)):  # type: ignore[attr-defined]
+            return node
+        return ast.Call(node.func, args, node.keywords)  # type: ignore[attr-defined]
     if kind is ast.UnaryOp:
-        operand = node.operand = _fold_units(node.operand, floats, static_value)  # type: ignore[attr-defined]
+        operand = _fold_units(node.operand, floats, static_value)  # type: ignore[attr-defined]
         if type(node.op) is ast.USub and type(operand) is ast.Constant and type(operand.value) is float:  # type: ignore[attr-defined]
             return ast.Constant(-operand.value)  # `-(1.0)` is the constant `-1.0`, which cleaning propagates
-        return node
+        return node if operand is node.operand else ast.UnaryOp(node.op, operand)  # type: ignore[attr-defined]
     if kind is not ast.BinOp:
         return node
-    left = node.left = _fold_units(node.left, floats, static_value)  # type: ignore[attr-defined]
-    right = node.right = _fold_units(node.right, floats, static_value)  # type: ignore[attr-defined]
+    left = _fold_units(node.left, floats, static_value)  # type: ignore[attr-defined]
+    right = _fold_units(node.right, floats, static_value)  # type: ignore[attr-defined]
     op = type(node.op)  # type: ignore[attr-defined]
     if op is ast.Mult:
         for unit, other in ((left, right), (right, left)):
@@ -86,7 +89,9 @@ def _fold_units(node: ast.expr, floats: set[str], static_value: Callable[[ast.ex
         if right.value == 3:  # type: ignore[attr-defined]
             product = ast.BinOp(product, ast.Mult(), ast.Name(left.id, ast.Load()))  # type: ignore[attr-defined]
         return product
-    return node
+    if left is node.left and right is node.right:  # type: ignore[attr-defined]
+        return node
+    return ast.BinOp(left, node.op, right)  # type: ignore[attr-defined]
 
 
 def _key(node: ast.AST, memo: dict[int, tuple | None] | None = None) -> tuple | None:
