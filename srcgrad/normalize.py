@@ -95,7 +95,7 @@ class Normalizer:
             position = location(origin)  # what `ast.copy_location(child, origin)` copies
             stmt.__dict__.update(position)
             for child in walk(stmt):
-                if not hasattr(child, "lineno") and isinstance(child, (ast.expr, ast.stmt)):
+                if "lineno" not in child.__dict__ and isinstance(child, (ast.expr, ast.stmt)):
                     child.__dict__.update(position)
         return stmt
 

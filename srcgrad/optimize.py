@@ -306,6 +306,6 @@ def clean_function(
 def _folded_statement(stmt: ast.stmt, cache: UsageCache) -> ast.stmt:
     """`stmt` with its arithmetic on number literals folded. Folding rewrites only number
     literals and the operations on them, never names: `cache` stays right about `stmt`."""
-    if not cache.of(stmt).numbers:
-        return stmt  # nothing to fold
+    if not cache.of(stmt).foldable:
+        return stmt  # no arithmetic on a number: nothing to fold
     return _ConstantFolder().visit(stmt)

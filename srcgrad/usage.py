@@ -28,7 +28,7 @@ class Usage:
     ids: frozenset[str]  # every `Name` node's name, whatever its context
     bound: tuple[str, ...]  # a name per binding: `Store`/`Del` names and parameters
     read: tuple[str, ...]  # a name per reading: `Load` names and `nonlocal` declarations
-    numbers: bool  # whether it holds a number literal (an int or float constant)
+    foldable: bool  # whether it holds arithmetic on a number literal (`x * 1.0`, `2 - 1`, `-3`)
 
 
 def usage(nodes: list[ast.AST]) -> Usage:
@@ -41,7 +41,8 @@ def usage(nodes: list[ast.AST]) -> Usage:
     stack = list(nodes)
     name_type, load, store, arg, nonlocal_ = ast.Name, ast.Load, ast.Store, ast.arg, ast.Nonlocal
     fields_of = CHILD_FIELDS
-    numbers = False
+    foldable = False
+    binop, unaryop, constant = ast.BinOp, ast.UnaryOp, ast.Constant
     while stack:
         node = stack.pop()
         kind = type(node)
@@ -56,9 +57,11 @@ def usage(nodes: list[ast.AST]) -> Usage:
                 written.add(name)
                 bound.append(name)
             continue
-        if kind is ast.Constant:
-            numbers = numbers or type(node.value) in (int, float)  # type: ignore[attr-defined]
+        if kind is constant:
             continue
+        if not foldable and (kind is binop or kind is unaryop):
+            operands = (node.left, node.right) if kind is binop else (node.operand,)  # type: ignore[attr-defined]
+            foldable = any(type(o) is constant and type(o.value) in (int, float) for o in operands)  # type: ignore[attr-defined]
         if kind is arg:
             bound.append(node.arg)  # type: ignore[attr-defined]
         elif kind is nonlocal_:
@@ -69,7 +72,7 @@ def usage(nodes: list[ast.AST]) -> Usage:
                 stack.extend(v for v in value if isinstance(v, ast.AST))
             elif isinstance(value, ast.AST):
                 stack.append(value)
-    return Usage(frozenset(loads), frozenset(stores), frozenset(loads | written), tuple(bound), tuple(read), numbers)
+    return Usage(frozenset(loads), frozenset(stores), frozenset(loads | written), tuple(bound), tuple(read), foldable)
 
 
 def _inner_blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
@@ -156,5 +159,5 @@ def _combined(parts: list[Usage]) -> Usage:
         frozenset().union(*(p.ids for p in parts)),
         tuple(chain.from_iterable(p.bound for p in parts)),
         tuple(chain.from_iterable(p.read for p in parts)),
-        any(p.numbers for p in parts),
+        any(p.foldable for p in parts),
     )
