@@ -15,12 +15,17 @@ import re
 import types
 from typing import Any
 
+from .analysis import statements
+
 _COUNTER = itertools.count(1)
 FACTORY = "__srcgrad_factory__"
 
 
 def render(node: ast.FunctionDef, comments: dict[str, str]) -> str:
     """The source text of `node`, with comment markers turned into `#` comments."""
+    for stmt in [node, *statements(node.body)]:  # `ast.unparse` reads statements' lines (for type comments)
+        if "lineno" not in stmt.__dict__:
+            stmt.lineno = 1
     text = ast.unparse(node)
 
     def replace(match: re.Match[str]) -> str:

@@ -32,7 +32,7 @@ from .emit import (
     simple_name,
 )
 from .errors import SourceInfo, located_error
-from .fastast import Transformer, fix_missing_locations, walk
+from .fastast import Transformer, walk
 from .naming import Namer
 from .normalize import Normalized
 from .optimize import clean_function, fold_constants
@@ -153,7 +153,7 @@ class ReverseBuilder(Builder):
             adjoints = set(self.namer.adjoints.values())
             definition = lighten(definition, self.scalars, self.value_of, self.is_pure, adjoints, bind)
             definition.body = drop_empty(definition.body, self.comments)  # comments of removed code
-        return fix_missing_locations(definition)
+        return definition  # compiled from its text: positions are not needed
 
     def final_adjoint(self, param: str) -> ast.expr:
         if param in self.active and param in self.defined:
