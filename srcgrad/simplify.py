@@ -19,16 +19,16 @@ from __future__ import annotations
 import ast
 from typing import Any, Callable
 
-from .analysis import statements
+from .analysis import loads, statements
 from .fastast import walk
 from .scalars import is_float_expr, python_floats
 
 
 class FloatSimplifier:
     """The rewrites for one generated function: `prepare` runs once on the whole function
-    before the clean-up (it learns which names hold floats, and reuses common
-    subexpressions); `expression` runs on each value the clean-up changes, since unit
-    factors appear as it propagates constants such as the seed `1.0`."""
+    before the clean-up (it learns which names hold floats); `expression` runs on each value
+    the clean-up changes, since unit factors appear as it propagates constants such as the
+    seed `1.0`; `finish` reuses common subexpressions in the cleaned function."""
 
     def __init__(self, float_params: set[str], static_value: Callable[[ast.expr], Any]) -> None:
         self.float_params, self.static_value = float_params, static_value
@@ -36,7 +36,6 @@ class FloatSimplifier:
 
     def prepare(self, node: ast.FunctionDef) -> None:
         self.floats = python_floats(node.body, self.float_params, self.static_value)
-        _reuse_common_subexpressions(node, self.floats, self.static_value)
 
     def expression(self, value: ast.expr) -> ast.expr:
         if not self.floats:
@@ -45,7 +44,8 @@ class FloatSimplifier:
 
     def finish(self, node: ast.FunctionDef) -> None:
         """After the clean-up: every value once more (merged accumulations are new
-        statements), and the products that powers became may now be reused."""
+        statements), then common subexpressions (after the clean-up, which has merged and
+        propagated what it could, so there are more to find, and fewer values to compare)."""
         if self.floats:
             for stmt in statements(node.body):
                 if isinstance(stmt, ast.Assign | ast.Return) and stmt.value is not None:
@@ -154,7 +154,9 @@ def _merge_equal_terms(node: ast.expr, floats: set[str], static_value: Callable[
 
 def _reuse_common_subexpressions(node: ast.FunctionDef, floats: set[str], static_value: Callable[[ast.expr], Any]) -> None:
     """At the top level of `node`, where names are bound once: a later expression equal to an
-    earlier assignment's value, on float names that nothing rebinds, reads that assignment's name."""
+    earlier assignment's value, on float names that nothing rebinds, reads that assignment's
+    name. An assignment whose whole value is found so (`t = u`) goes, and the statements
+    after it read `u`, unless a statement other than an assignment or return reads `t`."""
     bound: dict[str, int] = {}
     for stmt in statements(node.body):
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [getattr(stmt, "target", None)]
@@ -164,30 +166,42 @@ def _reuse_common_subexpressions(node: ast.FunctionDef, floats: set[str], static
                     bound[name.id] = bound.get(name.id, 0) + 1
     params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
     stable = {name for name in floats if bound.get(name, 0) == (0 if name in params else 1)}
+    rewritten = [s for s in node.body if isinstance(s, ast.Assign | ast.Return) and s.value is not None]
+    if len(rewritten) != len(node.body):
+        read_elsewhere = set().union(*(loads(s) for s in node.body if not isinstance(s, ast.Assign | ast.Return)))
+    else:
+        read_elsewhere = set()
 
     def reusable(expr: ast.expr) -> bool:
         return isinstance(expr, ast.BinOp | ast.UnaryOp | ast.Call) and is_float_expr(expr, stable, static_value)
 
     available: dict[tuple, str] = {}
-    for stmt in node.body:
-        if not isinstance(stmt, ast.Assign | ast.Return) or stmt.value is None:
-            continue
-        if available:
-            stmt.value = _reuse(stmt.value, available)
+    aliases: dict[str, str] = {}
+    dropped: set[int] = set()
+    for stmt in rewritten:
+        if available or aliases:
+            stmt.value = _replace_available(stmt.value, available, aliases, {})  # type: ignore[arg-type]
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-            target = stmt.targets[0].id
-            if target in stable and reusable(stmt.value):
-                available.setdefault(_key(stmt.value), target)  # type: ignore[arg-type]
+            target, value = stmt.targets[0].id, stmt.value
+            if target in stable and isinstance(value, ast.Name) and value.id in stable and target not in read_elsewhere:
+                aliases[target] = value.id
+                dropped.add(id(stmt))
+            elif target in stable and reusable(value):
+                available.setdefault(_key(value), target)  # type: ignore[arg-type]
+    if dropped:
+        node.body = [s for s in node.body if id(s) not in dropped]
 
 
-def _reuse(node: ast.expr, available: dict[tuple, str]) -> ast.expr:
+def _replace_available(
+    node: ast.expr, available: dict[tuple, str], aliases: dict[str, str], keys: dict[int, tuple | None],
+) -> ast.expr:
     """`node` with every part that is available as a name replaced by that name (the
-    largest parts first); each part's key is worked out once."""
-    return _replace_available(node, available, {})
-
-
-def _replace_available(node: ast.expr, available: dict[tuple, str], keys: dict[int, tuple | None]) -> ast.expr:
-    if isinstance(node, ast.Name | ast.Constant):
+    largest parts first) and aliases by what they stand for; each part's key is worked
+    out once (in `keys`)."""
+    if isinstance(node, ast.Name):
+        alias = aliases.get(node.id)
+        return node if alias is None else ast.Name(alias, ast.Load())
+    if isinstance(node, ast.Constant):
         return node
     key = keys[id(node)] if id(node) in keys else _key(node, keys)
     name = available.get(key)  # type: ignore[arg-type]
@@ -195,7 +209,8 @@ def _replace_available(node: ast.expr, available: dict[tuple, str], keys: dict[i
         return ast.Name(name, ast.Load())
     for field, value in ast.iter_fields(node):
         if isinstance(value, ast.expr):
-            setattr(node, field, _replace_available(value, available, keys))
+            setattr(node, field, _replace_available(value, available, aliases, keys))
         elif isinstance(value, list):
-            setattr(node, field, [_replace_available(v, available, keys) if isinstance(v, ast.expr) else v for v in value])
+            setattr(node, field, [_replace_available(v, available, aliases, keys) if isinstance(v, ast.expr) else v
+                                  for v in value])
     return node

@@ -108,3 +108,33 @@ def test_python_floats_are_proven_conservatively():
     known = {"math.sin": math.sin, "np.sin": np.sin}
     floats = python_floats(body, {"x"}, lambda node: known.get(ast.unparse(node)))
     assert floats == {"x", "a", "d"}  # b: int times int; c: NumPy scalar; e: may be complex; f: may be int
+
+
+def the_same_value_twice(x, y):
+    a = x * y
+    b = x * y
+    return a * b + math.sin(b)
+
+
+def test_a_value_computed_twice_is_one_name():
+    text = _source(the_same_value_twice, 0.5, 2.0, wrt=(0, 1))
+    code = [line.strip() for line in text.splitlines() if not line.strip().startswith("#")]
+    assert sum(line.count("x * y") for line in code) == 1
+    assert not any(line.startswith("b = ") for line in code)  # `b = a` went: later lines read `a`
+    srcgrad.check_grad(the_same_value_twice, 0.5, 2.0, wrt=(0, 1))
+
+
+def the_same_value_read_in_a_loop(x, y):
+    a = x * y
+    b = x * y
+    s = 0.0
+    for i in range(3):
+        s = s + b * i
+    return s + a * b
+
+
+def test_a_copy_read_by_a_loop_stays():
+    text = _source(the_same_value_read_in_a_loop, 0.5, 2.0, wrt=(0, 1))
+    assert "b = a" in text  # the loop reads `b`: it is not rewritten, so `b` must still be bound
+    srcgrad.check_grad(the_same_value_read_in_a_loop, 0.5, 2.0, wrt=(0, 1))
+    assert srcgrad.grad(the_same_value_read_in_a_loop)(0.5, 2.0) == pytest.approx(3 * 2.0 + 2 * 0.5 * 2.0 ** 2)
