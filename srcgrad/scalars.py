@@ -26,7 +26,9 @@ def scalar_names(
     the other `params` are not."""
     assignments: list[tuple[str, ast.expr | None]] = []
     for stmt in statements(body):
-        if isinstance(stmt, ast.Assign):
+        if type(stmt) is ast.Assign and len(stmt.targets) == 1 and type(stmt.targets[0]) is ast.Name:
+            assignments.append((stmt.targets[0].id, stmt.value))  # the usual `name = value`, quickly
+        elif isinstance(stmt, ast.Assign):
             for target in stmt.targets:
                 for node in walk(target):
                     if isinstance(node, ast.Name):
@@ -111,6 +113,9 @@ def python_floats(body: list[ast.stmt], float_params: set[str], static_value: Ca
     int, not a NumPy scalar), given parameters known to: a greatest fixpoint like `scalar_names`."""
     assignments: list[tuple[str, ast.expr | None]] = []
     for stmt in statements(body):
+        if type(stmt) is ast.Assign and len(stmt.targets) == 1 and type(stmt.targets[0]) is ast.Name:
+            assignments.append((stmt.targets[0].id, stmt.value))  # the usual `name = value`, quickly
+            continue
         own_targets = [getattr(stmt, "target", None)] + [item.optional_vars for item in getattr(stmt, "items", [])]
         for target in filter(None, own_targets):  # loop variables, augmented and `with ... as`
             assignments += [(n.id, None) for n in walk(target) if isinstance(n, ast.Name)]
