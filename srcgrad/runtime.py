@@ -17,9 +17,38 @@ from .errors import NotDifferentiableError
 _SCALARS = (float, int, complex, np.floating, np.integer, np.complexfloating, np.bool_, bool)
 
 
+class ShapeOf:
+    """What the backward sweep keeps of a NumPy array it reads only for its shape (the
+    second argument of `unbroadcast`, say): `.shape`, `.ndim` and `.size`, which `np.shape`,
+    `np.ndim` and `np.size` read, but not the array's memory."""
+
+    __slots__ = ("shape", "ndim", "size")
+
+    def __init__(self, x: np.ndarray) -> None:
+        self.shape, self.ndim, self.size = x.shape, x.ndim, x.size
+
+    def __repr__(self) -> str:
+        return f"ShapeOf{self.shape}"
+
+
+def shape_of(x: Any) -> Any:
+    """A stand-in for `x` where only its shape will be read: a `ShapeOf` for a NumPy array,
+    `x` itself for anything else (numbers are small; other kinds are kept as they are)."""
+    return ShapeOf(x) if type(x) is np.ndarray else x
+
+
 def unbroadcast(g: Any, x: Any) -> Any:
     """Sum the cotangent `g` down to the shape of `x`, undoing NumPy broadcasting."""
-    if type(g) is float and type(x) is float:
+    kind = type(g)
+    if kind is np.ndarray:  # fast path: no dispatch through np.shape / np.sum
+        like = type(x)
+        if like is np.ndarray or like is ShapeOf:
+            x_shape = x.shape
+            if g.shape == x_shape:
+                return g
+            if g.ndim >= len(x_shape):
+                return _sum_to(g, x_shape)
+    elif kind is float and type(x) is float:
         return g
     g_shape, x_shape = np.shape(g), np.shape(x)
     if g_shape == x_shape:
@@ -36,6 +65,18 @@ def unbroadcast(g: Any, x: Any) -> Any:
     stretched = tuple(i for i, n in enumerate(x_shape) if n == 1 and np.shape(g)[i] != 1)
     if stretched:
         g = np.sum(g, axis=stretched, keepdims=True)
+    return g
+
+
+def _sum_to(g: np.ndarray, x_shape: tuple) -> Any:
+    """`unbroadcast` for a NumPy array `g` with at least as many axes as `x_shape`."""
+    extra = g.ndim - len(x_shape)
+    if extra > 0:
+        g = g.sum(axis=tuple(range(extra)))
+    g_shape = g.shape
+    stretched = tuple(i for i, n in enumerate(x_shape) if n == 1 and g_shape[i] != 1)
+    if stretched:
+        g = g.sum(axis=stretched, keepdims=True)
     return g
 
 
