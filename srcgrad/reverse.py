@@ -33,6 +33,7 @@ from .emit import (
 )
 from .errors import SourceInfo, located_error
 from .fastast import Transformer, fix_missing_locations, walk
+from .loops import shape_stand_ins
 from .naming import Namer
 from .normalize import Normalized
 from .optimize import clean_function, fold_constants
@@ -520,6 +521,9 @@ class ReverseBuilder(Builder):
 
     # ---- finishing: tape pushes and pops ------------------------------------------------
     def finish(self, forward: list[ast.stmt], backward: list[ast.stmt]) -> tuple[list, list]:
+        if not (self.record_all or self.higher_order):  # keep only the shape of what only that is read of
+            forward, backward = shape_stand_ins(forward, backward, self.params, self.scalars, self.value_of, self.namer.reserve,
+                                                lambda: next(self.pairs), self.namespace.bind)
         while True:
             kept = live_restores(backward, set()) if not self.record_all else set(range(1, next(self.pairs)))
             pruned = prune(backward, kept)
