@@ -32,6 +32,7 @@ from .arrays import _SHAPE_ONLY
 from .emit import make_assign, make_call
 from .fastast import walk
 from .runtime import shape_of
+from .shapes import SCALAR, Shapes
 from .tape import RESTORE, SAVE, is_marker, live_restores, marker
 
 _BLOCKS = ("body", "orelse", "finalbody")
@@ -142,6 +143,24 @@ def _plainly_stored(forward: list[ast.stmt], candidates: set[str]) -> set[str]:
     return candidates - bad
 
 
+def _surely_numbers(forward: list[ast.stmt], params: list[str], numbers: set[str],
+                    value_of: Callable[[ast.expr], Any]) -> set[str]:
+    """Names that hold a shape-`()` value after every store (a number, a full reduction,
+    arithmetic of those): the greatest set for which that holds, given that it holds for
+    all of them. Their stand-in would be the value itself, so it is not worth a call."""
+    stores: dict[str, list[ast.expr]] = {}
+    for stmt in _statements(forward):
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            stores.setdefault(stmt.targets[0].id, []).append(stmt.value)
+    assumed = _plainly_stored(forward, set(stores)) - set(params)
+    while True:
+        shapes = Shapes(set(), numbers | assumed, value_of)
+        holding = {name for name in assumed if all(shapes.of(value) == SCALAR for value in stores[name])}
+        if holding == assumed:
+            return holding
+        assumed = holding
+
+
 def shape_stand_ins(
     forward: list[ast.stmt], backward: list[ast.stmt], params: list[str], numbers: set[str],
     value_of: Callable[[ast.expr], Any], reserve: Callable[[str], str], new_pair: Callable[[], int],
@@ -157,6 +176,8 @@ def shape_stand_ins(
         return forward, backward
     reads, other = _shape_reads(backward, candidates, value_of)
     chosen = _plainly_stored(forward, set(reads) - other)
+    if chosen:
+        chosen -= _surely_numbers(forward, params, numbers, value_of)
     if not chosen:
         return forward, backward
     stand_in = {name: reserve(f"{name}_shape") for name in sorted(chosen)}

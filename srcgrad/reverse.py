@@ -33,6 +33,7 @@ from .emit import (
 )
 from .errors import SourceInfo, located_error
 from .fastast import Transformer, fix_missing_locations, walk
+from .inplace import accumulate_in_place
 from .loops import shape_stand_ins
 from .naming import Namer
 from .normalize import Normalized
@@ -153,6 +154,8 @@ class ReverseBuilder(Builder):
             bind = None if self.higher_order else self.namespace.bind
             adjoints = set(self.namer.adjoints.values())
             definition = lighten(definition, self.scalars, self.value_of, self.is_pure, adjoints, bind)
+            if bind is not None:
+                accumulate_in_place(definition, adjoints, self.scalars.__contains__, self.value_of, bind)
             definition.body = drop_empty(definition.body, self.comments)  # comments of removed code
         return fix_missing_locations(definition)
 

@@ -208,6 +208,17 @@ def add_at(out: Any, index: Any, g: Any) -> Any:
     return out + getitem_vjp(g, out, index)
 
 
+def add_into(total: Any, part: Any) -> Any:
+    """`total + part`, added into `total` itself when both are NumPy arrays of the same shape
+    and dtype (then the two are equal number for number). Generated code calls it only on a
+    gradient buffer that nothing else holds (see `inplace.py`)."""
+    if type(total) is np.ndarray and type(part) is np.ndarray and total.shape == part.shape \
+            and total.dtype == part.dtype and total.flags.writeable:
+        total += part
+        return total
+    return total + part
+
+
 def getitem(g: Any, index: Any) -> Any:
     """`g[index]` for a cotangent that may still be the symbolic zero."""
     if is_zero(g):

@@ -217,3 +217,18 @@ def test_rnn_for_any_number_of_steps(steps):
     args = (rng.standard_normal((3, 4)) * 0.5, rng.standard_normal((4, 4)) * 0.5, rng.standard_normal((1, 4)),
             rng.standard_normal((steps, 2, 3)))
     _check(rnn, *args, wrt=(0, 1, 2))
+
+
+def running_total(w, xs):
+    total = 0.0
+    for t in range(xs.shape[0]):
+        total = total + np.sum(np.sin(xs[t] * w))
+    return total
+
+
+def test_values_that_are_surely_numbers_are_taped_as_they_are():
+    args = (np.array([0.5, -0.2, 0.1]), np.arange(12.0).reshape(4, 3) / 10)
+    text = _source(running_total, *args)
+    assert "_tape.append(total)" in text and "total_shape" not in text  # a number: its own stand-in
+    assert "shape_of(_t3)" in text  # np.sin(...) is an array: its shape only
+    _check(running_total, *args)
