@@ -155,7 +155,8 @@ class ReverseBuilder(Builder):
             adjoints = set(self.namer.adjoints.values())
             definition = lighten(definition, self.scalars, self.value_of, self.is_pure, adjoints, bind)
             if bind is not None:
-                accumulate_in_place(definition, adjoints, self.scalars.__contains__, self.value_of, bind)
+                numbers = self.scalars | {self.namer.adjoints[p] for p in self.scalars if p in self.namer.adjoints}
+                accumulate_in_place(definition, adjoints, numbers.__contains__, self.value_of, bind)
             definition.body = drop_empty(definition.body, self.comments)  # comments of removed code
         return fix_missing_locations(definition)
 
