@@ -72,7 +72,9 @@ class _Owners:
                 if _accumulation(inner) is not None:
                     self.allowed.add(id(inner.value.left))  # type: ignore[attr-defined]
             elif isinstance(inner, ast.Return) and inner.value is not None:
-                returned = inner.value.elts if isinstance(inner.value, ast.Tuple) else [inner.value]
+                returned = [inner.value]
+                while any(isinstance(r, ast.Tuple) for r in returned):  # `return value, (a_bar, b_bar)`
+                    returned = [e for r in returned for e in (r.elts if isinstance(r, ast.Tuple) else [r])]
                 self.allowed.update(id(r) for r in returned if isinstance(r, ast.Name))
             elif isinstance(inner, ast.Call):
                 self._harmless_arguments(inner)
@@ -114,7 +116,9 @@ def _owned_value(name: str, value: ast.expr, value_of: Callable[[ast.expr], Any]
         fn = _callee(value, value_of)
         if fn is add_at or fn is add_into:  # add into their first argument, and return it
             return bool(value.args) and isinstance(value.args[0], ast.Name) and value.args[0].id == name
-        return (isinstance(fn, np.ufunc) and fn.nout == 1) or any(fn is helper for helper in _NEW_ARRAY_HELPERS)
+        if isinstance(fn, np.ufunc):  # a third positional argument of np.add is its output
+            return fn.nout == 1 and len(value.args) == fn.nin
+        return any(fn is helper for helper in _NEW_ARRAY_HELPERS)
     return False
 
 

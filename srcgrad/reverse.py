@@ -122,6 +122,10 @@ class ReverseBuilder(Builder):
                          for g, p in zip(gradients, self.outputs)]
         results: ast.expr = gradients[0] if self.single else ast.Tuple(gradients, ast.Load())
         value = copy.deepcopy(returned)
+        if form == "value_and_grad" and (analysis.loads(value) & set().union(*map(analysis.stores, backward))):
+            kept = self.namer.fresh("_value")  # the backward sweep pops older values into those names
+            forward = [*forward, make_assign(kept, value)]
+            value = ast.Name(kept, ast.Load())
         if form == "vjp":
             pullback = self.namer.reserve(f"{self.norm.node.name}_pullback")
             written = set().union(*map(analysis.stores, backward))

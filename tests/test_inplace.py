@@ -55,6 +55,7 @@ def test_a_gradient_buffer_of_its_own_is_added_into():
     "w_bar = g",  # an array that is someone else's
     "w_bar = unbroadcast(g, w)",
     "w_bar = np.sum(g, axis=0)",  # a call with keywords: not known to make a new array
+    "w_bar = np.add(g, g, g)",  # writes into its third argument, and returns it
     "w_bar, v = g, g",
     "del w_bar",
     "fn = lambda: w_bar",
@@ -158,6 +159,12 @@ def test_parameter_gradients_accumulate_in_place():
     text = _source(linear_steps, *args, wrt=(0, 1))
     assert "w_bar = add_into(w_bar, " in text and "b_bar = add_into(b_bar, " in text
     _check(linear_steps, *args, wrt=(0, 1))
+    both = srcgrad.value_and_grad(linear_steps, wrt=(0, 1))
+    value, grads = both(*args)
+    assert "add_into(w_bar, " in srcgrad.source(both)  # `return value, (w_bar, b_bar)`
+    assert value == pytest.approx(linear_steps(*args))
+    for g, want in zip(grads, srcgrad.grad(linear_steps, wrt=(0, 1))(*args)):
+        np.testing.assert_allclose(g, want, rtol=1e-12)
 
 
 def shared_gradient(w, xs):

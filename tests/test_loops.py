@@ -232,3 +232,21 @@ def test_values_that_are_surely_numbers_are_taped_as_they_are():
     assert "_tape.append(total)" in text and "total_shape" not in text  # a number: its own stand-in
     assert "shape_of(_t3)" in text  # np.sin(...) is an array: its shape only
     _check(running_total, *args)
+
+
+def doubled_sine(x):
+    for i in range(3):
+        x = np.sin(x) * 2.0
+    return x
+
+
+@pytest.mark.parametrize("fn, args", [
+    (doubled_sine, (0.5,)), (doubled_sine, (np.array(0.5),)), (running_total, (np.array([0.5, -0.2, 0.1]), np.ones((4, 3)))),
+    (rnn, _rnn_args()),
+])
+def test_value_and_grad_returns_the_value_the_loop_ended_with(fn, args):
+    """The backward sweep pops older values into the loop's variables: the value returned is
+    the one from before it."""
+    value, grads = srcgrad.value_and_grad(fn, wrt=0)(*args)
+    assert value == pytest.approx(fn(*args))
+    np.testing.assert_allclose(grads, srcgrad.grad(fn, wrt=0)(*args), rtol=1e-12)
