@@ -142,10 +142,14 @@ def assign_onto_zeros(body: list[ast.stmt], zeros: set[str], value_of: Callable[
             zeros -= _stored(stmt)  # the body runs again after its end
             assign_onto_zeros(stmt.body, zeros, value_of)
             assign_onto_zeros(stmt.orelse, zeros, value_of)
-        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
-                and isinstance(stmt.value, ast.Constant) and type(stmt.value.value) is float and stmt.value.value == 0.0:
-            zeros.add(stmt.targets[0].id)
-        else:
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            zeros.discard(stmt.targets[0].id)
+            value = stmt.value
+            if isinstance(value, ast.Constant) and type(value.value) is float and value.value == 0.0:
+                zeros.add(stmt.targets[0].id)
+            elif zeros and any(isinstance(n, ast.NamedExpr) for n in walk(value)):
+                zeros -= _stored(value)
+        elif zeros:
             zeros -= _stored(stmt)
     return zeros
 

@@ -171,6 +171,8 @@ def shape_stand_ins(
     `numbers` are names known to hold Python numbers (nothing to gain). `reserve` makes a fresh name, `new_pair` a fresh tape pair id, `bind` names a runtime
     helper in the generated code."""
     kept = live_restores(backward, set())
+    if not kept:  # nothing is taped (straight-line code, or values nobody reads back)
+        return forward, backward
     candidates = _restored_names(backward, kept) - numbers  # those the tape would keep, if not numbers
     if not candidates:
         return forward, backward

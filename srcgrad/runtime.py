@@ -47,12 +47,15 @@ def unbroadcast(g: Any, x: Any) -> Any:
             if g.shape == x_shape:
                 return g
             if g.ndim >= len(x_shape):
-                return _sum_to(g, x_shape)
+                out = _sum_to(g, x_shape)
+                return out if out.shape == x_shape else _zero_misfit(out, x_shape)
     elif kind is float and type(x) is float:
         return g
     g_shape, x_shape = np.shape(g), np.shape(x)
     if g_shape == x_shape:
         return g
+    if len(g_shape) < len(x_shape) and not np.any(g):
+        return _zero_misfit(g, x_shape)
     if type(x) in (list, tuple) or type(g) in (list, tuple):  # `+` or `*` joined or repeated lists
         raise NotDifferentiableError(
             "srcgrad cannot differentiate `+` or `*` on lists or tuples (joining, repeating, or broadcasting "
@@ -65,7 +68,17 @@ def unbroadcast(g: Any, x: Any) -> Any:
     stretched = tuple(i for i, n in enumerate(x_shape) if n == 1 and np.shape(g)[i] != 1)
     if stretched:
         g = np.sum(g, axis=stretched, keepdims=True)
-    return g
+    return g if np.shape(g) == x_shape else _zero_misfit(g, x_shape)
+
+
+def _zero_misfit(g: Any, x_shape: tuple) -> Any:
+    """A cotangent that summing does not bring to `x_shape`: a zero times an operand of
+    another shape (`0.0 * y`, the reset cotangent of a value overwritten in a loop). A zero
+    number fits any shape; a zero array becomes zeros of `x_shape`. Anything else is left
+    as it is (it was so before; it is no cotangent srcgrad makes)."""
+    if np.ndim(g) == 0 or np.any(g):
+        return g
+    return np.zeros_like(g, shape=x_shape)
 
 
 def _sum_to(g: np.ndarray, x_shape: tuple) -> Any:

@@ -114,3 +114,26 @@ def test_unbroadcast_matmul_fast_path_leaves_a_broadcast_cotangent_to_the_generi
     g = np.ones((5, 2, 4))  # a cotangent with an extra batch axis: summed over it
     np.testing.assert_array_equal(unbroadcast_matmul(g, x, y, 0), np.full((2, 3), 20.0))
     np.testing.assert_array_equal(unbroadcast_matmul(g, x, y, 1), np.full((3, 4), 10.0))
+
+
+@pytest.mark.parametrize("zero", [0.0, -0.0, np.float64(0.0), np.zeros(3)])
+def test_a_zero_cotangent_with_fewer_axes_fits_any_shape(zero):
+    """`0.0 * b` (a reset cotangent times an array, or times a reduced number) reaches
+    `unbroadcast` as a zero with fewer axes than the value it is for."""
+    got = rt.unbroadcast(zero, np.ones((2, 1, 3)))
+    assert not np.any(got) and np.broadcast_shapes(np.shape(got), (2, 1, 3)) == (2, 1, 3)
+
+
+def test_a_nonzero_cotangent_with_fewer_axes_is_not_guessed():
+    with pytest.raises(Exception):  # the cotangent of which broadcast? an error, not a guess
+        rt.unbroadcast(np.float64(2.0), np.ones((1, 3)))
+
+
+@pytest.mark.parametrize("zero_shape, x_shape", [((3,), (1, 1)), ((2, 1), (1, 3)), ((4, 2, 1), (1, 3))])
+@pytest.mark.parametrize("stand_in", [False, True])
+def test_a_zero_of_another_operand_shape_becomes_zeros_of_the_value_shape(zero_shape, x_shape, stand_in):
+    """`0.0 * y` for `z = y * b`: the reset cotangent of `z` times the other operand has
+    `y`'s shape, which need not sum down to `b`'s."""
+    x = np.ones(x_shape)
+    got = rt.unbroadcast(np.zeros(zero_shape), rt.shape_of(x) if stand_in else x)
+    assert np.shape(got) == x_shape and not np.any(got)

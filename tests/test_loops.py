@@ -2,6 +2,8 @@
 differences, including the cases where a rewrite must not apply (values whose shape or kind
 changes from one iteration to the next, loop targets, branches, break, nested loops)."""
 
+import textwrap
+
 import numpy as np
 import pytest
 
@@ -56,6 +58,62 @@ def test_rnn_tapes_shapes_not_the_arrays_read_only_for_their_shape():
         assert f"_tape.append({name}_shape)" in text
         assert f"{name}_shape = shape_of({name})" in text
     assert "_tape.append(h)" in text and "_tape.append(_t1)" in text  # read for their values
+
+
+def test_rnn_backward_sweep_reads_like_the_hand_written_one():
+    n = rnn.__code__.co_firstlineno
+    assert _source(rnn, *_rnn_args(), wrt=(0, 1, 2)) == textwrap.dedent(f"""\
+        def grad_rnn(wx, wh, b, xs):
+            _tape = []
+            _t1 = None
+            _t2_shape = None
+            _t3_shape = None
+            _t4_shape = None
+            h = np.zeros((xs.shape[1], wh.shape[0]))
+            _range1 = range(xs.shape[0])
+            for t in _range1:
+                _tape.append(_t1)
+                _t1 = xs[t]
+                _tape.append(_t2_shape)
+                _t2 = _t1 @ wx
+                _t2_shape = shape_of(_t2)
+                _tape.append(_t3_shape)
+                _t3 = h @ wh
+                _t3_shape = shape_of(_t3)
+                _tape.append(_t4_shape)
+                _t4 = _t2 + _t3
+                _t4_shape = shape_of(_t4)
+                _t5 = _t4 + b
+                _tape.append(h)
+                h = np.tanh(_t5)
+            _t6 = h * h
+            # adjoint of line {n + 4}: return np.sum(h * h)
+            _t6_bar = expand_reduced(1.0, _t6, None, False)
+            h_bar = _t6_bar * h + _t6_bar * h
+            # adjoint of line {n + 2}: for t in range(xs.shape[0]):
+            b_bar = 0.0
+            wh_bar = 0.0
+            wx_bar = 0.0
+            for t in reversed(_range1):
+                # adjoint of line {n + 3}: h = np.tanh(xs[t] @ wx + h @ wh + b)
+                _t5_bar = h_bar * (1.0 - h ** 2)
+                h_bar = 0.0
+                h = _tape.pop()
+                _t4_bar = unbroadcast(_t5_bar, _t4_shape)
+                b_bar = add_into(b_bar, unbroadcast(_t5_bar, b))
+                _t2_bar = unbroadcast(_t4_bar, _t2_shape)
+                _t3_bar = unbroadcast(_t4_bar, _t3_shape)
+                _t4_shape = _tape.pop()
+                if not is_zero(_t3_bar):
+                    h_bar = unbroadcast_matmul(_t3_bar, h, wh, 0)
+                    wh_bar = add_into(wh_bar, unbroadcast_matmul(_t3_bar, h, wh, 1))
+                _t3_shape = _tape.pop()
+                # adjoint of line {n + 3}: h = np.tanh(xs[t] @ wx + h @ wh + b)
+                if not is_zero(_t2_bar):
+                    wx_bar = add_into(wx_bar, unbroadcast_matmul(_t2_bar, _t1, wx, 1))
+                _t2_shape = _tape.pop()
+                _t1 = _tape.pop()
+            return (wx_bar, wh_bar, b_bar)""")
 
 
 def test_rnn_gradient():
