@@ -33,6 +33,8 @@ from .emit import (
 )
 from .errors import SourceInfo, located_error
 from .fastast import Transformer, walk
+from .inplace import accumulate_in_place
+from .loops import shape_stand_ins
 from .naming import Namer
 from .normalize import Normalized
 from .optimize import clean_function, fold_constants
@@ -120,6 +122,10 @@ class ReverseBuilder(Builder):
                          for g, p in zip(gradients, self.outputs)]
         results: ast.expr = gradients[0] if self.single else ast.Tuple(gradients, ast.Load())
         value = copy.deepcopy(returned)
+        if form == "value_and_grad" and (analysis.loads(value) & set().union(*map(analysis.stores, backward))):
+            kept = self.namer.fresh("_value")  # the backward sweep pops older values into those names
+            forward = [*forward, make_assign(kept, value)]
+            value = ast.Name(kept, ast.Load())
         if form == "vjp":
             pullback = self.namer.reserve(f"{self.norm.node.name}_pullback")
             written = set().union(*map(analysis.stores, backward))
@@ -152,6 +158,9 @@ class ReverseBuilder(Builder):
             bind = None if self.higher_order else self.namespace.bind
             adjoints = set(self.namer.adjoints.values())
             definition = lighten(definition, self.scalars, self.value_of, self.is_pure, adjoints, bind)
+            if bind is not None:
+                numbers = self.scalars | {self.namer.adjoints[p] for p in self.scalars if p in self.namer.adjoints}
+                accumulate_in_place(definition, adjoints, numbers.__contains__, self.value_of, bind)
             definition.body = drop_empty(definition.body, self.comments)  # comments of removed code
         return definition  # compiled from its text: positions are not needed
 
@@ -520,6 +529,9 @@ class ReverseBuilder(Builder):
 
     # ---- finishing: tape pushes and pops ------------------------------------------------
     def finish(self, forward: list[ast.stmt], backward: list[ast.stmt]) -> tuple[list, list]:
+        if not (self.record_all or self.higher_order):  # keep only the shape of what only that is read of
+            forward, backward = shape_stand_ins(forward, backward, self.params, self.scalars, self.value_of, self.namer.reserve,
+                                                lambda: next(self.pairs), self.namespace.bind)
         while True:
             kept = live_restores(backward, set()) if not self.record_all else set(range(1, next(self.pairs)))
             pruned = prune(backward, kept)

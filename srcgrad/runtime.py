@@ -12,31 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from .errors import NotDifferentiableError
+from .broadcast import ShapeOf as ShapeOf  # re-exported: helpers generated code calls
+from .broadcast import add_into as add_into
+from .broadcast import shape_of as shape_of
+from .broadcast import unbroadcast as unbroadcast
 
 _SCALARS = (float, int, complex, np.floating, np.integer, np.complexfloating, np.bool_, bool)
-
-
-def unbroadcast(g: Any, x: Any) -> Any:
-    """Sum the cotangent `g` down to the shape of `x`, undoing NumPy broadcasting."""
-    if type(g) is float and type(x) is float:
-        return g
-    g_shape, x_shape = np.shape(g), np.shape(x)
-    if g_shape == x_shape:
-        return g
-    if type(x) in (list, tuple) or type(g) in (list, tuple):  # `+` or `*` joined or repeated lists
-        raise NotDifferentiableError(
-            "srcgrad cannot differentiate `+` or `*` on lists or tuples (joining, repeating, or broadcasting "
-            "them as arrays); build the list with all its items (`[a, b, c]`) or `.append`, join arrays "
-            "with np.concatenate, or make the list an array with np.asarray first"
-        )
-    extra = len(g_shape) - len(x_shape)
-    if extra > 0:
-        g = np.sum(g, axis=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(x_shape) if n == 1 and np.shape(g)[i] != 1)
-    if stretched:
-        g = np.sum(g, axis=stretched, keepdims=True)
-    return g
 
 
 def broadcast_like(t: Any, like: Any) -> Any:

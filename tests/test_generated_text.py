@@ -103,7 +103,7 @@ def test_branch_replays_the_recorded_decision():
                 x_bar = x_bar + x
             else:
                 # adjoint of line {n + 3}: y = -x
-                x_bar = x_bar + -1.0
+                x_bar = -1.0
             return x_bar""")
 
 
