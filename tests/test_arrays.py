@@ -6,28 +6,12 @@ import textwrap
 
 import numpy as np
 import pytest
+from generated import fd_grad as _fd_grad
+from generated import source_after_call as _source
 
 import srcgrad
 from srcgrad.fusion import fuse_single_use
 from srcgrad.runtime import add_at, getitem_vjp
-from srcgrad.testing import directional_fd
-
-
-def _source(fn, *args, wrt=0):
-    derivative = srcgrad.grad(fn, wrt=wrt)
-    derivative(*args)
-    return srcgrad.source(derivative)
-
-
-def _fd_grad(fn, args, position):
-    """Every partial derivative of scalar `fn` w.r.t. argument `position`, by central differences."""
-    x = np.asarray(args[position], float)
-    out = np.zeros(x.shape)
-    for i in np.ndindex(x.shape):
-        unit = np.zeros(x.shape)
-        unit[i] = 1.0
-        out[i] = directional_fd(fn, args, [position], [unit])
-    return out
 
 
 def _check(fn, *args, wrt=0):

@@ -3,8 +3,7 @@
 import textwrap
 
 import numpy as np
-
-import srcgrad
+from generated import source_after_call as _source
 
 
 def product_then_sine(x, y):
@@ -28,12 +27,6 @@ def absolute_square(x):
 
 def polynomial(x):
     return 3 * x**2 + 2 * x + 1
-
-
-def _source(fn, *args, wrt=0):
-    derivative = srcgrad.grad(fn, wrt=wrt)
-    derivative(*args)
-    return srcgrad.source(derivative)
 
 
 def _line(fn, offset):

@@ -7,12 +7,14 @@ import textwrap
 
 import numpy as np
 import pytest
+from generated import fd_grad as _fd_grad
+from generated import source_after_call as _source
 
 import srcgrad
 from srcgrad.inplace import accumulate_in_place, assign_onto_zeros
 from srcgrad.rules.operators import unbroadcast_matmul
 from srcgrad.runtime import add_into, is_zero, unbroadcast
-from srcgrad.testing import check_grad, directional_fd
+from srcgrad.testing import check_grad
 
 _NAMES = {"np": np, "unbroadcast": unbroadcast, "unbroadcast_matmul": unbroadcast_matmul, "is_zero": is_zero,
           "add_into": add_into}
@@ -119,16 +121,6 @@ def test_add_into_adds_in_place_only_when_nothing_changes():
 
 
 # ---- whole programs -------------------------------------------------------------------------
-def _fd_grad(fn, args, position):
-    x = np.asarray(args[position], float)
-    out = np.zeros(x.shape)
-    for i in np.ndindex(x.shape):
-        unit = np.zeros(x.shape)
-        unit[i] = 1.0
-        out[i] = directional_fd(fn, args, [position], [unit])
-    return out
-
-
 def _check(fn, *args, wrt=0, rtol=1e-6):
     positions = wrt if isinstance(wrt, tuple) else (wrt,)
     got = srcgrad.grad(fn, wrt=wrt)(*args)
@@ -138,12 +130,6 @@ def _check(fn, *args, wrt=0, rtol=1e-6):
         np.testing.assert_allclose(g, _fd_grad(fn, args, position), rtol=rtol, atol=1e-7)
     check_grad(fn, *args, wrt=wrt, elementwise=False)
     return got
-
-
-def _source(fn, *args, wrt=0):
-    derivative = srcgrad.grad(fn, wrt=wrt)
-    derivative(*args)
-    return srcgrad.source(derivative)
 
 
 def linear_steps(w, b, xs):

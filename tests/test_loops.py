@@ -6,25 +6,11 @@ import textwrap
 
 import numpy as np
 import pytest
+from generated import fd_grad as _fd_grad
+from generated import source_after_call as _source
 
 import srcgrad
-from srcgrad.testing import check_grad, directional_fd
-
-
-def _source(fn, *args, wrt=0):
-    derivative = srcgrad.grad(fn, wrt=wrt)
-    derivative(*args)
-    return srcgrad.source(derivative)
-
-
-def _fd_grad(fn, args, position):
-    x = np.asarray(args[position], float)
-    out = np.zeros(x.shape)
-    for i in np.ndindex(x.shape):
-        unit = np.zeros(x.shape)
-        unit[i] = 1.0
-        out[i] = directional_fd(fn, args, [position], [unit])
-    return out
+from srcgrad.testing import check_grad
 
 
 def _check(fn, *args, wrt=0):

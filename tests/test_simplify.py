@@ -9,14 +9,9 @@ import textwrap
 
 import numpy as np
 import pytest
+from generated import source_after_call as _source
 
 import srcgrad
-
-
-def _source(fn, *args, wrt=0):
-    derivative = srcgrad.grad(fn, wrt=wrt)
-    derivative(*args)
-    return srcgrad.source(derivative)
 
 
 def product_and_its_sine(x, y):

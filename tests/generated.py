@@ -1,0 +1,24 @@
+"""Helpers the tests of generated code share: its text, and gradients by finite differences."""
+
+import numpy as np
+
+import srcgrad
+from srcgrad.testing import directional_fd
+
+
+def source_after_call(fn, *args, wrt=0):
+    """The text of `grad(fn, wrt)`'s generated code, as specialised by a first call on `args`."""
+    derivative = srcgrad.grad(fn, wrt=wrt)
+    derivative(*args)
+    return srcgrad.source(derivative)
+
+
+def fd_grad(fn, args, position):
+    """Every partial derivative of scalar `fn` w.r.t. argument `position`, by central differences."""
+    x = np.asarray(args[position], float)
+    out = np.zeros(x.shape)
+    for i in np.ndindex(x.shape):
+        unit = np.zeros(x.shape)
+        unit[i] = 1.0
+        out[i] = directional_fd(fn, args, [position], [unit])
+    return out
