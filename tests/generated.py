@@ -22,3 +22,15 @@ def fd_grad(fn, args, position):
         unit[i] = 1.0
         out[i] = directional_fd(fn, args, [position], [unit])
     return out
+
+
+def assert_grad_matches_fd(fn, *args, wrt=0, rtol=1e-6):
+    """`grad(fn, wrt)` against finite differences entry by entry (shapes too); returns the
+    gradients, as a tuple."""
+    positions = wrt if isinstance(wrt, tuple) else (wrt,)
+    got = srcgrad.grad(fn, wrt=wrt)(*args)
+    got = got if isinstance(wrt, tuple) else (got,)
+    for g, position in zip(got, positions):
+        assert np.shape(g) == np.shape(args[position])
+        np.testing.assert_allclose(g, fd_grad(fn, args, position), rtol=rtol, atol=1e-7)
+    return got

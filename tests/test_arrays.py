@@ -6,21 +6,12 @@ import textwrap
 
 import numpy as np
 import pytest
-from generated import fd_grad as _fd_grad
+from generated import assert_grad_matches_fd as _check
 from generated import source_after_call as _source
 
 import srcgrad
 from srcgrad.fusion import fuse_single_use
 from srcgrad.runtime import add_at, getitem_vjp
-
-
-def _check(fn, *args, wrt=0):
-    positions = wrt if isinstance(wrt, tuple) else (wrt,)
-    got = srcgrad.grad(fn, wrt=wrt)(*args)
-    got = got if isinstance(wrt, tuple) else (got,)
-    for g, position in zip(got, positions):
-        assert np.shape(g) == np.shape(args[position])
-        np.testing.assert_allclose(g, _fd_grad(fn, args, position), rtol=1e-6, atol=1e-7)
 
 
 def _line(fn, offset):

@@ -7,6 +7,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from generated import assert_grad_matches_fd
 from generated import fd_grad as _fd_grad
 from generated import source_after_call as _source
 
@@ -122,12 +123,7 @@ def test_add_into_adds_in_place_only_when_nothing_changes():
 
 # ---- whole programs -------------------------------------------------------------------------
 def _check(fn, *args, wrt=0, rtol=1e-6):
-    positions = wrt if isinstance(wrt, tuple) else (wrt,)
-    got = srcgrad.grad(fn, wrt=wrt)(*args)
-    got = got if isinstance(wrt, tuple) else (got,)
-    for g, position in zip(got, positions):
-        assert np.shape(g) == np.shape(args[position])
-        np.testing.assert_allclose(g, _fd_grad(fn, args, position), rtol=rtol, atol=1e-7)
+    got = assert_grad_matches_fd(fn, *args, wrt=wrt, rtol=rtol)
     check_grad(fn, *args, wrt=wrt, elementwise=False)
     return got
 

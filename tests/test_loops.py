@@ -6,7 +6,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from generated import fd_grad as _fd_grad
+from generated import assert_grad_matches_fd
 from generated import source_after_call as _source
 
 import srcgrad
@@ -16,12 +16,7 @@ from srcgrad.testing import check_grad
 def _check(fn, *args, wrt=0):
     """`grad` against finite differences entry by entry, and the `vjp` form (a pullback
     closure) by `check_grad`'s inner-product test."""
-    positions = wrt if isinstance(wrt, tuple) else (wrt,)
-    got = srcgrad.grad(fn, wrt=wrt)(*args)
-    got = got if isinstance(wrt, tuple) else (got,)
-    for g, position in zip(got, positions):
-        assert np.shape(g) == np.shape(args[position])
-        np.testing.assert_allclose(g, _fd_grad(fn, args, position), rtol=1e-6, atol=1e-7)
+    assert_grad_matches_fd(fn, *args, wrt=wrt)
     check_grad(fn, *args, wrt=wrt, elementwise=False)
 
 
