@@ -332,8 +332,8 @@ def lighten(
 def _called_helpers(node: ast.FunctionDef, value_of: Callable[[ast.expr], Any]) -> set[int]:
     """The ids of the objects that `node` calls by a plain name (how it calls the runtime
     helpers): the passes for helpers it does not call have nothing to do."""
-    called = {n.func.id for n in walk(node) if type(n) is ast.Call and type(n.func) is ast.Name}  # type: ignore[attr-defined]
-    return {id(_callee(ast.Call(ast.Name(name, ast.Load()), [], []), value_of)) for name in called}
+    one_call_per_name = {n.func.id: n for n in walk(node) if type(n) is ast.Call and type(n.func) is ast.Name}  # type: ignore[attr-defined]
+    return {id(_callee(call, value_of)) for call in one_call_per_name.values()}
 
 
 def _float(node: ast.expr) -> bool:
