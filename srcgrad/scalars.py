@@ -26,8 +26,9 @@ def scalar_names(
     the other `params` are not."""
     assignments: list[tuple[str, ast.expr | None]] = []
     for stmt in statements(body):
-        if type(stmt) is ast.Assign and len(stmt.targets) == 1 and type(stmt.targets[0]) is ast.Name:
-            assignments.append((stmt.targets[0].id, stmt.value))  # the usual `name = value`, quickly
+        plain = _plain_assignment(stmt)
+        if plain is not None:
+            assignments.append(plain)
         elif isinstance(stmt, ast.Assign):
             for target in stmt.targets:
                 for node in walk(target):
@@ -45,6 +46,13 @@ def scalar_names(
                 assignments.append((func.value.id, None))  # mutated in place
     candidates = ({name for name, _ in assignments} - set(params)) | set(scalar_params)
     return _greatest_fixpoint(assignments, candidates, lambda value, names: _is_scalar(value, names, static_value))
+
+
+def _plain_assignment(stmt: ast.stmt) -> tuple[str, ast.expr] | None:
+    """(name, value) of the usual `name = value`, recognised without walking its target."""
+    if type(stmt) is ast.Assign and len(stmt.targets) == 1 and type(stmt.targets[0]) is ast.Name:
+        return stmt.targets[0].id, stmt.value
+    return None
 
 
 def _greatest_fixpoint(
@@ -113,8 +121,9 @@ def python_floats(body: list[ast.stmt], float_params: set[str], static_value: Ca
     int, not a NumPy scalar), given parameters known to: a greatest fixpoint like `scalar_names`."""
     assignments: list[tuple[str, ast.expr | None]] = []
     for stmt in statements(body):
-        if type(stmt) is ast.Assign and len(stmt.targets) == 1 and type(stmt.targets[0]) is ast.Name:
-            assignments.append((stmt.targets[0].id, stmt.value))  # the usual `name = value`, quickly
+        plain = _plain_assignment(stmt)
+        if plain is not None:
+            assignments.append(plain)
             continue
         own_targets = [getattr(stmt, "target", None)] + [item.optional_vars for item in getattr(stmt, "items", [])]
         for target in filter(None, own_targets):  # loop variables, augmented and `with ... as`
