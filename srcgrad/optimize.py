@@ -202,11 +202,15 @@ def _merge_accumulations(body: list[ast.stmt], cache: UsageCache | None = None) 
 def _drop_dead(
     body: list[ast.stmt], is_pure: Callable[[ast.Call], bool], cache: UsageCache | None = None,
 ) -> list[ast.stmt]:
-    _, reads = (cache or UsageCache()).counts(body)
+    """Drop assignments of pure values to names nothing reads. Statements are visited last
+    first, and a dropped one's reads are taken off the counts: a chain of values that only
+    fed the dropped one goes in the same pass."""
+    cache = cache or UsageCache()
+    _, reads = cache.counts(body)
 
     def prune(stmts: list[ast.stmt]) -> list[ast.stmt]:
         kept = []
-        for stmt in stmts:
+        for stmt in reversed(stmts):
             if type(stmt) is ast.Assign:
                 targets = stmt.targets
                 if len(targets) == 1:  # the usual case, without two generators per statement
@@ -215,6 +219,7 @@ def _drop_dead(
                     unread = all(isinstance(t, ast.Name) for t in targets) and not any(
                         reads.get(t.id) for t in targets)  # type: ignore[attr-defined]
                 if unread and all(is_pure(c) for c in walk(stmt.value) if isinstance(c, ast.Call)):
+                    reads.subtract(cache.of(stmt).read)
                     continue
             elif not isinstance(stmt, ast.FunctionDef):
                 for field in ("body", "orelse"):
@@ -222,7 +227,7 @@ def _drop_dead(
                     if isinstance(inner, list) and inner:
                         setattr(stmt, field, prune(inner) or [ast.Pass()])
             kept.append(stmt)
-        return kept
+        return kept[::-1]
 
     return prune(body)
 
@@ -285,27 +290,49 @@ def clean_function(
     `rewrite` is applied to the values of the statements that changed, after folding; it
     must return a value it has nothing to change as it is, and build anew what it changes."""
     params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
-    body = node.body
-    changed = None  # at first every statement may fold
     cache = UsageCache()  # the passes ask every round what each statement reads and writes
+    # first, so that the first round's propagation finds all it can: a gradient summed in one
+    # statement is bound once (its copies can go), and dead values are gone
+    body = _drop_dead(_merge_accumulations(node.body, cache), is_pure, cache)
+    changed: set[int] | None = None  # at first every statement may fold
+    settled = False  # whether merging and dropping left last round's propagation as it was
     for _ in range(10):
         size = count_statements(body)
         body = [_folded_statement(s, cache) if changed is None or id(s) in changed else s for s in body]
+        touched = [s for s in body if changed is None or id(s) in changed]
         if rewrite is not None:
-            _rewrite_values([s for s in body if changed is None or id(s) in changed], rewrite, cache)
+            _rewrite_values(touched, rewrite, cache)
+        if settled and not any(_propagates(s) for s in touched):
+            # Folding and rewriting change numbers, never which names a statement reads or
+            # binds, so the passes would meet what they left last round.
+            break
         body, changed = _propagate(body, params, cache)
+        propagated = _identities(body)
         body = _merge_accumulations(body, cache)
         body = _drop_dead(body, is_pure, cache)
         body = _drop_dead_stores(body, set(), cache)
+        settled = _identities(body) == propagated
         if not changed and count_statements(body) == size:
             break
     node.body = body
     return node
 
 
+def _propagates(stmt: ast.stmt) -> bool:
+    """Whether `stmt` is one that `_propagate` may remove: `name = number` or `name = name`."""
+    value = stmt.value if _single_target(stmt) else None  # type: ignore[attr-defined]
+    return isinstance(value, ast.Name) or isinstance(value, ast.Constant) and type(value.value) in (int, float)
+
+
+def _identities(body: list[ast.stmt]) -> list[int]:
+    """The ids of `body`'s statements, nested ones included: equal lists, the same code
+    (the passes after propagation never rewrite a statement in place)."""
+    return [id(s) for s in statements(body)]
+
+
 def _folded_statement(stmt: ast.stmt, cache: UsageCache) -> ast.stmt:
     """`stmt` with its arithmetic on number literals folded. Folding rewrites only number
     literals and the operations on them, never names: `cache` stays right about `stmt`."""
     if not cache.of(stmt).foldable:
-        return stmt  # no arithmetic on a number: nothing to fold
+        return stmt  # nothing that folding rewrites
     return _ConstantFolder().visit(stmt)

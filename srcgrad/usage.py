@@ -28,7 +28,7 @@ class Usage:
     ids: frozenset[str]  # every `Name` node's name, whatever its context
     bound: tuple[str, ...]  # a name per binding: `Store`/`Del` names and parameters
     read: tuple[str, ...]  # a name per reading: `Load` names and `nonlocal` declarations
-    foldable: bool  # whether it holds arithmetic on a number literal (`x * 1.0`, `2 - 1`, `-3`)
+    foldable: bool  # whether `optimize`'s constant folding has work in it (`x * 1.0`, `2 - 1`, `(x * 2) * 3`)
 
 
 def usage(nodes: list[ast.AST]) -> Usage:
@@ -42,7 +42,7 @@ def usage(nodes: list[ast.AST]) -> Usage:
     name_type, load, store, arg, nonlocal_ = ast.Name, ast.Load, ast.Store, ast.arg, ast.Nonlocal
     fields_of = CHILD_FIELDS
     foldable = False
-    binop, unaryop, constant = ast.BinOp, ast.UnaryOp, ast.Constant
+    binop, constant = ast.BinOp, ast.Constant
     while stack:
         node = stack.pop()
         kind = type(node)
@@ -59,9 +59,8 @@ def usage(nodes: list[ast.AST]) -> Usage:
             continue
         if kind is constant:
             continue
-        if not foldable and (kind is binop or kind is unaryop):
-            operands = (node.left, node.right) if kind is binop else (node.operand,)  # type: ignore[attr-defined]
-            foldable = any(type(o) is constant and type(o.value) in (int, float) for o in operands)  # type: ignore[attr-defined]
+        if not foldable and kind is binop:
+            foldable = _folds(node)  # type: ignore[arg-type]
         if kind is arg:
             bound.append(node.arg)  # type: ignore[attr-defined]
         elif kind is nonlocal_:
@@ -73,6 +72,24 @@ def usage(nodes: list[ast.AST]) -> Usage:
             elif isinstance(value, ast.AST):
                 stack.append(value)
     return Usage(frozenset(loads), frozenset(stores), frozenset(loads | written), tuple(bound), tuple(read), foldable)
+
+
+def _is_number(node: ast.expr) -> bool:
+    return type(node) is ast.Constant and type(node.value) in (int, float)  # type: ignore[attr-defined]
+
+
+def _folds(node: ast.BinOp) -> bool:
+    """Whether constant folding rewrites this operation itself: arithmetic on two numbers, a
+    product with a unit factor, or a product of a product with a number by a number."""
+    left, right = node.left, node.right
+    if _is_number(left) and _is_number(right):
+        return True
+    if type(node.op) is not ast.Mult:
+        return False
+    if any(_is_number(o) and o.value == 1 for o in (left, right)):  # type: ignore[attr-defined]
+        return True
+    return _is_number(right) and type(left) is ast.BinOp and type(left.op) is ast.Mult \
+        and (_is_number(left.left) or _is_number(left.right))
 
 
 def _inner_blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
