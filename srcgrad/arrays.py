@@ -284,12 +284,12 @@ def _callee(call: ast.Call, value_of: Callable[[ast.expr], Any]) -> Any:
 
 def lighten(
     node: ast.FunctionDef, scalars: set[str], value_of: Callable[[ast.expr], Any],
-    is_pure: Callable[[ast.Call], bool], adjoints: set[str], bind: Callable[[str, Any], str] | None = None,
+    is_pure: Callable[[ast.Call], bool], adjoints: dict[str, str], bind: Callable[[str, Any], str] | None = None,
 ) -> ast.FunctionDef:
     """The array passes on a cleaned derivative function: shape bookkeeping, then
     `clean_function` again for the values it left unread, then one buffer per sliced
     cotangent and fusion of single-use values into the backward sweep (the assignments to
-    `adjoints`). `bind` names a runtime helper in the
+    the cotangents, the values of `adjoints`, which maps a name to its cotangent's). `bind` names a runtime helper in the
     generated code; without it (code that is differentiated again) nothing is done in place."""
     from .optimize import clean_function, fold_statement
 
@@ -303,21 +303,28 @@ def lighten(
             node = clean_function(node, is_pure)
     if bind is not None and id(getitem_vjp) in called:
         scatter_into_one_buffer(node, value_of, bind("add_at", add_at))
-    shapes = Shapes(bound_once(node), scalars, value_of)
-    for stmt in node.body:
-        shapes.learn(stmt)
+    numbers = scalars | {adjoints[name] for name in scalars if name in adjoints}
+    learned: list[Shapes] = []  # the shape facts, worked out only if a name is not known to be a number
 
     def movable(value: ast.expr) -> bool:
         return all(is_pure(c) and _callee(c, value_of) is not add_at for c in walk(value) if isinstance(c, ast.Call))
 
     def keep(name: str) -> bool:
-        return name in scalars or shapes.of(ast.Name(name, ast.Load())) == SCALAR
+        """Whether `name` holds a number (fusing it buys nothing): a scalar value, or its
+        cotangent (a number's cotangent is one, as the rules for scalars give)."""
+        if name in numbers:
+            return True
+        if not learned:
+            learned.append(Shapes(bound_once(node), scalars, value_of))
+            for stmt in node.body:
+                learned[0].learn(stmt)
+        return learned[0].of(ast.Name(name, ast.Load())) == SCALAR
 
     def ufunc(call: ast.Call) -> bool:
         fn = _callee(call, value_of)
         return isinstance(fn, np.ufunc) and fn.nout == 1 and fn.nin == len(call.args) and not call.keywords
 
-    node = fuse_single_use(node, movable, keep, ufunc, adjoints)
+    node = fuse_single_use(node, movable, keep, ufunc, set(adjoints.values()))
     fold = _SignsAndUnits()
     for stmt in node.body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \

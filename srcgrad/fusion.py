@@ -49,6 +49,8 @@ def fuse_single_use(
     value may be computed later (pure, no effects); `keep(t)` exempts names (numbers,
     where fusing buys nothing); `ufunc(call)` says a call is an elementwise NumPy function."""
     body = node.body
+    if not any(_fusible_name(stmt, keep) for stmt in body):
+        return node  # no temporary that may fuse (they hold numbers): spare counting every name
     store_counts: dict[str, int] = {}
     read_counts: dict[str, int] = {}
     for arg in node.args.posonlyargs + node.args.args + node.args.kwonlyargs:
@@ -61,9 +63,8 @@ def fuse_single_use(
     while changed:
         changed = False
         for i in range(len(body) - 1, -1, -1):
-            name = _target(body[i])
-            if name is None or not _TEMPORARY.fullmatch(name) or store_counts.get(name) != 1 \
-                    or read_counts.get(name) != 1 or keep(name):
+            name = _fusible_name(body[i], keep)
+            if name is None or store_counts.get(name) != 1 or read_counts.get(name) != 1:
                 continue
             value = body[i].value  # type: ignore[attr-defined]
             if not _elementwise(value, ufunc) and not isinstance(value, ast.Subscript) or not movable(value) \
@@ -76,6 +77,12 @@ def fuse_single_use(
             del body[i]
             changed = True
     return node
+
+
+def _fusible_name(stmt: ast.stmt, keep: Callable[[str], bool]) -> str | None:
+    """The temporary `stmt` assigns, if it is one that fusion may fold into its reader."""
+    name = _target(stmt)
+    return name if name is not None and _TEMPORARY.fullmatch(name) and not keep(name) else None
 
 
 def _reader(body: list[ast.stmt], i: int, name: str, inputs: set[str], movable: Callable[[ast.expr], bool]) -> int | None:

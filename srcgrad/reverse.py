@@ -156,8 +156,8 @@ class ReverseBuilder(Builder):
             if self.simplifier is not None:
                 self.simplifier.finish(definition)
             bind = None if self.higher_order else self.namespace.bind
+            definition = lighten(definition, self.scalars, self.value_of, self.is_pure, self.namer.adjoints, bind)
             adjoints = set(self.namer.adjoints.values())
-            definition = lighten(definition, self.scalars, self.value_of, self.is_pure, adjoints, bind)
             if bind is not None:
                 numbers = self.scalars | {self.namer.adjoints[p] for p in self.scalars if p in self.namer.adjoints}
                 accumulate_in_place(definition, adjoints, numbers.__contains__, self.value_of, bind)
