@@ -161,9 +161,12 @@ def _single_target(stmt: ast.stmt) -> str | None:
     return None
 
 
-def _merge_accumulations(body: list[ast.stmt], cache: UsageCache | None = None) -> list[ast.stmt]:
+def _merge_accumulations(
+    body: list[ast.stmt], cache: UsageCache | None = None, rewrite: Callable[[ast.expr], ast.expr] | None = None,
+) -> list[ast.stmt]:
     """`v = a` followed by `v = v + e` becomes `v = a + e`, when nothing in between reads `v`
-    or changes what `a` reads (so `a` may be evaluated later) and `e` does not read `v`."""
+    or changes what `a` reads (so `a` may be evaluated later) and `e` does not read `v`.
+    `rewrite` (see `clean_function`) is applied to the merged values."""
     cache = cache or UsageCache()
     loads_of, stores_of = cache.loads, cache.stores
     out: list[ast.stmt] = []
@@ -172,7 +175,7 @@ def _merge_accumulations(body: list[ast.stmt], cache: UsageCache | None = None) 
             for field in ("body", "orelse"):
                 inner = getattr(stmt, field, None)
                 if isinstance(inner, list) and inner:
-                    setattr(stmt, field, _merge_accumulations(inner, cache))
+                    setattr(stmt, field, _merge_accumulations(inner, cache, rewrite))
         name = _single_target(stmt)
         value = stmt.value if name else None  # type: ignore[attr-defined]
         if (
@@ -189,6 +192,8 @@ def _merge_accumulations(body: list[ast.stmt], cache: UsageCache | None = None) 
                     if name not in touched and not (loads(first) & set().union(*(stores_of(s) for s in between), set())) \
                             and name not in loads(first):
                         merged = value.right if _is(first, 0) else ast.BinOp(first, ast.Add(), value.right)
+                        if rewrite is not None:
+                            merged = rewrite(merged)
                         del out[index]
                         stmt = ast.copy_location(ast.Assign(earlier.targets, merged), stmt)  # type: ignore[attr-defined]
                     break
@@ -293,7 +298,7 @@ def clean_function(
     cache = UsageCache()  # the passes ask every round what each statement reads and writes
     # first, so that the first round's propagation finds all it can: a gradient summed in one
     # statement is bound once (its copies can go), and dead values are gone
-    body = _drop_dead(_merge_accumulations(node.body, cache), is_pure, cache)
+    body = _drop_dead(_merge_accumulations(node.body, cache, rewrite), is_pure, cache)
     changed: set[int] | None = None  # at first every statement may fold
     settled = False  # whether merging and dropping left last round's propagation as it was
     for _ in range(10):
@@ -308,7 +313,7 @@ def clean_function(
             break
         body, changed = _propagate(body, params, cache)
         propagated = _identities(body)
-        body = _merge_accumulations(body, cache)
+        body = _merge_accumulations(body, cache, rewrite)
         body = _drop_dead(body, is_pure, cache)
         body = _drop_dead_stores(body, set(), cache)
         settled = _identities(body) == propagated

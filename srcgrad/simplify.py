@@ -43,13 +43,10 @@ class FloatSimplifier:
         return _merge_equal_terms(_fold_units(value, self.floats, self.static_value), self.floats, self.static_value)
 
     def finish(self, node: ast.FunctionDef) -> None:
-        """After the clean-up: every value once more (merged accumulations are new
-        statements), then common subexpressions (after the clean-up, which has merged and
-        propagated what it could, so there are more to find, and fewer values to compare)."""
+        """After the clean-up (which has applied `expression` to every value it made or
+        changed): common subexpressions (after it has merged and propagated what it could,
+        there are more to find, and fewer values to compare)."""
         if self.floats:
-            for stmt in statements(node.body):
-                if isinstance(stmt, ast.Assign | ast.Return) and stmt.value is not None:
-                    stmt.value = self.expression(stmt.value)
             _reuse_common_subexpressions(node, self.floats, self.static_value)
 
 
