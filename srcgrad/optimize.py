@@ -290,12 +290,15 @@ def _rewrite_values(body: list[ast.stmt], rewrite: Callable[[ast.expr], ast.expr
 
 def clean_function(
     node: ast.FunctionDef, is_pure: Callable[[ast.Call], bool], rewrite: Callable[[ast.expr], ast.expr] | None = None,
+    cache: UsageCache | None = None,
 ) -> ast.FunctionDef:
     """Propagate constants and copies, fold, merge first accumulations, drop dead values;
     `rewrite` is applied to the values of the statements that changed, after folding; it
-    must return a value it has nothing to change as it is, and build anew what it changes."""
+    must return a value it has nothing to change as it is, and build anew what it changes.
+    `cache` (the passes ask every round what each statement reads and writes) is right
+    about the statements of the result, for a later pass to go on with."""
     params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
-    cache = UsageCache()  # the passes ask every round what each statement reads and writes
+    cache = cache or UsageCache()
     # first, so that the first round's propagation finds all it can: a gradient summed in one
     # statement is bound once (its copies can go), and dead values are gone
     body = _drop_dead(_merge_accumulations(node.body, cache, rewrite), is_pure, cache)

@@ -53,6 +53,7 @@ from .tape import (
     prune,
     reads,
 )
+from .usage import UsageCache
 
 _ELEMENTWISE_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod)
 _MATMUL = (ast.MatMult, np.matmul, operator.matmul)  # its rule reshapes the cotangent
@@ -152,9 +153,10 @@ class ReverseBuilder(Builder):
             if self.simplifier is not None:
                 self.simplifier.prepare(definition)
             rewrite = self.simplifier.expression if self.simplifier is not None else None
-            definition = clean_function(definition, self.is_pure, rewrite)
+            usage = UsageCache()
+            definition = clean_function(definition, self.is_pure, rewrite, usage)
             if self.simplifier is not None:
-                self.simplifier.finish(definition)
+                self.simplifier.finish(definition, usage)
             bind = None if self.higher_order else self.namespace.bind
             definition = lighten(definition, self.scalars, self.value_of, self.is_pure, self.namer.adjoints, bind)
             adjoints = set(self.namer.adjoints.values())

@@ -22,6 +22,7 @@ from typing import Any, Callable
 from .analysis import loads, statements
 from .fastast import walk
 from .scalars import is_float_expr, python_floats
+from .usage import UsageCache
 
 
 class FloatSimplifier:
@@ -42,12 +43,13 @@ class FloatSimplifier:
             return value
         return _merge_equal_terms(_fold_units(value, self.floats, self.static_value), self.floats, self.static_value)
 
-    def finish(self, node: ast.FunctionDef) -> None:
+    def finish(self, node: ast.FunctionDef, cache: UsageCache) -> None:
         """After the clean-up (which has applied `expression` to every value it made or
         changed): common subexpressions (after it has merged and propagated what it could,
-        there are more to find, and fewer values to compare)."""
+        there are more to find, and fewer values to compare). `cache` knows what each
+        statement reads; it is told of the statements rewritten."""
         if self.floats:
-            _reuse_common_subexpressions(node, self.floats, self.static_value)
+            _reuse_common_subexpressions(node, self.floats, self.static_value, cache)
 
 
 def _constant(node: ast.expr, value: float) -> bool:
@@ -149,7 +151,9 @@ def _merge_equal_terms(node: ast.expr, floats: set[str], static_value: Callable[
     return result
 
 
-def _reuse_common_subexpressions(node: ast.FunctionDef, floats: set[str], static_value: Callable[[ast.expr], Any]) -> None:
+def _reuse_common_subexpressions(
+    node: ast.FunctionDef, floats: set[str], static_value: Callable[[ast.expr], Any], cache: UsageCache,
+) -> None:
     """At the top level of `node`, where names are bound once: a later expression equal to an
     earlier assignment's value, on float names that nothing rebinds, reads that assignment's
     name. An assignment whose whole value is found so (`t = u`) goes, and the statements
@@ -175,9 +179,13 @@ def _reuse_common_subexpressions(node: ast.FunctionDef, floats: set[str], static
     available: dict[tuple, str] = {}
     aliases: dict[str, str] = {}
     dropped: set[int] = set()
+    # Every available value and alias reads a stable name, as a rule: then a statement that
+    # reads none has nothing to reuse (`math.sqrt(2.0)` reads none, and turns this off).
+    only_readers = True
     for stmt in rewritten:
-        if available or aliases:
+        if (available or aliases) and not (only_readers and cache.loads(stmt).isdisjoint(stable)):
             stmt.value = _replace_available(stmt.value, available, aliases, {})  # type: ignore[arg-type]
+            cache.forget(stmt)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             target, value = stmt.targets[0].id, stmt.value
             if target in stable and isinstance(value, ast.Name) and value.id in stable and target not in read_elsewhere:
@@ -185,6 +193,7 @@ def _reuse_common_subexpressions(node: ast.FunctionDef, floats: set[str], static
                 dropped.add(id(stmt))
             elif target in stable and reusable(value):
                 available.setdefault(_key(value), target)  # type: ignore[arg-type]
+                only_readers = only_readers and not loads(value).isdisjoint(stable)
     if dropped:
         node.body = [s for s in node.body if id(s) not in dropped]
 
