@@ -91,12 +91,11 @@ class Normalizer:
         self.out.append(stmt)
 
     def _located(self, stmt: ast.stmt, origin: ast.AST | None) -> ast.stmt:
+        """`stmt` at `origin`'s position; its new parts take their nearest positioned
+        parent's when `run` finishes (`fix_missing_locations`)."""
         if origin is not None:
             position = location(origin)  # what `ast.copy_location(child, origin)` copies
             stmt.__dict__.update(position)
-            for child in walk(stmt):
-                if "lineno" not in child.__dict__ and isinstance(child, (ast.expr, ast.stmt)):
-                    child.__dict__.update(position)
         return stmt
 
     # ---- names ----------------------------------------------------------------------
