@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 from .fastast import CHILD_FIELDS, LEAVES, location
 from .naming import Namer
+from .optimize import fold_constants
 
 
 class Namespace:
@@ -159,6 +160,56 @@ def _new_node(kind: type, state: dict[str, Any]) -> ast.AST:
     new = kind.__new__(kind)
     new.__dict__.update(state)
     return new
+
+
+def instantiate_rule(template: ast.expr, substitutions: dict[str, ast.expr], drop: bool | tuple[bool, ...]) -> ast.expr:
+    """A rule template's expression for these arguments, with the calls of the template's
+    `unbroadcast` dropped (everywhere if `drop` is True, in the elements of the returned
+    tuple it marks if a tuple) and constants folded. What depends only on which arguments
+    are names and which are constants (and their values) is worked out once per template
+    and such pattern; names are substituted last. Arguments of other kinds, rarer, take
+    the long way."""
+    pattern = _pattern(substitutions)
+    if pattern is None:
+        return _prepared(template, substitutions, drop, substitutions.get("unbroadcast"))
+    key = (id(template), pattern, drop)
+    entry = _PREPARED.get(key)
+    if entry is None or entry[0] is not template:  # the template is kept, so its id is not reused
+        constants = {name: value for name, value in substitutions.items() if type(value) is ast.Constant}
+        placeholder = ast.Name("unbroadcast", ast.Load()) if "unbroadcast" in substitutions else None
+        entry = _PREPARED[key] = (template, _prepared(template, constants, drop, placeholder))
+    return instantiate(entry[1], {name: value for name, value in substitutions.items() if type(value) is ast.Name})
+
+
+# (id of a template, argument pattern, drop) -> (the template, its prepared expression)
+_PREPARED: dict[tuple, tuple[ast.expr, ast.expr]] = {}
+
+
+def _pattern(substitutions: dict[str, ast.expr]) -> tuple | None:
+    """Which substitutes are names (not which names) and which are constants, with their
+    values (by `repr`: `-0.0` is not `0.0`); None when one is another expression."""
+    parts = []
+    for name, value in substitutions.items():
+        kind = type(value)
+        if kind is ast.Name:
+            parts.append((name,))
+        elif kind is ast.Constant:
+            parts.append((name, type(value.value), repr(value.value)))  # type: ignore[attr-defined]
+        else:
+            return None
+    return tuple(parts)
+
+
+def _prepared(
+    template: ast.expr, substitutions: dict[str, ast.expr], drop: bool | tuple[bool, ...], wrapper: ast.expr | None,
+) -> ast.expr:
+    """`template` substituted, with the calls of `wrapper` dropped as `drop` says, folded."""
+    expr = substitute(template, substitutions)
+    if drop is True:
+        expr = drop_calls(expr, wrapper)
+    elif drop and isinstance(expr, ast.Tuple):
+        expr.elts = [drop_calls(e, wrapper) if flag else e for e, flag in zip(expr.elts, drop)]
+    return fold_constants(expr)
 
 
 def drop_calls(expr: ast.expr, wrapper: ast.expr | None) -> ast.expr:

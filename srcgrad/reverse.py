@@ -22,9 +22,8 @@ from .arrays import lighten
 from .builder import Builder
 from .emit import (
     Namespace,
-    drop_calls,
     index_value,
-    instantiate,
+    instantiate_rule,
     make_assign,
     make_call,
     make_function,
@@ -37,7 +36,7 @@ from .inplace import accumulate_in_place
 from .loops import shape_stand_ins
 from .naming import Namer
 from .normalize import Normalized
-from .optimize import clean_function, fold_constants
+from .optimize import clean_function
 from .resolve import ATTRIBUTE_PRIMALS, MISSING, PACKED_METHODS, Callee, Resolver
 from .rules.registry import find_vjp_rule
 from .scalars import scalar_names
@@ -447,18 +446,14 @@ class ReverseBuilder(Builder):
                 substitutions[param.name] = self._constant(param.default)
         for global_name, value in template_globals.items():
             substitutions[global_name] = ast.Name(self.namespace.bind(global_name, value), ast.Load())
-        expr = instantiate(template, substitutions)
-        unbroadcast = substitutions.get("unbroadcast")
+        drop: bool | tuple[bool, ...] = False  # which `unbroadcast` calls have nothing to do
         if all(self._is_scalar(a) for a in [ans, *args, *keywords.values()]):
-            expr = drop_calls(expr, unbroadcast)
-        elif rule.primal in _ELEMENTWISE_OPERATORS and isinstance(expr, ast.Tuple) and len(args) == 2:
+            drop = True
+        elif rule.primal in _ELEMENTWISE_OPERATORS and isinstance(template, ast.Tuple) and len(args) == 2:
             # `a * c` with c a number, or `a * a`: the result has a's shape already.
             same = isinstance(args[0], ast.Name) and isinstance(args[1], ast.Name) and args[0].id == args[1].id
-            expr.elts = [
-                drop_calls(e, unbroadcast) if same or self._is_scalar(args[1 - i]) else e
-                for i, e in enumerate(expr.elts)
-            ]
-        expr = fold_constants(expr)
+            drop = tuple(same or self._is_scalar(args[1 - i]) for i in range(len(template.elts)))
+        expr = instantiate_rule(template, substitutions, drop if "unbroadcast" in substitutions else False)
         if isinstance(expr, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in expr.elts):
             pairs = [(a, e) for a, e in zip(diff_args, expr.elts) if a is not None]
             return self.accumulate(pairs)
