@@ -6,7 +6,7 @@ import ast
 import operator
 from typing import Callable
 
-from .analysis import count_statements, loads, statements
+from .analysis import count_statements, statements
 from .fastast import Transformer, walk
 from .usage import UsageCache
 
@@ -181,7 +181,7 @@ def _merge_accumulations(
         if (
             isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add)
             and isinstance(value.left, ast.Name) and value.left.id == name
-            and name not in loads(value.right)
+            and cache.of(stmt).read.count(name) == 1  # `e` does not read `v`
         ):
             for index in range(len(out) - 1, -1, -1):
                 earlier = out[index]
@@ -189,8 +189,9 @@ def _merge_accumulations(
                     between = out[index + 1:]
                     first = earlier.value  # type: ignore[attr-defined]
                     touched = set().union(*(loads_of(s) | stores_of(s) for s in between)) if between else set()
-                    if name not in touched and not (loads(first) & set().union(*(stores_of(s) for s in between), set())) \
-                            and name not in loads(first):
+                    first_reads = loads_of(earlier)  # `v = a` reads what `a` reads
+                    if name not in touched and first_reads.isdisjoint(set().union(*(stores_of(s) for s in between))) \
+                            and name not in first_reads:
                         merged = value.right if _is(first, 0) else ast.BinOp(first, ast.Add(), value.right)
                         if rewrite is not None:
                             merged = rewrite(merged)
