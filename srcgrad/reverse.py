@@ -426,24 +426,20 @@ class ReverseBuilder(Builder):
         return [stmt], backward + self.accumulate(pairs)
 
     def apply_rule(self, rule: Any, g: ast.expr, ans: ast.expr, args: list, keywords: dict, stmt: ast.stmt) -> list[ast.stmt]:
-        bound = rule.bind(g, ans, *args, **keywords)
-        names = list(rule.signature.parameters)
-        diff_args = [bound.arguments.get(n) for n in names[2:]]
+        bound = rule.bind(g, ans, *args, **keywords).arguments
+        diff_args = [bound.get(name) for name, _ in rule.defaults[2:]]
         self.shape_sensitive = self.shape_sensitive or rule.primal in _MATMUL or \
             not rule.fn.__module__.endswith(("operators", "numpy_rules", "math_rules"))
-        if not rule.inline or any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in rule.signature.parameters.values()):
+        if not rule.inline or rule.packs:
             fn_name = self.namespace.bind(rule.fn.__name__, rule.fn)
             results = self.namer.fresh("_c")
             invoke = make_call(self.rt["call_rule"], [ast.Name(fn_name, ast.Load()), g, ans, *args], [ast.keyword(k, v) for k, v in keywords.items()])
             pairs = [(a, ast.Subscript(ast.Name(results, ast.Load()), ast.Constant(i), ast.Load())) for i, a in enumerate(args)]
             return [make_assign(results, invoke)] + self.accumulate(pairs)
         template, template_globals = rule.template()
-        substitutions: dict[str, ast.expr] = {}
-        for param in rule.signature.parameters.values():
-            if param.name in bound.arguments:
-                substitutions[param.name] = bound.arguments[param.name]
-            else:
-                substitutions[param.name] = self._constant(param.default)
+        substitutions: dict[str, ast.expr] = {
+            name: bound[name] if name in bound else self._constant(default) for name, default in rule.defaults
+        }
         for global_name, value in template_globals.items():
             substitutions[global_name] = ast.Name(self.namespace.bind(global_name, value), ast.Load())
         drop: bool | tuple[bool, ...] = False  # which `unbroadcast` calls have nothing to do

@@ -45,6 +45,16 @@ class Rule:
     def signature(self) -> inspect.Signature:
         return inspect.signature(self.fn)
 
+    @functools.cached_property
+    def defaults(self) -> tuple[tuple[str, Any], ...]:
+        """(name, default) of every parameter, in order (read each time a rule is inlined)."""
+        return tuple((p.name, p.default) for p in self.signature.parameters.values())
+
+    @functools.cached_property
+    def packs(self) -> bool:
+        """Whether a parameter packs arguments (`*args` or `**kwargs`)."""
+        return any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in self.signature.parameters.values())
+
     @property
     def primal_params(self) -> list[inspect.Parameter]:
         """The parameters after `(g, ans)`: the primal's own arguments."""
