@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
-from dataclasses import dataclass
 from itertools import chain
+from typing import NamedTuple
 
 from .fastast import CHILD_FIELDS
 
 
-@dataclass(frozen=True)
-class Usage:
+class Usage(NamedTuple):
     """The names one statement (or part of one) mentions."""
 
     loads: frozenset[str]  # names read (`Name` nodes in a `Load` context)
@@ -33,45 +32,48 @@ class Usage:
 
 def usage(nodes: list[ast.AST]) -> Usage:
     """The usage of `nodes` and everything under them, in one walk."""
-    loads: set[str] = set()
-    stores: set[str] = set()
-    written: set[str] = set()  # `Store` and `Del`
-    bound: list[str] = []
-    read: list[str] = []
-    stack = list(nodes)
-    name_type, load, store, arg, nonlocal_ = ast.Name, ast.Load, ast.Store, ast.arg, ast.Nonlocal
-    fields_of = CHILD_FIELDS
+    loaded: list[str] = []
+    stored: list[str] = []
+    deleted: list[str] = []
+    params: list[str] = []
+    declared: list[str] = []  # `nonlocal` names
     foldable = False
-    binop, constant = ast.BinOp, ast.Constant
+    stack = list(nodes)
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    name_type, load, store, constant, binop = ast.Name, ast.Load, ast.Store, ast.Constant, ast.BinOp
+    fields_of = CHILD_FIELDS
     while stack:
-        node = stack.pop()
+        node = pop()
         kind = type(node)
         if kind is name_type:
-            name, ctx = node.id, type(node.ctx)  # type: ignore[attr-defined]
-            if ctx is load:
-                loads.add(name)
-                read.append(name)
-            else:
-                if ctx is store:
-                    stores.add(name)
-                written.add(name)
-                bound.append(name)
+            ctx = type(node.ctx)  # type: ignore[attr-defined]
+            (loaded if ctx is load else stored if ctx is store else deleted).append(node.id)  # type: ignore[attr-defined]
             continue
-        if kind is constant:
+        if kind is constant or node is None:  # None: a missing part (`Dict.keys` of `**d`, say)
             continue
-        if not foldable and kind is binop:
-            foldable = _folds(node)  # type: ignore[arg-type]
-        if kind is arg:
-            bound.append(node.arg)  # type: ignore[attr-defined]
-        elif kind is nonlocal_:
-            read.extend(node.names)  # type: ignore[attr-defined]
+        if kind is binop:
+            if not foldable and (type(node.left) is constant or type(node.right) is constant):  # type: ignore[attr-defined]
+                foldable = _folds(node)  # type: ignore[arg-type]
+            push(node.left)  # type: ignore[attr-defined]
+            push(node.right)  # type: ignore[attr-defined]
+            continue
+        if kind is str:  # a name in a list of names (`global`, a class pattern's attributes)
+            continue
+        if kind is ast.arg:
+            params.append(node.arg)  # type: ignore[attr-defined]
+        elif kind is ast.Nonlocal:
+            declared.extend(node.names)  # type: ignore[attr-defined]
+            continue
+        state = node.__dict__
         for field in fields_of[kind]:
-            value = getattr(node, field, None)
+            value = state.get(field)
             if type(value) is list:
-                stack.extend(v for v in value if isinstance(v, ast.AST))
-            elif isinstance(value, ast.AST):
-                stack.append(value)
-    return Usage(frozenset(loads), frozenset(stores), frozenset(loads | written), tuple(bound), tuple(read), foldable)
+                extend(value)
+            elif value is not None:
+                push(value)
+    loads, stores = frozenset(loaded), frozenset(stored)
+    ids = loads | stores | frozenset(deleted) if deleted else loads | stores
+    return Usage(loads, stores, ids, (*stored, *deleted, *params), (*loaded, *declared), foldable)
 
 
 def _is_number(node: ast.expr) -> bool:

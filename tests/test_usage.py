@@ -1,0 +1,84 @@
+"""`usage.usage` against a plain `ast.walk` reading of the same statements: every statement
+of srcgrad's own source and of the examples (nonlocal, global, del, lambdas, comprehensions,
+match statements...), and of generated derivative code."""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from srcgrad.usage import usage
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = sorted((ROOT / "srcgrad").rglob("*.py")) + sorted((ROOT / "examples").rglob("*.py"))
+
+MATCH = """
+def f(p, q):
+    match p:
+        case Point(x=0, y=yy) if yy > q:
+            del q
+            return yy
+        case [a, *rest]:
+            global g
+            return a + len(rest)
+"""
+
+
+def _number(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
+
+
+def _reference(stmt: ast.stmt) -> tuple:
+    names = [n for n in ast.walk(stmt) if isinstance(n, ast.Name)]
+    loads = {n.id for n in names if isinstance(n.ctx, ast.Load)}
+    stores = {n.id for n in names if isinstance(n.ctx, ast.Store)}
+    bound = Counter(n.id for n in names if not isinstance(n.ctx, ast.Load))
+    bound.update(a.arg for a in ast.walk(stmt) if isinstance(a, ast.arg))
+    read = Counter(n.id for n in names if isinstance(n.ctx, ast.Load))
+    read.update(name for n in ast.walk(stmt) if isinstance(n, ast.Nonlocal) for name in n.names)
+    foldable = any(
+        isinstance(op, ast.BinOp) and (
+            _number(op.left) and _number(op.right)
+            or isinstance(op.op, ast.Mult) and any(_number(o) and o.value == 1 for o in (op.left, op.right))
+            or isinstance(op.op, ast.Mult) and _number(op.right) and isinstance(op.left, ast.BinOp)
+            and isinstance(op.left.op, ast.Mult) and (_number(op.left.left) or _number(op.left.right))
+        )
+        for op in ast.walk(stmt)
+    )
+    return loads, stores, {n.id for n in names}, bound, read, foldable
+
+
+def _found(stmt: ast.stmt) -> tuple:
+    found = usage([stmt])
+    return set(found.loads), set(found.stores), set(found.ids), Counter(found.bound), Counter(found.read), found.foldable
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_usage_agrees_with_a_plain_walk_on_every_statement(path: Path) -> None:
+    for stmt in ast.walk(ast.parse(path.read_text())):
+        if isinstance(stmt, ast.stmt):
+            assert _found(stmt) == _reference(stmt), ast.unparse(stmt)
+
+
+def test_usage_of_match_statements_del_and_global() -> None:
+    for stmt in ast.walk(ast.parse(MATCH)):
+        if isinstance(stmt, ast.stmt):
+            assert _found(stmt) == _reference(stmt), ast.unparse(stmt)
+
+
+def test_usage_of_generated_code() -> None:
+    import numpy as np
+
+    import srcgrad
+
+    def f(x, y):
+        z = 2.0 * (x * 1.0) * 3.0 + np.sin(x * y) ** 2
+        return z * y - x / 1.0
+
+    text = srcgrad.source(srcgrad.grad(f, wrt=(0, 1)))
+    for stmt in ast.walk(ast.parse(text)):
+        if isinstance(stmt, ast.stmt):
+            assert _found(stmt) == _reference(stmt), ast.unparse(stmt)
