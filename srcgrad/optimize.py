@@ -278,11 +278,18 @@ def _simple(value: ast.expr) -> bool:
     return isinstance(value, (ast.Constant, ast.Name))
 
 
-def _rewrite_values(body: list[ast.stmt], rewrite: Callable[[ast.expr], ast.expr], cache: UsageCache) -> None:
+def _rewrite_values(
+    body: list[ast.stmt], rewrite: Callable[[ast.expr], ast.expr], cache: UsageCache, reads: frozenset[str] | None,
+) -> None:
     """Apply `rewrite` (which returns its argument itself when it has nothing to change,
-    and never changes it in place) to the values of `body`'s statements."""
+    and never changes it in place) to the values of `body`'s statements (those that read
+    one of `reads` or hold numbers to fold, unless `reads` is None)."""
     for stmt in statements(body):
         if isinstance(stmt, ast.Assign | ast.Return) and stmt.value is not None:
+            if reads is not None:
+                found = cache.of(stmt)
+                if found.loads.isdisjoint(reads) and not found.foldable:
+                    continue
             value = rewrite(stmt.value)
             if value is not stmt.value:
                 stmt.value = value
@@ -291,11 +298,13 @@ def _rewrite_values(body: list[ast.stmt], rewrite: Callable[[ast.expr], ast.expr
 
 def clean_function(
     node: ast.FunctionDef, is_pure: Callable[[ast.Call], bool], rewrite: Callable[[ast.expr], ast.expr] | None = None,
-    cache: UsageCache | None = None,
+    cache: UsageCache | None = None, rewrite_reads: frozenset[str] | None = None,
 ) -> ast.FunctionDef:
     """Propagate constants and copies, fold, merge first accumulations, drop dead values;
     `rewrite` is applied to the values of the statements that changed, after folding; it
     must return a value it has nothing to change as it is, and build anew what it changes.
+    If `rewrite_reads` is given, `rewrite` changes only values that read one of those
+    names or hold numbers to fold (`Usage.foldable`), and is applied to no others.
     `cache` (the passes ask every round what each statement reads and writes) is right
     about the statements of the result, for a later pass to go on with."""
     params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
@@ -310,7 +319,7 @@ def clean_function(
         body = [_folded_statement(s, cache) if changed is None or id(s) in changed else s for s in body]
         touched = [s for s in body if changed is None or id(s) in changed]
         if rewrite is not None:
-            _rewrite_values(touched, rewrite, cache)
+            _rewrite_values(touched, rewrite, cache, rewrite_reads)
         if settled and not any(_propagates(s) for s in touched):
             # Folding and rewriting change numbers, never which names a statement reads or
             # binds, so the passes would meet what they left last round.

@@ -152,8 +152,9 @@ class ReverseBuilder(Builder):
             if self.simplifier is not None:
                 self.simplifier.prepare(definition)
             rewrite = self.simplifier.expression if self.simplifier is not None else None
+            floats = frozenset(self.simplifier.floats) if self.simplifier is not None else None
             usage = UsageCache()
-            definition = clean_function(definition, self.is_pure, rewrite, usage)
+            definition = clean_function(definition, self.is_pure, rewrite, usage, floats)
             if self.simplifier is not None:
                 self.simplifier.finish(definition, usage)
             bind = None if self.higher_order else self.namespace.bind

@@ -27,7 +27,7 @@ class Usage(NamedTuple):
     ids: frozenset[str]  # every `Name` node's name, whatever its context
     bound: tuple[str, ...]  # a name per binding: `Store`/`Del` names and parameters
     read: tuple[str, ...]  # a name per reading: `Load` names and `nonlocal` declarations
-    foldable: bool  # whether `optimize`'s constant folding has work in it (`x * 1.0`, `2 - 1`, `(x * 2) * 3`)
+    foldable: bool  # whether folding numbers may have work in it (`x * 1.0`, `2 - 1`, `(x * 2) * 3`, `-(1.0)`)
 
 
 def usage(nodes: list[ast.AST]) -> Usage:
@@ -59,6 +59,8 @@ def usage(nodes: list[ast.AST]) -> Usage:
             continue
         if kind is str:  # a name in a list of names (`global`, a class pattern's attributes)
             continue
+        if kind is ast.UnaryOp and type(node.operand) is constant:  # type: ignore[attr-defined]
+            foldable = True  # `-(1.0)`, which the float rewrites make the number `-1.0`
         if kind is ast.arg:
             params.append(node.arg)  # type: ignore[attr-defined]
         elif kind is ast.Nonlocal:

@@ -47,7 +47,7 @@ def _reference(stmt: ast.stmt) -> tuple:
             and isinstance(op.left.op, ast.Mult) and (_number(op.left.left) or _number(op.left.right))
         )
         for op in ast.walk(stmt)
-    )
+    ) or any(isinstance(op, ast.UnaryOp) and isinstance(op.operand, ast.Constant) for op in ast.walk(stmt))
     return loads, stores, {n.id for n in names}, bound, read, foldable
 
 
