@@ -204,7 +204,6 @@ def _fix(node: AST, lineno: int, col_offset: int, end_lineno: int, end_col_offse
 
 
 _ATOMIC = frozenset({str, int, float, complex, bool, bytes, type(None), type(...)})
-_CONSTRUCTOR_ARGS: dict[type, tuple] = {}  # per node type: what `copy.deepcopy` constructs it with
 
 
 def copy_tree(node: Any) -> Any:
@@ -227,10 +226,7 @@ def _copy(value: Any, memo: dict[int, Any]) -> Any:
         return new_list
     if not isinstance(value, AST):
         return copy.deepcopy(value)  # a constant's tuple, say
-    args = _CONSTRUCTOR_ARGS.get(kind)
-    if args is None:  # what `copy.deepcopy` calls the class with (newer Pythons: placeholders)
-        args = _CONSTRUCTOR_ARGS[kind] = value.__reduce_ex__(4)[1]
-    new = kind(*args)
+    new = kind.__new__(kind)  # a node's fields and position all live in its `__dict__`
     memo[id(value)] = new
     new.__dict__.update({k: _copy(v, memo) for k, v in value.__dict__.items()})
     return new
