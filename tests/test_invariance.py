@@ -6,12 +6,12 @@ import importlib.util
 import itertools
 
 import numpy as np
+from generated import assert_grad_matches_fd, source_after_call
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import srcgrad
 from srcgrad.testing import directional_fd
-from tests.generated import assert_grad_matches_fd, source_after_call
 
 NOTE = "needs no adjoint"
 RNG = np.random.default_rng(7)
@@ -261,3 +261,14 @@ def test_random_shift_variants_match_finite_differences(tmp_path_factory, source
     except ValueError:  # shapes that do not broadcast
         return
     assert_grad_matches_fd(f, z, W, rtol=1e-5)
+
+
+def test_second_derivative_through_a_dropped_shift():
+    def logsumexp(z):
+        m = np.max(z)
+        return m + np.log(np.sum(np.exp(z - m)))
+
+    z = RNG.standard_normal(5)
+    p = np.exp(z - np.max(z))
+    p /= p.sum()
+    np.testing.assert_allclose(srcgrad.hessian(logsumexp)(z), np.diag(p) - np.outer(p, p), rtol=1e-10, atol=1e-12)
