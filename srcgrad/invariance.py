@@ -31,6 +31,7 @@ from .resolve import Callee
 from .shapes import bound_once, one_of
 
 _REDUCTIONS = (np.max, np.amax, np.min, np.amin, np.sum, np.mean, np.nanmax, np.nanmin, np.nansum, np.nanmean)
+_REDUCTION_NAMES = {"max", "amax", "min", "amin", "sum", "mean", "nanmax", "nanmin", "nansum", "nanmean"}
 _SUMS = (np.sum, np.mean)  # linear: a positive factor constant along the axis comes out
 _EXTREMES = (np.max, np.amax, np.min, np.amin)  # a constant added along the axis comes out
 _OPERATOR_UFUNCS = {np.add: ast.Add, np.subtract: ast.Sub, np.multiply: ast.Mult, np.divide: ast.Div}
@@ -78,6 +79,9 @@ def shift_free(node: ast.FunctionDef, resolve: Resolve) -> dict[str, Shift]:
 def _candidate(stmt: ast.stmt, resolve: Resolve) -> tuple[str, Shift] | None:
     """(`m`, its shift) for `m = np.max(w, axis=a, keepdims=True)` or a full reduction."""
     if not (isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.Call)):
+        return None
+    func = stmt.value.func  # spelled like a reduction: resolving every call would cost more
+    if (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)) not in _REDUCTION_NAMES:
         return None
     parts = _reduction(stmt.value, resolve, _REDUCTIONS)
     if parts is None:
