@@ -78,7 +78,8 @@ def shift_free(node: ast.FunctionDef, resolve: Resolve) -> dict[str, Shift]:
 
 def _candidate(stmt: ast.stmt, resolve: Resolve) -> tuple[str, Shift] | None:
     """(`m`, its shift) for `m = np.max(w, axis=a, keepdims=True)` or a full reduction."""
-    if not (isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.Call)):
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+            and isinstance(stmt.value, ast.Call)):
         return None
     func = stmt.value.func  # spelled like a reduction: resolving every call would cost more
     if (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)) not in _REDUCTION_NAMES:

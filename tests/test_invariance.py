@@ -255,7 +255,7 @@ def _load(source, directory):
 @given(source=variants())
 def test_random_shift_variants_match_finite_differences(tmp_path_factory, source):
     f = _load(source, tmp_path_factory.mktemp("variants"))
-    z = RNG.standard_normal((3, 4))
+    z = np.random.default_rng(0).standard_normal((3, 4))
     try:
         f(z, W)
     except ValueError:  # shapes that do not broadcast
