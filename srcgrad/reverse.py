@@ -85,8 +85,11 @@ class ReverseBuilder(Builder):
         self.params = [a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs]
         self.returned = body[-1].value  # type: ignore[attr-defined]
         returned_names = analysis.loads(self.returned)
-        self.shift_free = shift_free(norm.node, resolver.callee)  # names whose derivative is zero
-        self.active = analysis.activity(body, set(wrt), returned_names, self.carries_derivative, self.shift_free)
+        self.active = analysis.activity(body, set(wrt), returned_names, self.carries_derivative)
+        self.shift_free = {name: shift for name, shift in shift_free(norm.node, resolver.callee).items()
+                           if name in self.active}  # active names whose derivative is zero
+        if self.shift_free:
+            self.active = analysis.activity(body, set(wrt), returned_names, self.carries_derivative, self.shift_free)
         self.defined: set[str] = set()
         self.local_temps = _block_local_names(body)
         self.scalars = scalar_names(body, set(scalar_params), resolver.static_value, set(self.params))
