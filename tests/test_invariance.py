@@ -272,3 +272,18 @@ def test_second_derivative_through_a_dropped_shift():
     p = np.exp(z - np.max(z))
     p /= p.sum()
     np.testing.assert_allclose(srcgrad.hessian(logsumexp)(z), np.diag(p) - np.outer(p, p), rtol=1e-10, atol=1e-12)
+
+
+def test_a_max_that_no_derivative_goes_through_says_nothing():
+    def unused(z):
+        m = np.max(z, axis=1, keepdims=True)
+        s = z - m  # noqa: F841
+        return np.sum(z * z)
+
+    def constant(z, w):
+        s = w - np.max(w, axis=1, keepdims=True)
+        return np.sum(z * np.log(np.sum(np.exp(s), axis=1, keepdims=True)) + s)
+
+    assert NOTE not in source_after_call(unused, Z)
+    assert NOTE not in source_after_call(constant, Z, W)
+    assert_grad_matches_fd(constant, Z, W)
