@@ -8,7 +8,7 @@ name. Over-approximating only costs a few zero adjoints; it never drops a deriva
 from __future__ import annotations
 
 import ast
-from typing import Callable, Iterator
+from typing import Callable, Collection, Iterator
 
 from .fastast import walk
 
@@ -89,9 +89,13 @@ def activity(
     wrt: set[str],
     returned: set[str],
     carries_derivative: Callable[[ast.stmt], bool],
+    inert: Collection[str] = (),
 ) -> set[str]:
-    """The active names: varied by `wrt` and useful for the names in `returned`."""
+    """The active names: varied by `wrt` and useful for the names in `returned`. Names in
+    `inert` (whose total derivative is known to be zero) are neither, and vary nothing."""
     flows = [f for s in statements(body) if carries_derivative(s) and (f := flow(s)) is not None]
+    if inert:
+        flows = [(written - set(inert), read - set(inert)) for written, read in flows]
     varied = _fixpoint(set(wrt), [(read, written) for written, read in flows])
     useful = _fixpoint(set(returned), flows)
     return varied & useful

@@ -5,6 +5,8 @@ Runs on a derivative function after `clean_function`, on its top-level straight-
 
 * `unbroadcast(g, x)` where `g` is known to be shaped like `x` is just `g`;
 * `seed(out)` where `out` is known to have shape `()` (a full reduction) is just `1.0`;
+* `reduced_count(x, ans)` where `ans` has shape `()` (a mean over everything) is
+  `np.size(x)`, so `ans` need not be computed for the gradient alone;
 * the gradient of a full reduction stays a number ("lazy") instead of being spread into a
   full array by `expand_reduced`, as long as every reader is elementwise arithmetic with
   numbers, other such numbers, or values of the reduced argument's shape, where NumPy
@@ -50,6 +52,7 @@ class _Walk:
         self.lazy: dict[str, Info] = {}
         self.drop: set[int] = set()  # ids of calls to replace by their first argument
         self.seeds: set[int] = set()  # ids of `seed(...)` calls that are `1.0`
+        self.sizes: set[int] = set()  # ids of `reduced_count(x, ans)` calls that are `np.size(x)`
         self.rejections: set[int] = set()
 
     def is_lazy(self, info: Info | None) -> bool:
@@ -141,6 +144,11 @@ class _Walk:
             if self.plain(args[0]) == SCALAR:
                 self.seeds.add(id(call))
             return Info(SCALAR, SCALAR)
+        if fn is reduced_count and len(args) == 2 and not call.keywords:
+            self.plain(args[0])
+            if self.plain(args[1]) == SCALAR:
+                self.sizes.add(id(call))
+            return Info(SCALAR, SCALAR)
         if isinstance(fn, np.ufunc) and fn.nout == 1 and fn.nin == len(args) and not call.keywords:
             return self.elementwise(list(args))
         for arg in [*args, *(k.value for k in call.keywords)]:
@@ -163,13 +171,15 @@ def _plan(node: ast.FunctionDef, scalars: set[str], value_of: Callable[[ast.expr
 
 
 class _Rewrite(ast.NodeTransformer):
-    def __init__(self, walk: _Walk) -> None:
-        self.walk = walk
+    def __init__(self, walk: _Walk, size: str | None) -> None:
+        self.walk, self.size = walk, size
 
     def visit_Call(self, node: ast.Call) -> ast.expr:
         self.generic_visit(node)
         if id(node) in self.walk.seeds:
             return ast.copy_location(ast.Constant(1.0), node)
+        if id(node) in self.walk.sizes and self.size is not None:
+            return ast.copy_location(ast.Call(ast.Name(self.size, ast.Load()), [node.args[0]], []), node)
         if id(node) in self.walk.drop:
             return node.args[0]
         return node
@@ -177,12 +187,15 @@ class _Rewrite(ast.NodeTransformer):
 
 def drop_shape_bookkeeping(
     node: ast.FunctionDef, scalars: set[str], value_of: Callable[[ast.expr], Any],
+    bind: Callable[[str, Any], str] | None = None,
 ) -> bool:
     """Apply the rewrites the module docstring lists to `node`'s top-level statements; say
-    whether there were any."""
+    whether there were any. Without `bind`, which names `np.size` in the generated code,
+    counts stay `reduced_count` calls."""
     walk = _plan(node, scalars, value_of)
-    if walk.drop or walk.seeds:
-        rewrite = _Rewrite(walk)
+    size = bind("size", np.size) if bind is not None and walk.sizes else None
+    if walk.drop or walk.seeds or size is not None:
+        rewrite = _Rewrite(walk, size)
         node.body = [rewrite.visit(s) if not isinstance(s, (ast.If, ast.For, ast.While)) else s for s in node.body]
         return True
     return False
@@ -295,7 +308,7 @@ def lighten(
 
     called = _called_helpers(node, value_of)
     if called & {id(unbroadcast), id(expand_reduced), id(reduced_count), id(seed)}:
-        if drop_shape_bookkeeping(node, scalars, value_of):
+        if drop_shape_bookkeeping(node, scalars, value_of, bind):
             node = clean_function(node, is_pure)
         for _ in range(3):  # each round can leave another value read only for its shape
             if not read_shapes_from_kept_values(node, scalars, value_of):

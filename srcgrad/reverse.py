@@ -33,6 +33,7 @@ from .emit import (
 from .errors import SourceInfo, located_error
 from .fastast import Transformer, walk
 from .inplace import accumulate_in_place
+from .invariance import shift_free
 from .loops import shape_stand_ins
 from .naming import Namer
 from .normalize import Normalized
@@ -85,6 +86,10 @@ class ReverseBuilder(Builder):
         self.returned = body[-1].value  # type: ignore[attr-defined]
         returned_names = analysis.loads(self.returned)
         self.active = analysis.activity(body, set(wrt), returned_names, self.carries_derivative)
+        self.shift_free = {name: shift for name, shift in shift_free(norm.node, resolver.callee).items()
+                           if name in self.active}  # active names whose derivative is zero
+        if self.shift_free:
+            self.active = analysis.activity(body, set(wrt), returned_names, self.carries_derivative, self.shift_free)
         self.defined: set[str] = set()
         self.local_temps = _block_local_names(body)
         self.scalars = scalar_names(body, set(scalar_params), resolver.static_value, set(self.params))
@@ -261,7 +266,7 @@ class ReverseBuilder(Builder):
         name = target.id
         if _popped_list(stmt.value) in self.active:
             return self.pop(stmt, name)
-        forward: list[ast.stmt] = [stmt]
+        forward: list[ast.stmt] = [*self.shift_note(name), stmt] if name in self.shift_free else [stmt]
         backward: list[ast.stmt] = []
         if self.carries_derivative(stmt) and name in self.active and self._has_adjoint(name):
             self.shape_sensitive = False
@@ -588,6 +593,14 @@ class ReverseBuilder(Builder):
         text = self.info.line_text(lineno).strip()
         key = f"__comment{len(self.comments) + 1}__"
         self.comments[key] = f"# adjoint of line {self.info.absolute_line(lineno)}: {text}"
+        return [ast.Expr(ast.Name(key, ast.Load()))]
+
+    def shift_note(self, name: str) -> list[ast.stmt]:
+        """A comment for the definition of a name of `shift_free`: why it has no adjoint."""
+        axis = self.shift_free[name].axis
+        where = "" if axis is None else f" along axis {axis}"
+        key = f"__comment{len(self.comments) + 1}__"
+        self.comments[key] = f"# `{name}` needs no adjoint: adding a constant to it{where} would not change the result"
         return [ast.Expr(ast.Name(key, ast.Load()))]
 
 

@@ -193,3 +193,41 @@ def test_fusion_moves_a_single_use_value_only_past_pure_assignments():
             return _t2
     """
     assert "_t1 = x * 2.0" in _fused(forward)  # the forward sweep keeps one operation per line
+
+
+def mean_of_row_sums(x):
+    return np.mean(np.sum(x * x, axis=1))
+
+
+def row_means(x):
+    return np.sum(np.mean(x * x, axis=1) ** 2)
+
+
+def test_a_mean_over_everything_divides_by_the_size_without_computing_the_mean():
+    n = _line(mean_of_row_sums, 1)
+    assert _source(mean_of_row_sums, np.ones((2, 3))) == textwrap.dedent(f"""\
+        def grad_mean_of_row_sums(x):
+            _t1 = x * x
+            _t2 = np.sum(_t1, axis=1)
+            # adjoint of line {n}: return np.mean(np.sum(x * x, axis=1))
+            _t2_bar = 1.0 / size(_t2)
+            x_bar = _t2_bar * x + _t2_bar * x
+            return (x_bar,)""")
+    x = np.random.default_rng(3).standard_normal((4, 3))
+    _check(mean_of_row_sums, x)
+    value, _ = srcgrad.value_and_grad(mean_of_row_sums)(x)
+    assert value == mean_of_row_sums(x)
+
+
+def test_a_mean_along_an_axis_keeps_its_count():
+    text = _source(row_means, np.ones((2, 3)))
+    assert "reduced_count(_t1, _t2)" in text and "size(" not in text
+    _check(row_means, np.random.default_rng(4).standard_normal((4, 3)))
+
+
+def test_a_mean_over_everything_differentiated_twice():
+    def cube_mean(x):
+        return np.mean(x ** 3)
+
+    x = np.arange(1.0, 5.0)
+    np.testing.assert_allclose(srcgrad.hessian(cube_mean)(x), np.diag(6.0 * x / x.size), rtol=1e-12)
