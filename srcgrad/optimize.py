@@ -168,7 +168,6 @@ def _merge_accumulations(
     or changes what `a` reads (so `a` may be evaluated later) and `e` does not read `v`.
     `rewrite` (see `clean_function`) is applied to the merged values."""
     cache = cache or UsageCache()
-    loads_of, stores_of = cache.loads, cache.stores
     out: list[ast.stmt] = []
     for stmt in body:
         if type(stmt) is not ast.Assign:
@@ -183,24 +182,25 @@ def _merge_accumulations(
             and isinstance(value.left, ast.Name) and value.left.id == name
             and cache.of(stmt).read.count(name) == 1  # `e` does not read `v`
         ):
+            written: set[str] = set()  # what the statements in between bind
             for index in range(len(out) - 1, -1, -1):
                 earlier = out[index]
                 if _single_target(earlier) == name:
-                    between = out[index + 1:]
                     first = earlier.value  # type: ignore[attr-defined]
-                    touched = set().union(*(loads_of(s) | stores_of(s) for s in between)) if between else set()
-                    first_reads = loads_of(earlier)  # `v = a` reads what `a` reads
-                    if name not in touched and first_reads.isdisjoint(set().union(*(stores_of(s) for s in between))) \
-                            and name not in first_reads:
+                    first_reads = cache.loads(earlier)  # `v = a` reads what `a` reads
+                    if first_reads.isdisjoint(written) and name not in first_reads:
                         merged = value.right if _is(first, 0) else ast.BinOp(first, ast.Add(), value.right)
                         if rewrite is not None:
                             merged = rewrite(merged)
                         del out[index]
                         stmt = ast.copy_location(ast.Assign(earlier.targets, merged), stmt)  # type: ignore[attr-defined]
                     break
-                if name in loads_of(earlier) or name in stores_of(earlier) \
-                        or isinstance(earlier, (ast.If, ast.For, ast.While)):
+                if isinstance(earlier, (ast.If, ast.For, ast.While)):
                     break
+                found = cache.of(earlier)
+                if name in found.ids:  # read, bound or deleted in between
+                    break
+                written |= found.stores
         out.append(stmt)
     return out
 
