@@ -43,6 +43,11 @@ class Builder:
         return isinstance(expr, ast.Name) and expr.id in self.scalars
 
     def _is_active(self, expr: ast.expr) -> bool:
+        kind = type(expr)
+        if kind is ast.Name:  # the usual operand of normalized code, answered without a walk
+            return expr.id in self.active  # type: ignore[attr-defined]
+        if kind is ast.Constant:
+            return False
         return any(isinstance(n, ast.Name) and n.id in self.active for n in walk(expr))
 
     def _any_active(self, exprs: list[ast.expr]) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from .errors import SourceInfo, located_error
 from .fastast import fix_missing_locations, location, walk
@@ -42,6 +42,7 @@ class Normalizer:
     ) -> None:
         self.info = info
         self.namer = namer
+        self.positions: dict[int, dict[str, Any]] = {}  # per origin node (kept alive by the tree): its position
         self.current = {p: p for p in params}
         self.defined = set(params)
         self.depth = 0
@@ -94,7 +95,9 @@ class Normalizer:
         """`stmt` at `origin`'s position; its new parts take their nearest positioned
         parent's when `run` finishes (`fix_missing_locations`)."""
         if origin is not None:
-            position = location(origin)  # what `ast.copy_location(child, origin)` copies
+            position = self.positions.get(id(origin))
+            if position is None:  # what `ast.copy_location(child, origin)` copies
+                position = self.positions[id(origin)] = location(origin)
             stmt.__dict__.update(position)
         return stmt
 
