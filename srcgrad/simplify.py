@@ -179,11 +179,19 @@ def _reuse_common_subexpressions(
     available: dict[tuple, str] = {}
     aliases: dict[str, str] = {}
     dropped: set[int] = set()
-    # Every available value and alias reads a stable name, as a rule: then a statement that
-    # reads none has nothing to reuse (`math.sqrt(2.0)` reads none, and turns this off).
-    only_readers = True
+    # A statement can hold an available value only if it reads all the names that value
+    # reads: `needs` files each value's names under one of them. A value that reads no
+    # name (`math.sqrt(2.0)`) could be anywhere: `everywhere` turns the test off.
+    needs: dict[str, list[frozenset[str]]] = {}
+    everywhere = False
+
+    def may_reuse(reads: frozenset[str]) -> bool:
+        if everywhere or not reads.isdisjoint(aliases):
+            return True
+        return any(needed <= reads for name in reads for needed in needs.get(name, ()))
+
     for stmt in rewritten:
-        if (available or aliases) and not (only_readers and cache.loads(stmt).isdisjoint(stable)):
+        if (available or aliases) and may_reuse(cache.loads(stmt)):
             stmt.value = _replace_available(stmt.value, available, aliases, {})  # type: ignore[arg-type]
             cache.forget(stmt)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
@@ -192,8 +200,13 @@ def _reuse_common_subexpressions(
                 aliases[target] = value.id
                 dropped.add(id(stmt))
             elif target in stable and reusable(value):
-                available.setdefault(_key(value), target)  # type: ignore[arg-type]
-                only_readers = only_readers and not loads(value).isdisjoint(stable)
+                key = _key(value)
+                if key not in available:
+                    available[key] = target  # type: ignore[index]
+                    reads = frozenset(loads(value))
+                    if reads:
+                        needs.setdefault(min(reads), []).append(reads)
+                    everywhere = everywhere or not reads
     if dropped:
         node.body = [s for s in node.body if id(s) not in dropped]
 
