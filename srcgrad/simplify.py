@@ -19,10 +19,9 @@ from __future__ import annotations
 import ast
 from typing import Any, Callable
 
-from .analysis import loads, statements
-from .fastast import walk
+from .analysis import loads
 from .scalars import is_float_expr, python_floats
-from .usage import UsageCache
+from .usage import Usage, UsageCache
 
 
 class FloatSimplifier:
@@ -158,13 +157,7 @@ def _reuse_common_subexpressions(
     earlier assignment's value, on float names that nothing rebinds, reads that assignment's
     name. An assignment whose whole value is found so (`t = u`) goes, and the statements
     after it read `u`, unless a statement other than an assignment or return reads `t`."""
-    bound: dict[str, int] = {}
-    for stmt in statements(node.body):
-        targets = stmt.targets if isinstance(stmt, ast.Assign) else [getattr(stmt, "target", None)]
-        for target in filter(None, targets):
-            for name in walk(target):
-                if isinstance(name, ast.Name):
-                    bound[name.id] = bound.get(name.id, 0) + 1
+    bound, _ = cache.counts(node.body)
     params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
     stable = {name for name in floats if bound.get(name, 0) == (0 if name in params else 1)}
     rewritten = [s for s in node.body if isinstance(s, ast.Assign | ast.Return) and s.value is not None]
@@ -181,17 +174,18 @@ def _reuse_common_subexpressions(
     dropped: set[int] = set()
     # A statement can hold an available value only if it reads all the names that value
     # reads: `needs` files each value's names under one of them. A value that reads no
-    # name (`math.sqrt(2.0)`) could be anywhere: `everywhere` turns the test off.
+    # name is arithmetic on numbers (`1.0 / 3.0`), which only statements that fold hold.
     needs: dict[str, list[frozenset[str]]] = {}
-    everywhere = False
+    numbers_only = False
 
-    def may_reuse(reads: frozenset[str]) -> bool:
-        if everywhere or not reads.isdisjoint(aliases):
+    def may_reuse(found: Usage) -> bool:
+        reads = found.loads
+        if numbers_only and found.foldable or not reads.isdisjoint(aliases):
             return True
         return any(needed <= reads for name in reads for needed in needs.get(name, ()))
 
     for stmt in rewritten:
-        if (available or aliases) and may_reuse(cache.loads(stmt)):
+        if (available or aliases) and may_reuse(cache.of(stmt)):
             stmt.value = _replace_available(stmt.value, available, aliases, {})  # type: ignore[arg-type]
             cache.forget(stmt)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
@@ -206,7 +200,7 @@ def _reuse_common_subexpressions(
                     reads = frozenset(loads(value))
                     if reads:
                         needs.setdefault(min(reads), []).append(reads)
-                    everywhere = everywhere or not reads
+                    numbers_only = numbers_only or not reads
     if dropped:
         node.body = [s for s in node.body if id(s) not in dropped]
 
