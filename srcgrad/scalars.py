@@ -140,25 +140,27 @@ def is_float_expr(value: ast.expr | None, floats: set[str], static_value: Callab
     """Whether `value` always gives a Python float when the names in `floats` hold floats:
     float constants, arithmetic of floats and ints with a float among them, negation, and
     math functions of numbers."""
-    def number(node: ast.expr) -> bool:
-        is_int = isinstance(node, ast.Constant) and type(node.value) is int
-        return is_int or is_float_expr(node, floats, static_value)
-
-    if isinstance(value, ast.Constant):
-        return type(value.value) is float
-    if isinstance(value, ast.Name):
-        return value.id in floats
-    if isinstance(value, ast.BinOp):
-        either = is_float_expr(value.left, floats, static_value) or is_float_expr(value.right, floats, static_value)
-        if isinstance(value.op, _FLOAT_OPS):
-            return either and number(value.left) and number(value.right)
-        is_int_power = isinstance(value.right, ast.Constant) and type(value.right.value) is int
-        return isinstance(value.op, ast.Pow) and is_int_power and is_float_expr(value.left, floats, static_value)
-    if isinstance(value, ast.UnaryOp) and isinstance(value.op, (ast.USub, ast.UAdd)):
-        return is_float_expr(value.operand, floats, static_value)
-    if isinstance(value, ast.IfExp):
-        return is_float_expr(value.body, floats, static_value) and is_float_expr(value.orelse, floats, static_value)
-    if isinstance(value, ast.Call) and not value.keywords:
-        fn = static_value(value.func)
-        return (is_float_math(fn) or fn is float) and all(number(a) for a in value.args)
+    kind = type(value)
+    if kind is ast.Constant:
+        return type(value.value) is float  # type: ignore[union-attr]
+    if kind is ast.Name:
+        return value.id in floats  # type: ignore[union-attr]
+    if kind is ast.BinOp:
+        left = is_float_expr(value.left, floats, static_value)  # type: ignore[union-attr]
+        right = is_float_expr(value.right, floats, static_value)  # type: ignore[union-attr]
+        if isinstance(value.op, _FLOAT_OPS):  # type: ignore[union-attr]
+            return (left or right) and (left or _is_int(value.left)) and (right or _is_int(value.right))  # type: ignore[union-attr]
+        return isinstance(value.op, ast.Pow) and _is_int(value.right) and left  # type: ignore[union-attr]
+    if kind is ast.UnaryOp and isinstance(value.op, (ast.USub, ast.UAdd)):  # type: ignore[union-attr]
+        return is_float_expr(value.operand, floats, static_value)  # type: ignore[union-attr]
+    if kind is ast.IfExp:
+        return is_float_expr(value.body, floats, static_value) and is_float_expr(value.orelse, floats, static_value)  # type: ignore[union-attr]
+    if kind is ast.Call and not value.keywords:  # type: ignore[union-attr]
+        fn = static_value(value.func)  # type: ignore[union-attr]
+        return (is_float_math(fn) or fn is float) and all(
+            _is_int(a) or is_float_expr(a, floats, static_value) for a in value.args)  # type: ignore[union-attr]
     return False
+
+
+def _is_int(node: ast.expr) -> bool:
+    return type(node) is ast.Constant and type(node.value) is int  # type: ignore[attr-defined]
