@@ -16,6 +16,7 @@ import types
 from typing import Any
 
 from .analysis import statements
+from .unparse import function_text
 
 _COUNTER = itertools.count(1)
 FACTORY = "__srcgrad_factory__"
@@ -26,7 +27,7 @@ def render(node: ast.FunctionDef, comments: dict[str, str]) -> str:
     for stmt in [node, *statements(node.body)]:  # `ast.unparse` reads statements' lines (for type comments)
         if "lineno" not in stmt.__dict__:
             stmt.lineno = 1
-    text = ast.unparse(node)
+    text = function_text(node)
 
     def replace(match: re.Match[str]) -> str:
         return match.group(1) + comments[match.group(2)]
