@@ -432,7 +432,7 @@ class ReverseBuilder(Builder):
         return [stmt], backward + self.accumulate(pairs)
 
     def apply_rule(self, rule: Any, g: ast.expr, ans: ast.expr, args: list, keywords: dict, stmt: ast.stmt) -> list[ast.stmt]:
-        bound = rule.bind(g, ans, *args, **keywords).arguments
+        bound = rule.bind(g, ans, *args, **keywords).arguments if rule.packs else rule.arguments(g, ans, *args, **keywords)
         diff_args = [bound.get(name) for name, _ in rule.defaults[2:]]
         self.shape_sensitive = self.shape_sensitive or rule.primal in _MATMUL or \
             not rule.fn.__module__.endswith(("operators", "numpy_rules", "math_rules"))

@@ -78,20 +78,22 @@ class Rule:
     def bind(self, *args: Any, **kwargs: Any) -> inspect.BoundArguments:
         """`self.signature.bind(*args, **kwargs)`, with the parameter each argument goes to
         worked out once per call shape (binding is slow and asked for every rule applied)."""
+        if self.packs:
+            return self.signature.bind(*args, **kwargs)  # packs arguments: bind each time
+        return inspect.BoundArguments(self.signature, self.arguments(*args, **kwargs))  # type: ignore[arg-type]
+
+    def arguments(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """`self.bind(*args, **kwargs).arguments` for a rule that does not pack arguments."""
         shape = (len(args), tuple(kwargs))
         plan = self._plans.get(shape)
         if plan is None:
-            kinds = {p.kind for p in self.signature.parameters.values()}
-            if inspect.Parameter.VAR_POSITIONAL in kinds or inspect.Parameter.VAR_KEYWORD in kinds:
-                return self.signature.bind(*args, **kwargs)  # packs arguments: bind each time
             marks = [object() for _ in args]
             named = {k: object() for k in kwargs}
             bound = self.signature.bind(*marks, **named)
             where: dict[int, int | str] = {id(m): i for i, m in enumerate(marks)}
             where.update({id(m): k for k, m in named.items()})
             plan = self._plans[shape] = [(name, where[id(mark)]) for name, mark in bound.arguments.items()]
-        arguments = {name: args[source] if type(source) is int else kwargs[source] for name, source in plan}
-        return inspect.BoundArguments(self.signature, arguments)  # type: ignore[arg-type]
+        return {name: args[source] if type(source) is int else kwargs[source] for name, source in plan}
 
     def template(self) -> tuple[ast.expr, dict[str, Any]]:
         """The returned expression and the globals it reads (for inlining)."""
