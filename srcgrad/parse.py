@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .errors import SourceInfo, UsageError
+from .fastast import copy_tree
 
 
 @dataclass
@@ -23,6 +24,16 @@ class ParsedFunction:
     info: SourceInfo
     globals: dict[str, Any]
     closure: dict[str, types.CellType] = field(default_factory=dict)
+    source: str = ""  # the dedented text `node` was parsed from ("" for a lambda's made-up definition)
+
+    def fresh_node(self) -> ast.FunctionDef:
+        """A new copy of `node`, for passes that rewrite it: parsed again from `source`,
+        which is quicker than copying the tree."""
+        if not self.source:
+            return copy_tree(self.node)
+        node = ast.parse(self.source).body[0]
+        node.decorator_list = []
+        return node  # type: ignore[return-value]
 
     @property
     def name(self) -> str:
@@ -63,16 +74,17 @@ def parse_function(fn: Callable[..., Any]) -> ParsedFunction:
             f"srcgrad cannot read the source of {name!r}: it is not a Python function "
             f"(a builtin or C function?). Give it a derivative with @srcgrad.adjoint({name})."
         )
-    node, info = _read_definition(plain)
+    node, info, source = _read_definition(plain)
     closure = {}
     if plain.__closure__:
         closure = dict(zip(plain.__code__.co_freevars, plain.__closure__))
-    return ParsedFunction(plain, node, info, plain.__globals__, closure)
+    return ParsedFunction(plain, node, info, plain.__globals__, closure, source)
 
 
-def _read_definition(fn: types.FunctionType) -> tuple[ast.FunctionDef, SourceInfo]:
-    """The definition's AST and where it came from: read by the quick cut of its file's lines
-    when that parses as `fn`'s definition, else by `inspect` (which also finds lambdas)."""
+def _read_definition(fn: types.FunctionType) -> tuple[ast.FunctionDef, SourceInfo, str]:
+    """The definition's AST, where it came from and the text it was parsed from ("" for a
+    lambda): read by the quick cut of its file's lines when that parses as `fn`'s
+    definition, else by `inspect` (which also finds lambdas)."""
     quick = _definition_lines(fn)
     if quick is not None:
         try:
@@ -92,11 +104,13 @@ def _read_definition(fn: types.FunctionType) -> tuple[ast.FunctionDef, SourceInf
     return _parse_lines(fn, lines, first_line)
 
 
-def _parse_lines(fn: types.FunctionType, lines: list[str], first_line: int) -> tuple[ast.FunctionDef, SourceInfo]:
+def _parse_lines(
+    fn: types.FunctionType, lines: list[str], first_line: int,
+) -> tuple[ast.FunctionDef, SourceInfo, str]:
     text = "".join(lines)
     dedented = textwrap.dedent(text)
     info = SourceInfo(fn.__code__.co_filename, first_line, tuple(dedented.splitlines()), _indent_removed(text, dedented))
-    return _find_definition(fn, dedented, info), info
+    return _find_definition(fn, dedented, info), info, dedented if fn.__name__ != "<lambda>" else ""
 
 
 def _definition_lines(fn: types.FunctionType) -> tuple[list[str], int] | None:

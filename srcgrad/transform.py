@@ -12,7 +12,7 @@ from typing import Any, Callable
 from . import fence, jumps, runtime
 from .compile import build_function
 from .entry import entry_form
-from .fastast import copy_tree, walk
+from .fastast import walk
 from .forward import ForwardBuilder
 from .naming import Namer
 from .normalize import Normalizer
@@ -104,7 +104,7 @@ def _generate(
     fence.check(parsed.node, parsed.info, lambda expr: _is_no_grad(resolver, expr))
     normalizer = Normalizer(parsed.info, namer, parsed.param_names, resolver.is_opaque_call)
     injected[normalizer.sequence_name] = runtime.as_sequence
-    norm = normalizer.run(jumps.lower(copy_tree(parsed.node), namer))
+    norm = normalizer.run(jumps.lower(parsed.fresh_node(), namer))
     resolver.local_names |= {
         n.id for n in walk(norm.node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
     }
