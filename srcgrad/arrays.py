@@ -31,6 +31,7 @@ from .fusion import fuse_single_use
 from .rules.reduction_rules import expand_reduced, reduced_count
 from .runtime import add_at, getitem_vjp, seed, unbroadcast
 from .shapes import ELEMENTWISE, SCALAR, Shapes, bound_once
+from .usage import UsageCache
 
 _SHAPE_ONLY = {id(unbroadcast): (1,), id(expand_reduced): (1,), id(reduced_count): (0, 1)}  # argument positions
 
@@ -297,16 +298,19 @@ def _callee(call: ast.Call, value_of: Callable[[ast.expr], Any]) -> Any:
 
 def lighten(
     node: ast.FunctionDef, scalars: set[str], value_of: Callable[[ast.expr], Any],
-    is_pure: Callable[[ast.Call], bool], adjoints: dict[str, str], bind: Callable[[str, Any], str] | None = None,
+    is_pure: Callable[[ast.Call], bool], adjoints: dict[str, str], bind: Callable[[str, Any], str] | None,
+    usage: UsageCache, named: Callable[[Any], str | None],
 ) -> ast.FunctionDef:
     """The array passes on a cleaned derivative function: shape bookkeeping, then
     `clean_function` again for the values it left unread, then one buffer per sliced
     cotangent and fusion of single-use values into the backward sweep (the assignments to
     the cotangents, the values of `adjoints`, which maps a name to its cotangent's). `bind` names a runtime helper in the
-    generated code; without it (code that is differentiated again) nothing is done in place."""
+    generated code; without it (code that is differentiated again) nothing is done in place.
+    `usage` knows what `node`'s statements read; `named(helper)` is the name the code has
+    for a runtime helper (None if it has none)."""
     from .optimize import clean_function, fold_statement
 
-    called = _called_helpers(node, value_of)
+    called = _helpers_read(node, usage, named)
     if called & {id(unbroadcast), id(expand_reduced), id(reduced_count), id(seed)}:
         if drop_shape_bookkeeping(node, scalars, value_of, bind):
             node = clean_function(node, is_pure)
@@ -349,11 +353,17 @@ def lighten(
     return node
 
 
-def _called_helpers(node: ast.FunctionDef, value_of: Callable[[ast.expr], Any]) -> set[int]:
-    """The ids of the objects that `node` calls by a plain name (how it calls the runtime
-    helpers): the passes for helpers it does not call have nothing to do."""
-    one_call_per_name = {n.func.id: n for n in walk(node) if type(n) is ast.Call and type(n.func) is ast.Name}  # type: ignore[attr-defined]
-    return {id(_callee(call, value_of)) for call in one_call_per_name.values()}
+def _helpers_read(node: ast.FunctionDef, usage: UsageCache, named: Callable[[Any], str | None]) -> set[int]:
+    """The ids of the runtime helpers whose names `node` reads (how it calls them): the
+    passes for helpers it does not call have nothing to do."""
+    names = {name: id(helper) for helper in _GATED if (name := named(helper)) is not None}
+    if not names:
+        return set()
+    read = set().union(*(usage.of(stmt).loads for stmt in node.body))
+    return {key for name, key in names.items() if name in read}
+
+
+_GATED = (unbroadcast, expand_reduced, reduced_count, seed, getitem_vjp)
 
 
 def _float(node: ast.expr) -> bool:

@@ -163,7 +163,8 @@ class ReverseBuilder(Builder):
             if self.simplifier is not None:
                 self.simplifier.finish(definition, usage)
             bind = None if self.higher_order else self.namespace.bind
-            definition = lighten(definition, self.scalars, self.value_of, self.is_pure, self.namer.adjoints, bind)
+            definition = lighten(definition, self.scalars, self.value_of, self.is_pure, self.namer.adjoints, bind,
+                                 usage, lambda helper: self.namespace.by_id.get(id(helper)))
             adjoints = set(self.namer.adjoints.values())
             if bind is not None:
                 numbers = self.scalars | {self.namer.adjoints[p] for p in self.scalars if p in self.namer.adjoints}
