@@ -129,31 +129,34 @@ _BUILDERS: dict[tuple[int, frozenset[str]], list[Any]] = {}
 def _builder(template: ast.AST, substituted: frozenset[str]) -> Callable[[dict[str, ast.expr]], Any]:
     """A function of the substitutions returning what `substitute` would for `template`."""
     values: list[Any] = []  # everything that is not built afresh: names' ids, numbers, `Load()`...
-
-    def value(item: Any) -> str:
-        values.append(item)
-        return f"V[{len(values) - 1}]"
-
-    def build(node: Any) -> str:
-        kind = type(node)
-        if kind is list:
-            return "[" + ", ".join(build(item) for item in node) + "]"
-        if kind in LEAVES or not isinstance(node, ast.AST):
-            return value(node)
-        if isinstance(node, ast.Name) and node.id in substituted:
-            return f"C(S[{node.id!r}])"
-        state = {}
-        for field in kind._fields:
-            item = getattr(node, field, None)
-            state[field] = build(item) if type(item) is list or isinstance(item, ast.AST) else value(item)
-        if hasattr(node, "lineno"):
-            state.update({a: value(v) for a, v in location(node).items()})
-        return f"N({value(kind)}, {{{', '.join(f'{k!r}: {v}' for k, v in state.items())}}})"
-
-    source = f"def build(S):\n    return {build(template)}\n"
+    source = f"def build(S):\n    return {_builder_text(template, substituted, values)}\n"
     namespace: dict[str, Any] = {"V": values, "C": clone, "N": _new_node}
     exec(compile(source, "<srcgrad template>", "exec"), namespace)
     return namespace["build"]
+
+
+def _builder_text(node: Any, substituted: frozenset[str], values: list[Any]) -> str:
+    """The expression that builds `node` afresh, reading what it keeps from `V` (`values`)."""
+    kind = type(node)
+    if kind is list:
+        return "[" + ", ".join(_builder_text(item, substituted, values) for item in node) + "]"
+    if kind in LEAVES or not isinstance(node, ast.AST):
+        return _kept(node, values)
+    if isinstance(node, ast.Name) and node.id in substituted:
+        return f"C(S[{node.id!r}])"
+    state = {}
+    for field in kind._fields:
+        item = getattr(node, field, None)
+        nested = type(item) is list or isinstance(item, ast.AST)
+        state[field] = _builder_text(item, substituted, values) if nested else _kept(item, values)
+    if hasattr(node, "lineno"):
+        state.update({a: _kept(v, values) for a, v in location(node).items()})
+    return f"N({_kept(kind, values)}, {{{', '.join(f'{k!r}: {v}' for k, v in state.items())}}})"
+
+
+def _kept(item: Any, values: list[Any]) -> str:
+    values.append(item)
+    return f"V[{len(values) - 1}]"
 
 
 def _new_node(kind: type, state: dict[str, Any]) -> ast.AST:

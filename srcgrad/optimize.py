@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import operator
+from collections import Counter
 from typing import Callable
 
 from .analysis import count_statements, statements
@@ -213,29 +214,34 @@ def _drop_dead(
     fed the dropped one goes in the same pass."""
     cache = cache or UsageCache()
     _, reads = cache.counts(body)
+    return _pruned(body, is_pure, cache, reads)
 
-    def prune(stmts: list[ast.stmt]) -> list[ast.stmt]:
-        kept = []
-        for stmt in reversed(stmts):
-            if type(stmt) is ast.Assign:
-                targets = stmt.targets
-                if len(targets) == 1:  # the usual case, without two generators per statement
-                    unread = isinstance(targets[0], ast.Name) and not reads.get(targets[0].id)
-                else:
-                    unread = all(isinstance(t, ast.Name) for t in targets) and not any(
-                        reads.get(t.id) for t in targets)  # type: ignore[attr-defined]
-                if unread and all(is_pure(c) for c in walk(stmt.value) if isinstance(c, ast.Call)):
-                    reads.subtract(cache.of(stmt).read)
-                    continue
-            elif not isinstance(stmt, ast.FunctionDef):
-                for field in ("body", "orelse"):
-                    inner = getattr(stmt, field, None)
-                    if isinstance(inner, list) and inner:
-                        setattr(stmt, field, prune(inner) or [ast.Pass()])
-            kept.append(stmt)
-        return kept[::-1]
 
-    return prune(body)
+def _pruned(
+    stmts: list[ast.stmt], is_pure: Callable[[ast.Call], bool], cache: UsageCache, reads: Counter[str],
+) -> list[ast.stmt]:
+    """`_drop_dead` for one statement list, given how often each name is read. (A function of
+    its own, not a closure calling itself: that would be a reference cycle keeping the whole
+    derivative builder alive until the garbage collector runs.)"""
+    kept = []
+    for stmt in reversed(stmts):
+        if type(stmt) is ast.Assign:
+            targets = stmt.targets
+            if len(targets) == 1:  # the usual case, without two generators per statement
+                unread = isinstance(targets[0], ast.Name) and not reads.get(targets[0].id)
+            else:
+                unread = all(isinstance(t, ast.Name) for t in targets) and not any(
+                    reads.get(t.id) for t in targets)  # type: ignore[attr-defined]
+            if unread and all(is_pure(c) for c in walk(stmt.value) if isinstance(c, ast.Call)):
+                reads.subtract(cache.of(stmt).read)
+                continue
+        elif not isinstance(stmt, ast.FunctionDef):
+            for field in ("body", "orelse"):
+                inner = getattr(stmt, field, None)
+                if isinstance(inner, list) and inner:
+                    setattr(stmt, field, _pruned(inner, is_pure, cache, reads) or [ast.Pass()])
+        kept.append(stmt)
+    return kept[::-1]
 
 
 def _drop_dead_stores(

@@ -610,21 +610,22 @@ def _block_local_names(body: list[ast.stmt]) -> set[str]:
     is assigned by the one reader and consumed by the one definition, even inside loops."""
     stores: dict[str, list[int]] = {}
     reads: dict[str, list[int]] = {}
-
-    def visit(stmts: list[ast.stmt]) -> None:
-        for stmt in stmts:
-            inner = [getattr(stmt, f) for f in ("body", "orelse") if isinstance(getattr(stmt, f, None), list)]
-            heads = [stmt.test] if isinstance(stmt, (ast.If, ast.While)) else [stmt.iter, stmt.target] if isinstance(stmt, ast.For) else [] if inner else [stmt]
-            for head in heads:
-                for node in walk(head):
-                    if isinstance(node, ast.Name):
-                        table = stores if isinstance(node.ctx, ast.Store) else reads
-                        table.setdefault(node.id, []).append(id(stmts))
-            for block in inner:
-                visit(block)
-
-    visit(body)
+    _note_blocks(body, stores, reads)
     return {name for name, where in stores.items() if len(where) == 1 and reads.get(name) == where}
+
+
+def _note_blocks(stmts: list[ast.stmt], stores: dict[str, list[int]], reads: dict[str, list[int]]) -> None:
+    """For each name, the statement lists (by id) of its stores and reads, from `stmts` down."""
+    for stmt in stmts:
+        inner = [getattr(stmt, f) for f in ("body", "orelse") if isinstance(getattr(stmt, f, None), list)]
+        heads = [stmt.test] if isinstance(stmt, (ast.If, ast.While)) else [stmt.iter, stmt.target] if isinstance(stmt, ast.For) else [] if inner else [stmt]
+        for head in heads:
+            for node in walk(head):
+                if isinstance(node, ast.Name):
+                    table = stores if isinstance(node.ctx, ast.Store) else reads
+                    table.setdefault(node.id, []).append(id(stmts))
+        for block in inner:
+            _note_blocks(block, stores, reads)
 
 
 def _breaks(body: list[ast.stmt]) -> bool:

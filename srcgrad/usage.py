@@ -134,7 +134,7 @@ class UsageCache:
     def stores(self, stmt: ast.stmt) -> frozenset[str]:
         return self.of(stmt).stores
 
-    def counts(self, body: list[ast.stmt]) -> tuple[dict[str, int], dict[str, int]]:
+    def counts(self, body: list[ast.stmt]) -> tuple[Counter[str], Counter[str]]:
         """How often each name is bound and read in `body`, nested statements included."""
         parts: list[Usage] = []
         self._collect(body, parts)
