@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Any, Callable
 
+from .analysis import statements
 from .errors import SourceInfo, located_error
 from .fastast import walk
 
@@ -89,9 +90,15 @@ _DISPLAYS = (ast.List, ast.Tuple, ast.ListComp)
 def _sequence_names(node: ast.FunctionDef) -> set[str]:
     """Names some assignment binds to a list or tuple display."""
     return {
-        target.id for child in _walk_body(node) if isinstance(child, ast.Assign) and isinstance(child.value, _DISPLAYS)
+        target.id for child in _assignments(node) if isinstance(child.value, _DISPLAYS)
         for target in child.targets if isinstance(target, ast.Name)
     }
+
+
+def _assignments(node: ast.FunctionDef) -> list[ast.Assign]:
+    """The `=` statements of `node`, nested ones included (statements, not expressions:
+    no need to walk every expression)."""
+    return [stmt for stmt in statements(node.body) if isinstance(stmt, ast.Assign)]
 
 
 def _check_sequence_arithmetic(binop: ast.BinOp, info: SourceInfo, sequences: set[str]) -> None:
@@ -152,11 +159,12 @@ def _aliases_of(node: ast.FunctionDef, params: set[str]) -> set[str]:
     """Names that may refer to (part of) an input argument: the parameters, and names bound
     to them, their items, attributes or views without a copy."""
     aliases = set(params)
+    assignments = _assignments(node)
     changed = True
     while changed:
         changed = False
-        for child in _walk_body(node):
-            if isinstance(child, ast.Assign) and _is_view_of(child.value, aliases):
+        for child in assignments:
+            if _is_view_of(child.value, aliases):
                 for target in child.targets:
                     for name in walk(target):
                         if isinstance(name, ast.Name) and name.id not in aliases:
