@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from .fastast import walk
+from .usage import usage
 
 
 class Namer:
@@ -18,9 +18,8 @@ class Namer:
 
     @classmethod
     def for_tree(cls, tree: ast.AST, extra: set[str] = frozenset()) -> Namer:
-        names = {n.id for n in walk(tree) if isinstance(n, ast.Name)}
-        names |= {a.arg for a in walk(tree) if isinstance(a, ast.arg)}
-        return cls(names | set(extra))
+        found = usage([tree])  # every name the tree mentions, parameters included
+        return cls(set(found.ids).union(found.bound, extra))
 
     def fresh(self, prefix: str = "_t") -> str:
         """A new name `prefix1`, `prefix2`, ... not used anywhere yet."""

@@ -14,7 +14,6 @@ from typing import Any, Callable, Iterator
 from . import fence, jumps, runtime
 from .compile import build_function
 from .entry import entry_form
-from .fastast import walk
 from .forward import ForwardBuilder
 from .naming import Namer
 from .normalize import Normalizer
@@ -22,6 +21,7 @@ from .parse import ParsedFunction, parse_function, unwrap
 from .resolve import Resolver
 from .reverse import ReverseBuilder
 from .simplify import FloatSimplifier
+from .usage import usage
 
 
 @dataclass
@@ -110,10 +110,9 @@ def _generate(
     record_all: bool = False, higher_order: bool = False, single: bool = False, guards: dict[str, type] | None = None,
 ) -> Generated:
     parsed = parse_function(fn)
-    local_names = set(parsed.param_names) | {
-        n.id for n in walk(parsed.node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-    }
-    namer = Namer.for_tree(parsed.node)
+    names = usage([parsed.node])
+    local_names = set(parsed.param_names) | names.stores
+    namer = Namer(set(names.ids).union(names.bound))  # every name the user's code mentions
     if mode == "jvp":  # reserved first, so callers can know them (`tangent_params`)
         for param in wrt:
             namer.tangent(param)
@@ -124,9 +123,7 @@ def _generate(
     normalizer = Normalizer(parsed.info, namer, parsed.param_names, resolver.is_opaque_call)
     injected[normalizer.sequence_name] = runtime.as_sequence
     norm = normalizer.run(jumps.lower(parsed.fresh_node(), namer))
-    resolver.local_names |= {
-        n.id for n in walk(norm.node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-    }
+    resolver.local_names |= usage([norm.node]).stores
     if mode == "jvp":
         return _generate_forward(parsed, norm, resolver, namer, wrt, scalars, injected)
     runtime_names = {name: getattr(runtime, name) for name in _RUNTIME_NAMES}
