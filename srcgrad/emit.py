@@ -165,22 +165,25 @@ def _new_node(kind: type, state: dict[str, Any]) -> ast.AST:
     return new
 
 
-def instantiate_rule(template: ast.expr, substitutions: dict[str, ast.expr], drop: bool | tuple[bool, ...]) -> ast.expr:
+def instantiate_rule(
+    template: ast.expr, substitutions: dict[str, ast.expr], drop: bool | tuple[bool, ...], needed: tuple[bool, ...],
+) -> ast.expr:
     """A rule template's expression for these arguments, with the calls of the template's
     `unbroadcast` dropped (everywhere if `drop` is True, in the elements of the returned
-    tuple it marks if a tuple) and constants folded. What depends only on which arguments
-    are names and which are constants (and their values) is worked out once per template
-    and such pattern; names are substituted last. Arguments of other kinds, rarer, take
-    the long way."""
+    tuple it marks if a tuple) and constants folded; the elements of a returned tuple that
+    `needed` does not mark (cotangents of arguments that need none) are `None`. What
+    depends only on which arguments are names and which are constants (and their values)
+    is worked out once per template and such pattern; names are substituted last.
+    Arguments of other kinds, rarer, take the long way."""
     pattern = _pattern(substitutions)
     if pattern is None:
-        return _prepared(template, substitutions, drop, substitutions.get("unbroadcast"))
-    key = (id(template), pattern, drop)
+        return _prepared(template, substitutions, drop, substitutions.get("unbroadcast"), needed)
+    key = (id(template), pattern, drop, needed)
     entry = _PREPARED.get(key)
     if entry is None or entry[0] is not template:  # the template is kept, so its id is not reused
         constants = {name: value for name, value in substitutions.items() if type(value) is ast.Constant}
         placeholder = ast.Name("unbroadcast", ast.Load()) if "unbroadcast" in substitutions else None
-        entry = _PREPARED[key] = (template, _prepared(template, constants, drop, placeholder))
+        entry = _PREPARED[key] = (template, _prepared(template, constants, drop, placeholder, needed))
     return instantiate(entry[1], {name: value for name, value in substitutions.items() if type(value) is ast.Name})
 
 
@@ -205,9 +208,13 @@ def _pattern(substitutions: dict[str, ast.expr]) -> tuple | None:
 
 def _prepared(
     template: ast.expr, substitutions: dict[str, ast.expr], drop: bool | tuple[bool, ...], wrapper: ast.expr | None,
+    needed: tuple[bool, ...],
 ) -> ast.expr:
-    """`template` substituted, with the calls of `wrapper` dropped as `drop` says, folded."""
+    """`template` substituted, with the calls of `wrapper` dropped as `drop` says and the
+    tuple elements not `needed` left out, folded."""
     expr = substitute(template, substitutions)
+    if isinstance(expr, ast.Tuple) and len(needed) == len(expr.elts):
+        expr.elts = [e if keep else ast.Constant(None) for e, keep in zip(expr.elts, needed)]
     if drop is True:
         expr = drop_calls(expr, wrapper)
     elif drop and isinstance(expr, ast.Tuple):

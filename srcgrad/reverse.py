@@ -456,7 +456,9 @@ class ReverseBuilder(Builder):
             # `a * c` with c a number, or `a * a`: the result has a's shape already.
             same = isinstance(args[0], ast.Name) and isinstance(args[1], ast.Name) and args[0].id == args[1].id
             drop = tuple(same or self._is_scalar(args[1 - i]) for i in range(len(template.elts)))
-        expr = instantiate_rule(template, substitutions, drop if "unbroadcast" in substitutions else False)
+        plain = isinstance(template, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in template.elts)
+        needed = tuple(isinstance(a, ast.Name) and a.id in self.active for a in diff_args) if plain else ()
+        expr = instantiate_rule(template, substitutions, drop if "unbroadcast" in substitutions else False, needed)
         if isinstance(expr, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in expr.elts):
             pairs = [(a, e) for a, e in zip(diff_args, expr.elts) if a is not None]
             return self.accumulate(pairs)
