@@ -531,6 +531,9 @@ class ReverseBuilder(Builder):
 
     # ---- finishing: tape pushes and pops ------------------------------------------------
     def finish(self, forward: list[ast.stmt], backward: list[ast.stmt]) -> tuple[list, list]:
+        if not self.record_all and not has_markers(forward) and not has_markers(backward) \
+                and not any(isinstance(s, (ast.If, ast.For, ast.While)) for s in backward):
+            return drop_empty(forward, self.comments), drop_empty(backward, self.comments)  # nothing taped
         if not (self.record_all or self.higher_order):  # keep only the shape of what only that is read of
             forward, backward = shape_stand_ins(forward, backward, self.params, self.scalars, self.value_of, self.namer.reserve,
                                                 lambda: next(self.pairs), self.namespace.bind)
