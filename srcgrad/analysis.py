@@ -8,9 +8,9 @@ name. Over-approximating only costs a few zero adjoints; it never drops a deriva
 from __future__ import annotations
 
 import ast
-from typing import Callable, Collection, Iterator
+from typing import Any, Callable, Collection, Iterator
 
-from .fastast import walk
+from .fastast import CHILD_FIELDS, walk
 
 _MUTATORS = {"append", "extend", "insert", "update", "setdefault"}
 
@@ -29,18 +29,24 @@ def names(node: ast.AST) -> list[ast.Name]:
     """Every `Name` node under `node`: a leaner `ast.walk`, since the passes ask this of
     every statement many times over."""
     found: list[ast.Name] = []
-    stack = [node]
+    stack: list[Any] = [node]
+    pop, push, extend, note = stack.pop, stack.append, stack.extend, found.append
+    name_type, constant = ast.Name, ast.Constant
     while stack:
-        current = stack.pop()
-        if type(current) is ast.Name:
-            found.append(current)
+        current = pop()
+        kind = type(current)
+        if kind is name_type:
+            note(current)
             continue
-        for field in current._fields:
-            value = getattr(current, field, None)
+        if kind is constant or current is None or kind is str:  # a leaf, a missing part, a `global`'s name
+            continue
+        state = current.__dict__
+        for field in CHILD_FIELDS[kind]:
+            value = state.get(field)
             if type(value) is list:
-                stack.extend(v for v in value if isinstance(v, ast.AST))
-            elif isinstance(value, ast.AST):
-                stack.append(value)
+                extend(value)
+            elif value is not None:
+                push(value)
     return found
 
 

@@ -625,10 +625,9 @@ def _note_blocks(stmts: list[ast.stmt], stores: dict[str, list[int]], reads: dic
         inner = [getattr(stmt, f) for f in ("body", "orelse") if isinstance(getattr(stmt, f, None), list)]
         heads = [stmt.test] if isinstance(stmt, (ast.If, ast.While)) else [stmt.iter, stmt.target] if isinstance(stmt, ast.For) else [] if inner else [stmt]
         for head in heads:
-            for node in walk(head):
-                if isinstance(node, ast.Name):
-                    table = stores if isinstance(node.ctx, ast.Store) else reads
-                    table.setdefault(node.id, []).append(id(stmts))
+            for node in analysis.names(head):
+                table = stores if type(node.ctx) is ast.Store else reads
+                table.setdefault(node.id, []).append(id(stmts))
         for block in inner:
             _note_blocks(block, stores, reads)
 
