@@ -105,6 +105,7 @@ class ReverseBuilder(Builder):
         self.seed_param = "_out_bar"  # the cotangent parameter of the "backward" form
         self.callee_backward: Callable[[Any, tuple[int, ...]], tuple[Any, str]] | None = None
         self.comments: dict[str, str] = {}
+        self.last_comment: str | None = None  # the text of the last comment in the statement list being built
 
     # ---- public ---------------------------------------------------------------------
     def build(self, name: str, form: str) -> ast.FunctionDef:
@@ -182,10 +183,14 @@ class ReverseBuilder(Builder):
         """Forward statements in order and backward statements in execution order."""
         forward: list[ast.stmt] = []
         backward: list[ast.stmt] = []
+        outer, self.last_comment = self.last_comment, None
         for stmt in reversed(stmts):
             fwd, bwd = self.statement(stmt)
             forward[:0] = fwd
             backward.extend(bwd)
+            if any(isinstance(b, (ast.If, ast.For, ast.While)) for b in bwd):
+                self.last_comment = None  # as in `drop_empty`: a comment repeats one only in a run of simple statements
+        self.last_comment = outer
         return forward, backward
 
     def statement(self, stmt: ast.stmt) -> tuple[list[ast.stmt], list[ast.stmt]]:
@@ -595,10 +600,16 @@ class ReverseBuilder(Builder):
         return (self.depth > 0 and name not in self.local_temps) or name in self.defined
 
     def comment(self, stmt: ast.stmt) -> list[ast.stmt]:
+        """The comment that heads the adjoint of `stmt`: which line of the user's code it
+        is, unless the comment before it in this statement list says so already (the
+        statements one line becomes share one comment; `drop_empty` would drop the repeats)."""
         lineno = getattr(stmt, "lineno", 0)
-        text = self.info.line_text(lineno).strip()
+        text = f"# adjoint of line {self.info.absolute_line(lineno)}: {self.info.line_text(lineno).strip()}"
+        if text == self.last_comment:
+            return []
+        self.last_comment = text
         key = f"__comment{len(self.comments) + 1}__"
-        self.comments[key] = f"# adjoint of line {self.info.absolute_line(lineno)}: {text}"
+        self.comments[key] = text
         return [ast.Expr(ast.Name(key, ast.Load()))]
 
     def shift_note(self, name: str) -> list[ast.stmt]:
