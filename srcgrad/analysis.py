@@ -80,7 +80,7 @@ def flow(stmt: ast.stmt) -> tuple[set[str], set[str]] | None:
         if isinstance(target, ast.Subscript):
             container = target.value.id  # type: ignore[attr-defined]
             return {container}, loads(stmt.value) | {container}
-        written = {n.id for n in walk(target) if isinstance(n, ast.Name)}
+        written = {target.id} if type(target) is ast.Name else {n.id for n in walk(target) if isinstance(n, ast.Name)}  # type: ignore[attr-defined]
         return written, loads(stmt.value)
     if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
         func = stmt.value.func
