@@ -356,6 +356,7 @@ def lighten(
 def _helpers_read(node: ast.FunctionDef, usage: UsageCache, named: Callable[[Any], str | None]) -> set[int]:
     """The ids of the runtime helpers whose names `node` reads (how it calls them): the
     passes for helpers it does not call have nothing to do."""
+    usage.check(node.body)
     names = {name: id(helper) for helper in _GATED if (name := named(helper)) is not None}
     if not names:
         return set()

@@ -315,6 +315,7 @@ def clean_function(
     about the statements of the result, for a later pass to go on with."""
     params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
     cache = cache or UsageCache()
+    cache.check(node.body)
     # first, so that the first round's propagation finds all it can: a gradient summed in one
     # statement is bound once (its copies can go), and dead values are gone
     body = _drop_dead(_merge_accumulations(node.body, cache, rewrite), is_pure, cache)

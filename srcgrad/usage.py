@@ -106,6 +106,9 @@ def _inner_blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
     return [block for block in (getattr(stmt, "body", None), getattr(stmt, "orelse", None)) if type(block) is list]
 
 
+CHECK_RECORDS = False  # the tests turn it on: passes that take over records check they are right
+
+
 class UsageCache:
     """Usage of the statements of one function while passes rewrite it.
 
@@ -156,12 +159,51 @@ class UsageCache:
             for block in blocks:
                 self._collect(block, parts)
 
+    def stale(self, body: list[ast.stmt]) -> list[ast.stmt]:
+        """The statements of `body` whose record no longer matches them: a pass changed one
+        in place and did not `forget` it. (Folding numbers, which may leave `foldable` set and
+        reorder the names a statement reads, is not a change. Records of statements no longer
+        in the code may be out of date: a merged statement reuses the parts of the two it
+        replaces, and passes change those in place.)"""
+        def names(found: Usage) -> tuple:  # in any order: folding may reorder a statement's parts
+            return found.loads, found.stores, found.ids, sorted(found.bound), sorted(found.read)
+
+        out = []
+        for stmt in _simple_statements(body):
+            record = self._records.get(id(stmt))
+            if record is None or record[0] is not stmt:
+                continue
+            fresh = usage([stmt])
+            if names(fresh) != names(record[1]) or fresh.foldable and not record[1].foldable:
+                out.append(stmt)
+        return out
+
+    def check(self, body: list[ast.stmt]) -> None:
+        """With `CHECK_RECORDS` on (the tests turn it on), fail if a record of a statement of
+        `body` is stale (see `stale`): the passes that take records over check them."""
+        if CHECK_RECORDS:
+            stale = self.stale(body)
+            assert not stale, f"stale usage records of: {[ast.dump(s) for s in stale[:3]]}"
+
     def forget(self, stmt: ast.stmt) -> None:
         """Drop the records of `stmt` and of the statements nested in it (rewritten in place)."""
         self._records.pop(id(stmt), None)
         for block in _inner_blocks(stmt):
             for inner in block:
                 self.forget(inner)
+
+
+def _simple_statements(body: list[ast.stmt]) -> list[ast.stmt]:
+    """The statements of `body` without bodies of their own, nested ones included."""
+    out = []
+    for stmt in body:
+        blocks = _inner_blocks(stmt)
+        if blocks:
+            for block in blocks:
+                out.extend(_simple_statements(block))
+        else:
+            out.append(stmt)
+    return out
 
 
 def _header_usage(stmt: ast.stmt) -> Usage:

@@ -85,3 +85,15 @@ def test_usage_of_generated_code() -> None:
     for stmt in ast.walk(ast.parse(text)):
         if isinstance(stmt, ast.stmt):
             assert _found(stmt) == _reference(stmt), ast.unparse(stmt)
+
+
+def test_a_statement_changed_in_place_without_forget_is_found_stale() -> None:
+    from srcgrad.usage import UsageCache
+
+    body = ast.parse("a = b + c\nd = a * 2.0").body
+    cache = UsageCache()
+    assert cache.loads(body[0]) == {"b", "c"}
+    body[0].value.right = ast.Name("e", ast.Load())  # a pass rewrites it in place...
+    assert cache.stale(body) == [body[0]]  # ...and forgets to say so
+    cache.forget(body[0])
+    assert cache.stale(body) == [] and cache.loads(body[0]) == {"b", "e"}
