@@ -73,16 +73,15 @@ def count_statements(body: list[ast.stmt]) -> int:
     return count
 
 
-def flow(stmt: ast.stmt, loads_of: Callable[[ast.stmt], Collection[str]] | None = None) -> tuple[set[str], set[str]] | None:
-    """(names written, names read) of a statement through which derivatives may flow;
-    `loads_of(stmt)`, if given, says what a `name = value` statement reads."""
+def flow(stmt: ast.stmt) -> tuple[set[str], set[str]] | None:
+    """(names written, names read) of a statement through which derivatives may flow."""
     if isinstance(stmt, ast.Assign):
         target = stmt.targets[0]
         if isinstance(target, ast.Subscript):
             container = target.value.id  # type: ignore[attr-defined]
             return {container}, loads(stmt.value) | {container}
         if type(target) is ast.Name:
-            return {target.id}, set(loads_of(stmt)) if loads_of is not None else loads(stmt.value)  # type: ignore[attr-defined]
+            return {target.id}, loads(stmt.value)  # type: ignore[attr-defined]
         return {n.id for n in walk(target) if isinstance(n, ast.Name)}, loads(stmt.value)
     if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
         func = stmt.value.func
@@ -98,12 +97,10 @@ def activity(
     returned: set[str],
     carries_derivative: Callable[[ast.stmt], bool],
     inert: Collection[str] = (),
-    loads_of: Callable[[ast.stmt], Collection[str]] | None = None,
 ) -> set[str]:
     """The active names: varied by `wrt` and useful for the names in `returned`. Names in
-    `inert` (whose total derivative is known to be zero) are neither, and vary nothing.
-    `loads_of(stmt)`, if given, says what a `name = value` statement reads (see `flow`)."""
-    flows = [f for s in statements(body) if carries_derivative(s) and (f := flow(s, loads_of)) is not None]
+    `inert` (whose total derivative is known to be zero) are neither, and vary nothing."""
+    flows = [f for s in statements(body) if carries_derivative(s) and (f := flow(s)) is not None]
     if inert:
         flows = [(written - set(inert), read - set(inert)) for written, read in flows]
     varied = _fixpoint(set(wrt), [(read, written) for written, read in flows])

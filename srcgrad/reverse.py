@@ -85,15 +85,11 @@ class ReverseBuilder(Builder):
         self.params = [a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs]
         self.returned = body[-1].value  # type: ignore[attr-defined]
         returned_names = analysis.loads(self.returned)
-        # What each statement reads and writes, worked out once: here, and by the clean-up, for
-        # which the forward sweep's statements are these same statements, unchanged.
-        self.usage = UsageCache()
-        self.active = analysis.activity(body, set(wrt), returned_names, self.carries_derivative, (), self.usage.loads)
+        self.active = analysis.activity(body, set(wrt), returned_names, self.carries_derivative)
         self.shift_free = {name: shift for name, shift in shift_free(norm.node, resolver.callee).items()
                            if name in self.active}  # active names whose derivative is zero
         if self.shift_free:
-            self.active = analysis.activity(body, set(wrt), returned_names, self.carries_derivative, self.shift_free,
-                                            self.usage.loads)
+            self.active = analysis.activity(body, set(wrt), returned_names, self.carries_derivative, self.shift_free)
         self.defined: set[str] = set()
         self.local_temps = _block_local_names(body)
         self.scalars = scalar_names(body, set(scalar_params), resolver.static_value, set(self.params))
@@ -163,7 +159,7 @@ class ReverseBuilder(Builder):
                 self.simplifier.prepare(definition)
             rewrite = self.simplifier.expression if self.simplifier is not None else None
             floats = frozenset(self.simplifier.floats) if self.simplifier is not None else None
-            usage = self.usage
+            usage = UsageCache()
             definition = clean_function(definition, self.is_pure, rewrite, usage, floats)
             if self.simplifier is not None:
                 self.simplifier.finish(definition, usage)
