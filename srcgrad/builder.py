@@ -72,8 +72,15 @@ class Builder:
 
     def _constant(self, value: Any) -> ast.expr:
         """A rule parameter's default value as an expression of the generated code."""
-        if value is None or isinstance(value, (bool, int, float, str)):
-            return ast.Constant(value)
-        if isinstance(value, tuple) and all(isinstance(v, (int, float, str, type(None))) for v in value):
+        if not literal(value):
+            return ast.Name(self.namespace.bind("_default", value), ast.Load())
+        if isinstance(value, tuple):
             return ast.Tuple([ast.Constant(v) for v in value], ast.Load())
-        return ast.Name(self.namespace.bind("_default", value), ast.Load())
+        return ast.Constant(value)
+
+
+def literal(value: Any) -> bool:
+    """Whether `Builder._constant` writes `value` as a literal, not as a name bound to it."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    return isinstance(value, tuple) and all(isinstance(v, (int, float, str, type(None))) for v in value)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import inspect
 import itertools
 import operator
 from typing import Any, Callable
@@ -19,7 +20,7 @@ import numpy as np
 
 from . import analysis
 from .arrays import lighten
-from .builder import Builder
+from .builder import Builder, literal
 from .emit import (
     Namespace,
     index_value,
@@ -105,6 +106,7 @@ class ReverseBuilder(Builder):
         self.seed_param = "_out_bar"  # the cotangent parameter of the "backward" form
         self.callee_backward: Callable[[Any, tuple[int, ...]], tuple[Any, str]] | None = None
         self.comments: dict[str, str] = {}
+        self.rule_plans: dict[int, tuple] = {}  # per rule (by id; the registry keeps rules): see `_rule_plan`
         self.last_comment: str | None = None  # the text of the last comment in the statement list being built
 
     # ---- public ---------------------------------------------------------------------
@@ -440,20 +442,21 @@ class ReverseBuilder(Builder):
     def apply_rule(self, rule: Any, g: ast.expr, ans: ast.expr, args: list, keywords: dict, stmt: ast.stmt) -> list[ast.stmt]:
         bound = rule.bind(g, ans, *args, **keywords).arguments if rule.packs else rule.arguments(g, ans, *args, **keywords)
         diff_args = [bound.get(name) for name, _ in rule.defaults[2:]]
-        self.shape_sensitive = self.shape_sensitive or rule.primal in _MATMUL or \
-            not rule.fn.__module__.endswith(("operators", "numpy_rules", "math_rules"))
-        if not rule.inline or rule.packs:
+        plan = self.rule_plans.get(id(rule))
+        if plan is None:
+            plan = self.rule_plans[id(rule)] = self._rule_plan(rule)
+        template, fixed, objects, plain, reshapes = plan
+        self.shape_sensitive = self.shape_sensitive or reshapes
+        if template is None:
             fn_name = self.namespace.bind(rule.fn.__name__, rule.fn)
             results = self.namer.fresh("_c")
             invoke = make_call(self.rt["call_rule"], [ast.Name(fn_name, ast.Load()), g, ans, *args], [ast.keyword(k, v) for k, v in keywords.items()])
             pairs = [(a, ast.Subscript(ast.Name(results, ast.Load()), ast.Constant(i), ast.Load())) for i, a in enumerate(args)]
             return [make_assign(results, invoke)] + self.accumulate(pairs)
-        template, template_globals = rule.template()
-        substitutions: dict[str, ast.expr] = {
-            name: bound[name] if name in bound else self._constant(default) for name, default in rule.defaults
-        }
-        for global_name, value in template_globals.items():
-            substitutions[global_name] = ast.Name(self.namespace.bind(global_name, value), ast.Load())
+        substitutions = {**fixed, **bound}  # the arguments, else the defaults; the helpers' names
+        for name, default in objects:  # defaults the code must name (made only when used)
+            if name not in bound:
+                substitutions[name] = self._constant(default)
         drop: bool | tuple[bool, ...] = False  # which `unbroadcast` calls have nothing to do
         if all(self._is_scalar(a) for a in [ans, *args, *keywords.values()]):
             drop = True
@@ -461,15 +464,35 @@ class ReverseBuilder(Builder):
             # `a * c` with c a number, or `a * a`: the result has a's shape already.
             same = isinstance(args[0], ast.Name) and isinstance(args[1], ast.Name) and args[0].id == args[1].id
             drop = tuple(same or self._is_scalar(args[1 - i]) for i in range(len(template.elts)))
-        plain = isinstance(template, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in template.elts)
         needed = tuple(isinstance(a, ast.Name) and a.id in self.active for a in diff_args) if plain else ()
         expr = instantiate_rule(template, substitutions, drop if "unbroadcast" in substitutions else False, needed)
-        if isinstance(expr, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in expr.elts):
+        if plain:
             pairs = [(a, e) for a, e in zip(diff_args, expr.elts) if a is not None]
             return self.accumulate(pairs)
         results = self.namer.fresh("_c")
         pairs = [(a, ast.Subscript(ast.Name(results, ast.Load()), ast.Constant(i), ast.Load())) for i, a in enumerate(diff_args) if a is not None]
         return [make_assign(results, expr)] + self.accumulate(pairs)
+
+    def _rule_plan(self, rule: Any) -> tuple[ast.expr | None, dict[str, ast.expr], tuple, bool, bool]:
+        """What applying `rule` takes that is the same every time: its template (None when it
+        is called, not inlined), the substitutes of its literal defaults and of the helpers
+        it reads, its other defaults (by name), whether it returns a plain tuple of
+        cotangents, and whether it reshapes cotangents."""
+        reshapes = rule.primal in _MATMUL or not rule.fn.__module__.endswith(("operators", "numpy_rules", "math_rules"))
+        if not rule.inline or rule.packs:
+            return None, {}, (), False, reshapes
+        template, template_globals = rule.template()
+        fixed: dict[str, ast.expr] = {}
+        objects = []
+        for name, default in rule.defaults:
+            if literal(default):
+                fixed[name] = self._constant(default)
+            elif default is not inspect.Parameter.empty:
+                objects.append((name, default))
+        for global_name, value in template_globals.items():
+            fixed[global_name] = ast.Name(self.namespace.bind(global_name, value), ast.Load())
+        plain = isinstance(template, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in template.elts)
+        return template, fixed, tuple(objects), plain, reshapes
 
     def setitem(self, stmt: ast.Assign) -> tuple[list[ast.stmt], list[ast.stmt]]:
         target = stmt.targets[0]
