@@ -113,12 +113,19 @@ def instantiate(template: ast.AST, substitutions: dict[str, ast.expr]) -> Any:
     entry = _BUILDERS.get(key)
     if entry is None or entry[0] is not template:  # the template is kept, so its id is not reused
         entry = _BUILDERS[key] = [template, 0]
-    if type(entry[1]) is int:
-        if entry[1] < _COMPILE_AFTER:
-            entry[1] += 1
+    return _substituted(entry, template, substitutions)
+
+
+def _substituted(entry: list[Any], template: ast.AST, substitutions: dict[str, ast.expr]) -> Any:
+    """`substitute(template, substitutions)`, by the builder in `entry[-1]` once `template`
+    has been substituted `_COMPILE_AFTER` times (`entry[-1]` counts them until then)."""
+    state = entry[-1]
+    if type(state) is int:
+        if state < _COMPILE_AFTER:
+            entry[-1] = state + 1
             return substitute(template, substitutions)
-        entry[1] = _builder(template, key[1])
-    return entry[1](substitutions)
+        entry[-1] = state = _builder(template, frozenset(substitutions))
+    return state(substitutions)
 
 
 _COMPILE_AFTER = 10
@@ -183,12 +190,14 @@ def instantiate_rule(
     if entry is None or entry[0] is not template:  # the template is kept, so its id is not reused
         constants = {name: value for name, value in substitutions.items() if type(value) is ast.Constant}
         placeholder = ast.Name("unbroadcast", ast.Load()) if "unbroadcast" in substitutions else None
-        entry = _PREPARED[key] = (template, _prepared(template, constants, drop, placeholder, needed))
-    return instantiate(entry[1], {name: value for name, value in substitutions.items() if type(value) is ast.Name})
+        entry = _PREPARED[key] = [template, _prepared(template, constants, drop, placeholder, needed), 0]
+    names = {name: value for name, value in substitutions.items() if type(value) is ast.Name}
+    return _substituted(entry, entry[1], names)  # a pattern always substitutes the same names
 
 
-# (id of a template, argument pattern, drop) -> (the template, its prepared expression)
-_PREPARED: dict[tuple, tuple[ast.expr, ast.expr]] = {}
+# (id of a template, argument pattern, drop, needed) ->
+# [the template, its prepared expression, its builder or how often it was substituted]
+_PREPARED: dict[tuple, list[Any]] = {}
 
 
 def _pattern(substitutions: dict[str, ast.expr]) -> tuple | None:
