@@ -121,7 +121,7 @@ class ReverseBuilder(Builder):
         if isinstance(returned, ast.Name) and returned.id in self.active:
             self.defined.add(returned.id)
         forward, backward = self.block(body[:-1])
-        forward, backward = self.finish(forward, backward)
+        forward, backward = self.finish(forward, backward, comments_tidied_later=form != "vjp")
         gradients = [self.final_adjoint(p) for p in self.outputs]
         if self.higher_order and form != "backward":
             # return what the derivative function itself returns, shaped like its arguments
@@ -558,10 +558,16 @@ class ReverseBuilder(Builder):
         return out
 
     # ---- finishing: tape pushes and pops ------------------------------------------------
-    def finish(self, forward: list[ast.stmt], backward: list[ast.stmt]) -> tuple[list, list]:
+    def finish(
+        self, forward: list[ast.stmt], backward: list[ast.stmt], comments_tidied_later: bool = False,
+    ) -> tuple[list, list]:
+        """The tape: pushes and pops for the saves and restores that are needed, the rest
+        dropped. `comments_tidied_later`: `drop_empty` runs on the finished function."""
         if not self.record_all and not has_markers(forward) and not has_markers(backward) \
-                and not any(isinstance(s, (ast.If, ast.For, ast.While)) for s in backward):
-            return drop_empty(forward, self.comments), drop_empty(backward, self.comments)  # nothing taped
+                and not any(isinstance(s, (ast.If, ast.For, ast.While)) for s in backward):  # nothing taped
+            if comments_tidied_later:
+                return forward, backward
+            return drop_empty(forward, self.comments), drop_empty(backward, self.comments)
         if not (self.record_all or self.higher_order):  # keep only the shape of what only that is read of
             forward, backward = shape_stand_ins(forward, backward, self.params, self.scalars, self.value_of, self.namer.reserve,
                                                 lambda: next(self.pairs), self.namespace.bind)
