@@ -326,7 +326,7 @@ def transform_times(settings: Settings) -> dict[int, float | str]:
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         srcgrad.grad(_long_function(4, "warmup", directory))(0.1, 0.5)  # first-use imports and caches
-        for lines, count in ((10, 3 if settings.quick else 10), (200, 1 if settings.quick else 3)):
+        for lines, count in ((10, 3 if settings.quick else 10), (200, 1 if settings.quick else 5)):
             times = []
             for k in range(count):
                 fn = _long_function(lines, str(k), directory)
