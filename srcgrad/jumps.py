@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 
+from .analysis import statements
 from .fastast import fix_missing_locations, walk
 from .naming import Namer
 
@@ -19,13 +20,15 @@ _LOOPS = (ast.For, ast.While)
 def lower(node: ast.FunctionDef, namer: Namer) -> ast.FunctionDef:
     """Rewrite `node`'s body in place so that it has a single, final `return`."""
     body = node.body
-    if _has_inner_return(body):
+    inner_return = _has_inner_return(body)
+    if inner_return:
         result, returned = namer.fresh("_result"), namer.fresh("_returned")
         body = [_assign(result, ast.Constant(None), node), _assign(returned, ast.Constant(False), node)]
         body += _lower_returns(node.body, result, returned, in_loop=False)
         body.append(ast.copy_location(ast.Return(ast.Name(result, ast.Load())), node.body[-1]))
     node.body = _lower_loops(body, namer)
-    fix_missing_locations(node)
+    if inner_return or any(isinstance(s, _LOOPS) for s in statements(node.body)):
+        fix_missing_locations(node)  # straight-line code without early returns has nothing new to place
     return node
 
 
