@@ -7,8 +7,8 @@ import inspect
 from typing import Any
 
 from .emit import Namespace
-from .errors import SourceInfo, located_error
-from .fastast import walk
+from .errors import SourceInfo, SrcGradError, located_error
+from .fastast import fix_missing_locations, walk
 from .normalize import Normalized
 from .resolve import Callee, Resolver
 
@@ -58,9 +58,17 @@ class Builder:
         if callee.kind == "unknown" and self._any_active(list(call.args) + [k.value for k in call.keywords]):
             raise self._no_rule(call, callee)
 
+    def located(self, node: ast.AST, message: str) -> SrcGradError:
+        """A NotDifferentiableError at `node` of the normalized code. The parts normalizing
+        made get their positions (their nearest positioned parent's) only now: the builder
+        needs them only for error messages, and placing every new part costs on every call."""
+        if isinstance(node, (ast.expr, ast.stmt)) and "lineno" not in node.__dict__:
+            fix_missing_locations(self.norm.node)
+        return located_error(self.info, node, message)
+
     def _no_rule(self, call: ast.Call, callee: Callee) -> Exception:
-        return located_error(
-            self.info, call,
+        return self.located(
+            call,
             f"`{callee.name}` has no derivative rule and no Python source srcgrad can read; "
             f"register one with @{self.rule_decorator}({callee.name})",
         )

@@ -16,7 +16,7 @@ from typing import Any, Callable
 from . import analysis
 from .builder import Builder
 from .emit import Namespace, drop_calls, index_value, make_assign, make_call, receivers, simple_name, substitute
-from .errors import SourceInfo, located_error
+from .errors import SourceInfo
 from .naming import Namer
 from .normalize import Normalized
 from .optimize import clean_function, fold_constants
@@ -99,7 +99,7 @@ class ForwardBuilder(Builder):
             return self.assignment(stmt)
         if isinstance(stmt, ast.Expr):
             return self.expression_statement(stmt)
-        raise located_error(self.info, stmt, f"cannot differentiate `{type(stmt).__name__}` here")
+        raise self.located(stmt, f"cannot differentiate `{type(stmt).__name__}` here")
 
     def assignment(self, stmt: ast.Assign) -> list[ast.stmt]:
         target = stmt.targets[0]
@@ -140,7 +140,7 @@ class ForwardBuilder(Builder):
             operands = [value.left, value.right] if isinstance(value, ast.BinOp) else [value.operand]
             rule = find_jvp_rule(type(value.op), len(operands), ())
             if rule is None:
-                raise located_error(self.info, value, "this operator has no forward derivative rule")
+                raise self.located(value, "this operator has no forward derivative rule")
             return self.apply_rule(rule, ans, operands, {})
         if isinstance(value, ast.Subscript):
             base = self.tangent_name(value.value)
@@ -149,7 +149,7 @@ class ForwardBuilder(Builder):
             primal = ATTRIBUTE_PRIMALS.get(value.attr)
             rule = find_jvp_rule(primal, 1, ()) if primal is not None else None
             if rule is None:
-                raise located_error(self.info, value, f"cannot differentiate the attribute `.{value.attr}` of a differentiated value")
+                raise self.located(value, f"cannot differentiate the attribute `.{value.attr}` of a differentiated value")
             return self.apply_rule(rule, ans, [value.value], {})
         if isinstance(value, (ast.Tuple, ast.List)):
             return type(value)([self.tangent_or_zero(e) for e in value.elts], ast.Load())
@@ -157,7 +157,7 @@ class ForwardBuilder(Builder):
             if not any(self._is_active(v) for v in value.values):
                 return None
             return ast.Dict([copy.deepcopy(k) for k in value.keys], [self.tangent_or_zero(v) for v in value.values])
-        raise located_error(self.info, value, f"cannot differentiate `{ast.unparse(value)}`")
+        raise self.located(value, f"cannot differentiate `{ast.unparse(value)}`")
 
     def call(self, stmt: ast.Assign, call: ast.Call) -> list[ast.stmt]:
         name = stmt.targets[0].id  # type: ignore[attr-defined]
@@ -180,7 +180,7 @@ class ForwardBuilder(Builder):
         if callee.kind == "rule":
             rule = find_jvp_rule(callee.value, len(args), tuple(keywords))
             if rule is None:
-                raise located_error(self.info, call, f"`{callee.name}` has no forward derivative rule for these arguments; "
+                raise self.located(call, f"`{callee.name}` has no forward derivative rule for these arguments; "
                                     f"register one with @srcgrad.tangent({callee.name})")
             return self.with_tangent(stmt, lambda result: self.apply_rule(rule, result, args, keywords))
         if callee.kind in ("user", "dynamic"):
@@ -206,7 +206,7 @@ class ForwardBuilder(Builder):
         else:
             for keyword in call.keywords:
                 if self._is_active(keyword.value):
-                    raise located_error(self.info, keyword.value, "a keyword argument of a call known only at run time "
+                    raise self.located(keyword.value, "a keyword argument of a call known only at run time "
                                         "cannot carry a derivative in forward mode; pass it by position")
             dots = ast.Tuple([self.tangent_name(a) or ast.Constant(None) for a in call.args], ast.Load())
             new_call = make_call(self.rt["call_jvp"], [call.func, dots, *call.args], call.keywords)
@@ -278,7 +278,7 @@ class ForwardBuilder(Builder):
         if self._any_active(list(call.args) + [k.value for k in call.keywords] + receivers(call)):
             callee = self.resolver.callee(call)
             if callee.kind != "nondiff":
-                raise located_error(self.info, call, f"the result of `{callee.name}(...)` is discarded but it "
+                raise self.located(call, f"the result of `{callee.name}(...)` is discarded but it "
                                     "takes a differentiated value; if it mutates that value, srcgrad cannot follow")
         return [stmt]
 

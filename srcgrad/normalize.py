@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .errors import SourceInfo, located_error
-from .fastast import fix_missing_locations, location, walk
+from .fastast import location, walk
 from .naming import Namer
 
 _OPAQUE_ATTRS = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
@@ -63,7 +63,7 @@ class Normalizer:
             name=node.name, args=node.args, body=body, decorator_list=[], returns=None,
             type_comment=None, type_params=[],
         )
-        self.result.node = fix_missing_locations(ast.copy_location(new, node))
+        self.result.node = ast.copy_location(new, node)  # new parts are placed when an error needs it (`Builder.located`)
         return self.result
 
     def block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
@@ -93,7 +93,7 @@ class Normalizer:
 
     def _located(self, stmt: ast.stmt, origin: ast.AST | None) -> ast.stmt:
         """`stmt` at `origin`'s position; its new parts take their nearest positioned
-        parent's when `run` finishes (`fix_missing_locations`)."""
+        parent's when an error message needs them (`Builder.located`)."""
         if origin is not None:
             position = self.positions.get(id(origin))
             if position is None:  # what `ast.copy_location(child, origin)` copies

@@ -31,7 +31,7 @@ from .emit import (
     receivers,
     simple_name,
 )
-from .errors import SourceInfo, located_error
+from .errors import SourceInfo
 from .fastast import Transformer, walk
 from .inplace import accumulate_in_place
 from .invariance import shift_free
@@ -208,7 +208,7 @@ class ReverseBuilder(Builder):
             return self.assignment(stmt)
         if isinstance(stmt, ast.Expr):
             return self.expression_statement(stmt)
-        raise located_error(self.info, stmt, f"cannot differentiate `{type(stmt).__name__}` here")
+        raise self.located(stmt, f"cannot differentiate `{type(stmt).__name__}` here")
 
     def compound(self, stmt: ast.stmt) -> tuple[list[ast.stmt], list[ast.stmt]]:
         zeros = []
@@ -345,7 +345,7 @@ class ReverseBuilder(Builder):
             operands = [value.left, value.right] if isinstance(value, ast.BinOp) else [value.operand]
             rule = find_vjp_rule(type(value.op), len(operands), ())
             if rule is None:
-                raise located_error(self.info, value, "this operator has no derivative rule")
+                raise self.located(value, "this operator has no derivative rule")
             return [stmt], self.apply_rule(rule, g, ans, operands, {}, stmt)
         if isinstance(value, ast.Subscript):
             index = index_value(value.slice)
@@ -355,7 +355,7 @@ class ReverseBuilder(Builder):
             primal = ATTRIBUTE_PRIMALS.get(value.attr)
             rule = find_vjp_rule(primal, 1, ()) if primal is not None else None
             if rule is None:
-                raise located_error(self.info, value, f"cannot differentiate the attribute `.{value.attr}` of a differentiated value")
+                raise self.located(value, f"cannot differentiate the attribute `.{value.attr}` of a differentiated value")
             return [stmt], self.apply_rule(rule, g, ans, [value.value], {}, stmt)
         if isinstance(value, (ast.Tuple, ast.List)):
             pairs = [(e, make_call(self.rt["getitem"], [g, ast.Constant(i)])) for i, e in enumerate(value.elts)]
@@ -365,7 +365,7 @@ class ReverseBuilder(Builder):
             return [stmt], self.accumulate(pairs)
         if isinstance(value, ast.Call):
             return self.call(stmt, value, g, ans)
-        raise located_error(self.info, value, f"cannot differentiate `{ast.unparse(value)}`")
+        raise self.located(value, f"cannot differentiate `{ast.unparse(value)}`")
 
     def call(self, stmt: ast.Assign, call: ast.Call, g: ast.expr, ans: ast.expr) -> tuple[list, list]:
         callee = self.resolver.callee(call)
@@ -383,7 +383,7 @@ class ReverseBuilder(Builder):
         if callee.kind == "rule":
             rule = find_vjp_rule(callee.value, len(args), tuple(keywords))
             if rule is None:
-                raise located_error(self.info, call, f"`{callee.name}` has a derivative rule, but not for these arguments; "
+                raise self.located(call, f"`{callee.name}` has a derivative rule, but not for these arguments; "
                                     "check the call or register one with @srcgrad.adjoint")
             return [stmt], self.apply_rule(rule, g, ans, args, keywords, stmt)
         if callee.kind in ("user", "dynamic"):
@@ -425,7 +425,7 @@ class ReverseBuilder(Builder):
         """`z = f(a, b)` forward and `backward_f(a, b, _out_bar=z_bar)` backward, which runs
         f's sweeps again: no pullback closure, so the code can be differentiated again."""
         if callee.kind != "user" or self.callee_backward is None:
-            raise located_error(self.info, call, f"a higher-order derivative through `{callee.name}(...)`, whose "
+            raise self.located(call, f"a higher-order derivative through `{callee.name}(...)`, whose "
                                 "target is only known at run time, is not supported; call a function by its name")
         self.shape_sensitive = True
         args = list(call.args) + [k.value for k in call.keywords]
@@ -537,7 +537,7 @@ class ReverseBuilder(Builder):
         if self._any_active(list(call.args) + [k.value for k in call.keywords] + receivers(call)):
             callee = self.resolver.callee(call)
             if callee.kind != "nondiff":
-                raise located_error(self.info, call, f"the result of `{callee.name}(...)` is discarded but it "
+                raise self.located(call, f"the result of `{callee.name}(...)` is discarded but it "
                                     "takes a differentiated value; if it mutates that value, srcgrad cannot follow")
         return [stmt], []
 
