@@ -73,15 +73,16 @@ def count_statements(body: list[ast.stmt]) -> int:
     return count
 
 
-def flow(stmt: ast.stmt) -> tuple[set[str], set[str]] | None:
-    """(names written, names read) of a statement through which derivatives may flow."""
+def flow(stmt: ast.stmt, names_of: Callable[[ast.stmt], list[ast.Name]] = names) -> tuple[set[str], set[str]] | None:
+    """(names written, names read) of a statement through which derivatives may flow;
+    `names_of(stmt)` gives the `Name` nodes of a statement (`names`, or a record of them)."""
     if isinstance(stmt, ast.Assign):
         target = stmt.targets[0]
         if isinstance(target, ast.Subscript):
             container = target.value.id  # type: ignore[attr-defined]
             return {container}, loads(stmt.value) | {container}
-        if type(target) is ast.Name:
-            return {target.id}, loads(stmt.value)  # type: ignore[attr-defined]
+        if type(target) is ast.Name:  # the value's names are the statement's others
+            return {target.id}, {n.id for n in names_of(stmt) if type(n.ctx) is ast.Load}  # type: ignore[attr-defined]
         return {n.id for n in walk(target) if isinstance(n, ast.Name)}, loads(stmt.value)
     if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
         func = stmt.value.func
@@ -97,10 +98,12 @@ def activity(
     returned: set[str],
     carries_derivative: Callable[[ast.stmt], bool],
     inert: Collection[str] = (),
+    names_of: Callable[[ast.stmt], list[ast.Name]] = names,
 ) -> set[str]:
     """The active names: varied by `wrt` and useful for the names in `returned`. Names in
-    `inert` (whose total derivative is known to be zero) are neither, and vary nothing."""
-    flows = [f for s in statements(body) if carries_derivative(s) and (f := flow(s)) is not None]
+    `inert` (whose total derivative is known to be zero) are neither, and vary nothing.
+    `names_of`: see `flow`."""
+    flows = [f for s in statements(body) if carries_derivative(s) and (f := flow(s, names_of)) is not None]
     if inert:
         flows = [(written - set(inert), read - set(inert)) for written, read in flows]
     varied = _fixpoint(set(wrt), [(read, written) for written, read in flows])

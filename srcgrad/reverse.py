@@ -86,13 +86,22 @@ class ReverseBuilder(Builder):
         self.params = [a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs]
         self.returned = body[-1].value  # type: ignore[attr-defined]
         returned_names = analysis.loads(self.returned)
-        self.active = analysis.activity(body, set(wrt), returned_names, self.carries_derivative)
+        name_nodes: dict[int, list[ast.Name]] = {}  # per simple statement: its names, for both analyses below
+
+        def names_of(stmt: ast.stmt) -> list[ast.Name]:
+            found = name_nodes.get(id(stmt))
+            if found is None:
+                found = name_nodes[id(stmt)] = analysis.names(stmt)
+            return found
+
+        self.active = analysis.activity(body, set(wrt), returned_names, self.carries_derivative, (), names_of)
         self.shift_free = {name: shift for name, shift in shift_free(norm.node, resolver.callee).items()
                            if name in self.active}  # active names whose derivative is zero
         if self.shift_free:
-            self.active = analysis.activity(body, set(wrt), returned_names, self.carries_derivative, self.shift_free)
+            self.active = analysis.activity(body, set(wrt), returned_names, self.carries_derivative, self.shift_free,
+                                            names_of)
         self.defined: set[str] = set()
-        self.local_temps = _block_local_names(body)
+        self.local_temps = _block_local_names(body, names_of)
         self.scalars = scalar_names(body, set(scalar_params), resolver.static_value, set(self.params))
         self.depth = 0
         self.saved: set[str] = set()
@@ -650,26 +659,33 @@ class ReverseBuilder(Builder):
         return [ast.Expr(ast.Name(key, ast.Load()))]
 
 
-def _block_local_names(body: list[ast.stmt]) -> set[str]:
+def _block_local_names(body: list[ast.stmt], names_of: Callable[[ast.stmt], list[ast.Name]]) -> set[str]:
     """Names assigned once and read once, both in the same statement list: their adjoint
-    is assigned by the one reader and consumed by the one definition, even inside loops."""
+    is assigned by the one reader and consumed by the one definition, even inside loops.
+    `names_of(stmt)` gives a simple statement's `Name` nodes."""
     stores: dict[str, list[int]] = {}
     reads: dict[str, list[int]] = {}
-    _note_blocks(body, stores, reads)
+    _note_blocks(body, stores, reads, names_of)
     return {name for name, where in stores.items() if len(where) == 1 and reads.get(name) == where}
 
 
-def _note_blocks(stmts: list[ast.stmt], stores: dict[str, list[int]], reads: dict[str, list[int]]) -> None:
+def _note_blocks(
+    stmts: list[ast.stmt], stores: dict[str, list[int]], reads: dict[str, list[int]],
+    names_of: Callable[[ast.stmt], list[ast.Name]],
+) -> None:
     """For each name, the statement lists (by id) of its stores and reads, from `stmts` down."""
     for stmt in stmts:
         inner = [getattr(stmt, f) for f in ("body", "orelse") if isinstance(getattr(stmt, f, None), list)]
-        heads = [stmt.test] if isinstance(stmt, (ast.If, ast.While)) else [stmt.iter, stmt.target] if isinstance(stmt, ast.For) else [] if inner else [stmt]
-        for head in heads:
-            for node in analysis.names(head):
-                table = stores if type(node.ctx) is ast.Store else reads
-                table.setdefault(node.id, []).append(id(stmts))
+        if inner:
+            heads = [stmt.test] if isinstance(stmt, (ast.If, ast.While)) else [stmt.iter, stmt.target] if isinstance(stmt, ast.For) else []
+            found = [n for head in heads for n in analysis.names(head)]
+        else:
+            found = names_of(stmt)
+        for node in found:
+            table = stores if type(node.ctx) is ast.Store else reads
+            table.setdefault(node.id, []).append(id(stmts))
         for block in inner:
-            _note_blocks(block, stores, reads)
+            _note_blocks(block, stores, reads, names_of)
 
 
 def _breaks(body: list[ast.stmt]) -> bool:
