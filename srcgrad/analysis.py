@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from typing import Any, Callable, Collection, Iterator
 
-from .fastast import CHILD_FIELDS, walk
+from .fastast import CHILD_FIELDS, SIMPLE_STATEMENTS, walk
 
 _MUTATORS = {"append", "extend", "insert", "update", "setdefault"}
 
@@ -19,6 +19,8 @@ def statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
     """Every statement of `body`, nested ones included, in source order."""
     for stmt in body:
         yield stmt
+        if type(stmt) in SIMPLE_STATEMENTS:  # the usual statements: no bodies to look for
+            continue
         for field in ("body", "orelse"):
             inner = getattr(stmt, field, None)
             if isinstance(inner, list):

@@ -49,6 +49,11 @@ CHILD_FIELDS: dict[type, tuple[str, ...]] = _FieldTable()
 
 _POSITION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
 
+# The usual statements without statement lists of their own: passes skip looking for bodies in them.
+SIMPLE_STATEMENTS = frozenset({
+    ast.Assign, ast.AugAssign, ast.Return, ast.Expr, ast.Pass, ast.Break, ast.Continue, ast.Nonlocal, ast.Global,
+})
+
 
 class Transformer(ast.NodeTransformer):
     """An `ast.NodeTransformer` that dispatches through a per-class table and never visits

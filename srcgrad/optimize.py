@@ -157,8 +157,8 @@ def _propagate(
 
 
 def _single_target(stmt: ast.stmt) -> str | None:
-    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-        return stmt.targets[0].id
+    if type(stmt) is ast.Assign and len(stmt.targets) == 1 and type(stmt.targets[0]) is ast.Name:  # type: ignore[attr-defined]
+        return stmt.targets[0].id  # type: ignore[attr-defined]
     return None
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import ast
 import math
 
+from .fastast import SIMPLE_STATEMENTS
+
 # `ast._Precedence`'s order: the higher binds tighter
 TUPLE, YIELD, TEST, OR, NOT, CMP, EXPR, ATOM = 2, 3, 4, 5, 7, 8, 9, 18
 FACTOR, POWER = 15, 16
@@ -28,9 +30,6 @@ _COMPARE = {
     ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Is: "is",
     ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in",
 }
-_SIMPLE = (ast.Assign, ast.AugAssign, ast.Return, ast.Expr, ast.Pass, ast.Break, ast.Continue, ast.Nonlocal, ast.Global)
-
-
 # Python 3.10's `ast.unparse` puts every tuple in parentheses (`(a, b) = f()`); later ones only where needed.
 _TUPLES_IN_PARENTHESES = ast.unparse(ast.parse("a, b = c")) != "a, b = c"
 
@@ -64,7 +63,7 @@ def _plain_blocks(body: list[ast.stmt]) -> bool:
         if kind in (ast.If, ast.For, ast.While):
             if getattr(stmt, "type_comment", None) or not (_plain_blocks(stmt.body) and _plain_blocks(stmt.orelse)):
                 return False
-        elif kind not in _SIMPLE:
+        elif kind not in SIMPLE_STATEMENTS:
             return False
     return True
 

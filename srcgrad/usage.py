@@ -16,7 +16,7 @@ from collections import Counter
 from itertools import chain
 from typing import NamedTuple
 
-from .fastast import CHILD_FIELDS
+from .fastast import CHILD_FIELDS, SIMPLE_STATEMENTS
 
 
 class Usage(NamedTuple):
@@ -96,12 +96,9 @@ def _folds(node: ast.BinOp) -> bool:
         and (_is_number(left.left) or _is_number(left.right))
 
 
-_SIMPLE = frozenset({ast.Assign, ast.Expr, ast.Return, ast.AugAssign, ast.Pass, ast.Nonlocal})
-
-
 def _inner_blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
     """The statement lists of a compound statement (`body`, `orelse`); none for a simple one."""
-    if type(stmt) in _SIMPLE:  # the usual statements, answered without looking for bodies
+    if type(stmt) in SIMPLE_STATEMENTS:  # the usual statements, answered without looking for bodies
         return []
     return [block for block in (getattr(stmt, "body", None), getattr(stmt, "orelse", None)) if type(block) is list]
 
