@@ -1,4 +1,8 @@
-"""Helpers the tests of generated code share: its text, and gradients by finite differences."""
+"""Helpers the tests of generated code share: its text, gradients by finite differences, and
+functions loaded from source written at test time."""
+
+import importlib.util
+import itertools
 
 import numpy as np
 
@@ -34,3 +38,17 @@ def assert_grad_matches_fd(fn, *args, wrt=0, rtol=1e-6):
         assert np.shape(g) == np.shape(args[position])
         np.testing.assert_allclose(g, fd_grad(fn, args, position), rtol=rtol, atol=1e-7)
     return got
+
+
+_COUNTER = itertools.count()
+
+
+def load_function(source, directory, stem, name="f"):
+    """Function `name` of `source`, written to a fresh file `<stem>_<n>.py` in `directory`
+    (srcgrad reads a function's source from its file) and imported from there."""
+    path = directory / f"{stem}_{next(_COUNTER)}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, name)

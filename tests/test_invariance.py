@@ -2,11 +2,9 @@
 logsumexp gets no adjoint when, and only when, the result provably does not depend on it.
 Every gradient is checked against central finite differences."""
 
-import importlib.util
-import itertools
 
 import numpy as np
-from generated import assert_grad_matches_fd, source_after_call
+from generated import assert_grad_matches_fd, load_function, source_after_call
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -214,7 +212,6 @@ def test_returned_shifted_value_keeps_the_adjoint():
 
 
 # ---- random variants ---------------------------------------------------------------------
-_COUNTER = itertools.count()
 _FORMS = {
     "log_softmax": "s - np.log(np.sum(np.exp(s), axis={b}, keepdims={kd}))",
     "softmax": "np.exp(s) / np.sum(np.exp(s), axis={b}, keepdims={kd})",
@@ -242,19 +239,11 @@ def variants(draw):
     )
 
 
-def _load(source, directory):
-    path = directory / f"shift_variant_{next(_COUNTER)}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.f
-
 
 @settings(max_examples=60, deadline=None)
 @given(source=variants())
 def test_random_shift_variants_match_finite_differences(tmp_path_factory, source):
-    f = _load(source, tmp_path_factory.mktemp("variants"))
+    f = load_function(source, tmp_path_factory.mktemp("variants"), "shift_variant")
     z = np.random.default_rng(0).standard_normal((3, 4))
     try:
         f(z, W)

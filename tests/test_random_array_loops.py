@@ -2,18 +2,15 @@
 to the next, against finite differences and against the same derivative built without the
 loop passes (shape stand-ins on the tape, in-place accumulation)."""
 
-import importlib.util
-import itertools
 
 import numpy as np
 import pytest
+from generated import load_function
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import srcgrad
 from srcgrad import reverse
-
-_COUNTER = itertools.count()
 
 UNARY = ["np.tanh({})", "np.sin({})", "-{}", "{} * 0.5", "np.sum({}, axis=-1, keepdims=True)", "np.sum({})",
          "{} @ m", "({}) ** 2"]
@@ -43,14 +40,6 @@ def programs(draw):
     return f"import numpy as np\n\n\ndef f(x, y, b, m, n):\n{starts}{header}{body}\n    return {result}\n"
 
 
-def _load(source, tmp_path):
-    path = tmp_path / f"random_array_loop_{next(_COUNTER)}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.f
-
 
 def _without_loop_passes(monkeypatch, f, args):
     with monkeypatch.context() as patch:
@@ -66,7 +55,7 @@ def test_random_array_loop_gradient(tmp_path_factory, source, seed, n):
     rng = np.random.default_rng(seed)
     args = (rng.standard_normal((2, 3)) * 0.5, rng.standard_normal(3) * 0.5, rng.standard_normal((1, 3)) * 0.5,
             rng.standard_normal((3, 3)) * 0.5, n)
-    f = _load(source, tmp_path_factory.mktemp("programs"))
+    f = load_function(source, tmp_path_factory.mktemp("programs"), "random_array_loop")
     try:
         with np.errstate(all="raise"):
             value = f(*args)
@@ -75,7 +64,7 @@ def test_random_array_loop_gradient(tmp_path_factory, source, seed, n):
     if not np.isfinite(value) or abs(value) > 1e6:
         return
     got = srcgrad.grad(f, wrt=(0, 1, 2))(*args)
-    plain = _without_loop_passes(monkeypatch, _load(source, tmp_path_factory.mktemp("plain")), args)
+    plain = _without_loop_passes(monkeypatch, load_function(source, tmp_path_factory.mktemp("plain"), "random_array_loop"), args)
     for g, p, a in zip(got, plain, args):
         assert np.shape(g) == np.shape(a)
         np.testing.assert_allclose(g, p, rtol=1e-12, atol=1e-12)

@@ -1,14 +1,11 @@
 """Property-based: random straight-line and looping programs against finite differences."""
 
-import importlib.util
-import itertools
 
+from generated import load_function
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import srcgrad
-
-_COUNTER = itertools.count()
 
 UNARY = ["math.sin({})", "math.cos({})", "math.tanh({})", "math.exp(0.3 * {})", "math.sqrt(1.0 + {} * {})", "abs({})", "-{}", "np.sin({})"]
 BINARY = ["{} + {}", "{} - {}", "{} * {}", "{} / (1.5 + math.cos({}))", "max({}, {})", "({}) ** 2 + {}"]
@@ -36,19 +33,11 @@ def programs(draw):
     return f"import math\nimport numpy as np\n\n\ndef f(x, y, n):\n{header}{body}\n    return {result}\n"
 
 
-def _load(source, tmp_path):
-    path = tmp_path / f"random_program_{next(_COUNTER)}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.f
-
 
 @settings(max_examples=40, deadline=None)
 @given(source=programs(), x=st.floats(-1.5, 1.5), y=st.floats(-1.5, 1.5))
 def test_random_program_gradient(tmp_path_factory, source, x, y):
-    f = _load(source, tmp_path_factory.mktemp("programs"))
+    f = load_function(source, tmp_path_factory.mktemp("programs"), "random_program")
     for point in [(x, y, 2)]:
         try:
             f(*point)
