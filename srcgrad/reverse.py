@@ -646,16 +646,18 @@ class ReverseBuilder(Builder):
         if text == self.last_comment:
             return []
         self.last_comment = text
-        key = f"__comment{len(self.comments) + 1}__"
-        self.comments[key] = text
-        return [ast.Expr(ast.Name(key, ast.Load()))]
+        return self._note(text)
 
     def shift_note(self, name: str) -> list[ast.stmt]:
         """A comment for the definition of a name of `shift_free`: why it has no adjoint."""
         axis = self.shift_free[name].axis
         where = "" if axis is None else f" along axis {axis}"
+        return self._note(f"# `{name}` needs no adjoint: adding a constant to it{where} would not change the result")
+
+    def _note(self, text: str) -> list[ast.stmt]:
+        """A statement that `render` writes as the comment `text`."""
         key = f"__comment{len(self.comments) + 1}__"
-        self.comments[key] = f"# `{name}` needs no adjoint: adding a constant to it{where} would not change the result"
+        self.comments[key] = text
         return [ast.Expr(ast.Name(key, ast.Load()))]
 
 
