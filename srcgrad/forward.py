@@ -17,6 +17,7 @@ from . import analysis
 from .builder import Builder
 from .emit import Namespace, drop_calls, index_value, make_assign, make_call, receivers, simple_name, substitute
 from .errors import SourceInfo
+from .fastast import fix_missing_locations
 from .naming import Namer
 from .normalize import Normalized
 from .optimize import clean_function, fold_constants
@@ -75,7 +76,7 @@ class ForwardBuilder(Builder):
             arguments.kw_defaults.append(None)  # type: ignore[arg-type]
         definition = ast.FunctionDef(name=name, args=arguments, body=stmts, decorator_list=[], returns=None,
                                      type_comment=None, type_params=[])
-        return ast.fix_missing_locations(clean_function(definition, self.is_pure))
+        return fix_missing_locations(clean_function(definition, self.is_pure))
 
     # ---- statements ------------------------------------------------------------------
     def block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
@@ -211,7 +212,7 @@ class ForwardBuilder(Builder):
             dots = ast.Tuple([self.tangent_name(a) or ast.Constant(None) for a in call.args], ast.Load())
             new_call = make_call(self.rt["call_jvp"], [call.func, dots, *call.args], call.keywords)
         targets = ast.Tuple([ast.Name(name, ast.Store()), ast.Name(self.tangent(name), ast.Store())], ast.Store())
-        return ast.fix_missing_locations(ast.copy_location(ast.Assign([targets], new_call), stmt))
+        return fix_missing_locations(ast.copy_location(ast.Assign([targets], new_call), stmt))
 
     def apply_rule(self, rule: Rule, ans: ast.expr, args: list[ast.expr], keywords: dict[str, ast.expr]) -> ast.expr:
         """The tangent of `ans = primal(*args, **keywords)` from a forward rule."""
@@ -311,11 +312,17 @@ def _without_default_keywords(template: ast.expr, unbound: set[str]) -> ast.expr
     """Drop `axis=axis` from calls in a template when the caller left `axis` at its default:
     the rule mirrors the primal's signature, so the callee's default is the same."""
 
-    class Drop(ast.NodeTransformer):
-        def visit_Call(self, node: ast.Call) -> ast.Call:
-            self.generic_visit(node)
-            node.keywords = [k for k in node.keywords
-                             if not (isinstance(k.value, ast.Name) and k.value.id == k.arg and k.arg in unbound)]
-            return node
+    return _DefaultKeywords(unbound).visit(copy.deepcopy(template)) if unbound else template
 
-    return Drop().visit(copy.deepcopy(template)) if unbound else template
+
+class _DefaultKeywords(ast.NodeTransformer):
+    """Drops the keywords `k=k` of the names in `unbound` (see `_without_default_keywords`)."""
+
+    def __init__(self, unbound: set[str]) -> None:
+        self.unbound = unbound
+
+    def visit_Call(self, node: ast.Call) -> ast.Call:
+        self.generic_visit(node)
+        node.keywords = [k for k in node.keywords
+                         if not (isinstance(k.value, ast.Name) and k.value.id == k.arg and k.arg in self.unbound)]
+        return node

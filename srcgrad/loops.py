@@ -187,42 +187,51 @@ def shape_stand_ins(
     for name in sorted(chosen):
         for call, position in reads[name]:
             call.args[position] = ast.copy_location(ast.Name(stand_in[name], ast.Load()), call.args[position])
-    pairs: dict[int, int] = {}
+    stand_ins = _StandIns(chosen, stand_in, helper, new_pair)
+    forward = stand_ins.rewrite(forward, "forward")
+    backward = stand_ins.rewrite(backward, "backward")
+    start = [stand_ins.measure(name, forward[0]) for name in sorted(chosen) if name in params] if forward else []
+    return start + forward, backward
 
-    def pair_of(pair: int) -> int:
-        if pair not in pairs:
-            pairs[pair] = new_pair()
-        return pairs[pair]
 
-    def measure(name: str, where: ast.stmt) -> ast.stmt:
-        value = make_call(helper, [ast.Name(name, ast.Load())])
-        return ast.copy_location(make_assign(stand_in[name], value), where)
+class _StandIns:
+    """The sweeps rewritten for the stand-ins (see `shape_stand_ins`): each taped value of
+    `chosen` gets its stand-in taped beside it, under a tape pair of its own. (Methods, not
+    closures of `shape_stand_ins`: a closure that calls itself is a reference cycle.)"""
 
-    def rewrite(stmts: list[ast.stmt], sweep: str) -> list[ast.stmt]:
+    def __init__(self, chosen: set[str], stand_in: dict[str, str], helper: str, new_pair: Callable[[], int]) -> None:
+        self.chosen, self.stand_in, self.helper, self.new_pair = chosen, stand_in, helper, new_pair
+        self.pairs: dict[int, int] = {}
+
+    def pair_of(self, pair: int) -> int:
+        if pair not in self.pairs:
+            self.pairs[pair] = self.new_pair()
+        return self.pairs[pair]
+
+    def measure(self, name: str, where: ast.stmt) -> ast.stmt:
+        value = make_call(self.helper, [ast.Name(name, ast.Load())])
+        return ast.copy_location(make_assign(self.stand_in[name], value), where)
+
+    def rewrite(self, stmts: list[ast.stmt], sweep: str) -> list[ast.stmt]:
         out: list[ast.stmt] = []
         for stmt in stmts:
             if is_marker(stmt):
                 kind, name, pair = _marker_parts(stmt)
-                if name in chosen:
-                    companion = marker(kind, stand_in[name], stmt, pair_of(pair))
+                if name in self.chosen:
+                    companion = marker(kind, self.stand_in[name], stmt, self.pair_of(pair))
                     out.extend([stmt, companion] if kind == SAVE else [companion, stmt])
                     continue
             elif any(getattr(stmt, field, None) for field in (*_BLOCKS, "handlers")):
                 stmt = copy.copy(stmt)
                 for field in _BLOCKS:
                     if getattr(stmt, field, None):
-                        setattr(stmt, field, rewrite(getattr(stmt, field), sweep))
+                        setattr(stmt, field, self.rewrite(getattr(stmt, field), sweep))
                 if getattr(stmt, "handlers", None):
                     stmt.handlers = [copy.copy(h) for h in stmt.handlers]  # type: ignore[attr-defined]
                     for handler in stmt.handlers:  # type: ignore[attr-defined]
-                        handler.body = rewrite(handler.body, sweep)
+                        handler.body = self.rewrite(handler.body, sweep)
             out.append(stmt)
             if sweep == "forward" and isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
-                    and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id in chosen:
-                out.append(measure(stmt.targets[0].id, stmt))
+                    and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id in self.chosen:
+                out.append(self.measure(stmt.targets[0].id, stmt))
         return out
-
-    forward = rewrite(forward, "forward")
-    backward = rewrite(backward, "backward")
-    start = [measure(name, forward[0]) for name in sorted(chosen) if name in params] if forward else []
-    return start + forward, backward

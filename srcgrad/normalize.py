@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .errors import SourceInfo, located_error
-from .fastast import location, walk
+from .fastast import fix_missing_locations, location, walk
 from .naming import Namer
 
 _OPAQUE_ATTRS = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
@@ -119,16 +119,7 @@ class Normalizer:
 
     def rename(self, expr: ast.expr) -> ast.expr:
         """A copy of a whole (opaque) expression with reads renamed to current versions."""
-        normalizer = self
-
-        class Renamer(ast.NodeTransformer):
-            def visit_Name(self, node: ast.Name) -> ast.Name:
-                return normalizer.read(node.id) if isinstance(node.ctx, ast.Load) else node
-
-            def visit_Lambda(self, node: ast.Lambda) -> ast.Lambda:
-                return node
-
-        return Renamer().visit(_copy(expr))
+        return _Renamer(self.read).visit(_copy(expr))
 
     # ---- statements -------------------------------------------------------------------
     def statement(self, stmt: ast.stmt) -> None:
@@ -220,7 +211,7 @@ class Normalizer:
         bounds = [length] if not _is_call_to(iterable, "reversed") else [
             ast.BinOp(length, ast.Sub(), ast.Constant(1)), ast.Constant(-1), ast.Constant(-1)]
         steps = self.fresh_assign(ast.Call(ast.Name("range", ast.Load()), bounds, []), opaque=True, prefix="_range")
-        unpack = [self._located(ast.fix_missing_locations(u), stmt) for u in unpack]
+        unpack = [self._located(fix_missing_locations(u), stmt) for u in unpack]
         self.current.setdefault(position, position)
         self.emit(ast.For(ast.Name(position, ast.Store()), steps, self.nested([*unpack, *stmt.body]), []))
 
@@ -435,7 +426,7 @@ class Normalizer:
 
     def _lower_into(self, stmt: ast.stmt, name: str) -> None:
         self._located(stmt, self.origin)
-        self.statement(ast.fix_missing_locations(stmt))
+        self.statement(fix_missing_locations(stmt))
 
     def _is_global_chain(self, expr: ast.expr) -> bool:
         """`np.linalg.norm`-like chains rooted at a name that is not a local variable."""
@@ -500,3 +491,17 @@ def _rename_names(node: ast.AST, renames: dict[str, str]) -> ast.AST:
         if isinstance(child, ast.Name) and child.id in renames:
             child.id = renames[child.id]
     return node
+
+
+class _Renamer(ast.NodeTransformer):
+    """Reads renamed by `read` (to their current versions), lambdas left as they are. (A class
+    of its own, not one made per call: a class made in a method is a reference cycle.)"""
+
+    def __init__(self, read: Callable[[str], ast.Name]) -> None:
+        self.read = read
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        return self.read(node.id) if isinstance(node.ctx, ast.Load) else node
+
+    def visit_Lambda(self, node: ast.Lambda) -> ast.Lambda:
+        return node

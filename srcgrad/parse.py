@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .errors import SourceInfo, UsageError
-from .fastast import copy_tree
+from .fastast import copy_tree, fix_missing_locations
 
 
 @dataclass
@@ -189,7 +189,7 @@ def _lambda_as_function(fn: types.FunctionType, source: str, info: SourceInfo) -
         type_comment=None,
         type_params=[],
     )
-    return ast.fix_missing_locations(ast.copy_location(definition, lam))
+    return fix_missing_locations(ast.copy_location(definition, lam))
 
 
 def _parse_fragment(source: str) -> ast.Module | None:

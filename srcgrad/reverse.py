@@ -32,7 +32,7 @@ from .emit import (
     simple_name,
 )
 from .errors import SourceInfo
-from .fastast import Transformer, walk
+from .fastast import Transformer, fix_missing_locations, walk
 from .inplace import accumulate_in_place
 from .invariance import shift_free
 from .loops import shape_stand_ins
@@ -424,7 +424,7 @@ class ReverseBuilder(Builder):
         backward = [make_assign(results, make_call(pullback, [g]))]
         pairs = [(a, ast.Subscript(ast.Name(results, ast.Load()), ast.Constant(cotangent_of[i]), ast.Load())) for i, a in enumerate(args)]
         backward += self.accumulate(pairs)
-        forward = ast.fix_missing_locations(forward)
+        forward = fix_missing_locations(forward)
         if not self.depth:
             return [forward], backward
         save, restore = self.tape_pair(pullback, stmt)
@@ -596,29 +596,13 @@ class ReverseBuilder(Builder):
     def _materialize(self, stmts: list[ast.stmt], kept: set[int]) -> list[ast.stmt]:
         if not has_markers(stmts):
             return drop_empty(list(stmts), self.comments)  # no markers: nothing to replace
-        builder = self
-
-        class Replace(Transformer):
-            def visit_Expr(self, node: ast.Expr) -> Any:
-                if not is_marker(node):
-                    return node
-                kind, name = node.value.func.id, node.value.args[0].id  # type: ignore[attr-defined]
-                if node.value.args[1].value not in kept:  # type: ignore[attr-defined]
-                    return None
-                builder.saved.add(name)
-                if kind == SAVE:
-                    return ast.copy_location(ast.Expr(make_call(f"{builder.tape}.append", [ast.Name(name, ast.Load())])), node)
-                return ast.copy_location(make_assign(name, make_call(f"{builder.tape}.pop", [])), node)
-
-            def generic_visit(self, node: ast.AST) -> ast.AST:
-                return node if isinstance(node, ast.expr) else super().generic_visit(node)  # markers are statements
-
+        replace = _TapeMarkers(kept, self.tape, self.saved)
         out = []
         for stmt in stmts:
-            new = Replace().visit(stmt)
+            new = replace.visit(stmt)
             if new is not None:
                 out.append(new)
-        return drop_empty(out, builder.comments)
+        return drop_empty(out, self.comments)
 
     # ---- helpers -------------------------------------------------------------------------
     def value_of(self, expr: ast.expr) -> Any:
@@ -659,6 +643,29 @@ class ReverseBuilder(Builder):
         key = f"__comment{len(self.comments) + 1}__"
         self.comments[key] = text
         return [ast.Expr(ast.Name(key, ast.Load()))]
+
+
+class _TapeMarkers(Transformer):
+    """Tape markers become pushes (`_tape.append(x)`) and pops (`x = _tape.pop()`) for the
+    pairs in `kept`, and go for the others; `saved` gets the names taped. (A class of its
+    own, not one made per call: a class made in a method is a reference cycle.)"""
+
+    def __init__(self, kept: set[int], tape: str, saved: set[str]) -> None:
+        self.kept, self.tape, self.saved = kept, tape, saved
+
+    def visit_Expr(self, node: ast.Expr) -> Any:
+        if not is_marker(node):
+            return node
+        kind, name = node.value.func.id, node.value.args[0].id  # type: ignore[attr-defined]
+        if node.value.args[1].value not in self.kept:  # type: ignore[attr-defined]
+            return None
+        self.saved.add(name)
+        if kind == SAVE:
+            return ast.copy_location(ast.Expr(make_call(f"{self.tape}.append", [ast.Name(name, ast.Load())])), node)
+        return ast.copy_location(make_assign(name, make_call(f"{self.tape}.pop", [])), node)
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        return node if isinstance(node, ast.expr) else super().generic_visit(node)  # markers are statements
 
 
 def _block_local_names(body: list[ast.stmt], names_of: Callable[[ast.stmt], list[ast.Name]]) -> set[str]:
