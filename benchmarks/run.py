@@ -603,7 +603,9 @@ def report(rows: list[Row], transforms: dict[int, float | str], mem: list, tape:
 def transform_section(transforms: dict[int, float | str]) -> list[str]:
     lines = ["", "## Transform time", "",
               "The first call of `grad(f)` on a function srcgrad has not seen: read its source, transform,",
-              "compile, run once. Best over several fresh functions of the same shape.", "",
+              "compile, run once. Best over fresh functions of the same shape (ten of 10 lines, five of 200",
+              "lines; a quick run takes fewer). On this shared machine the same transform measures up to a",
+              "third slower minutes apart, so single runs swing.", "",
               "| function | first call | target |", "| --- | --- | --- |"]
     for count, limit in ((10, "≤ 20 ms"), (200, "≤ 200 ms")):
         t = transforms.get(count)
