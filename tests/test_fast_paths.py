@@ -138,3 +138,21 @@ def test_a_zero_of_another_operand_shape_becomes_zeros_of_the_value_shape(zero_s
     x = np.ones(x_shape)
     got = rt.unbroadcast(np.zeros(zero_shape), rt.shape_of(x) if stand_in else x)
     assert np.shape(got) == x_shape and not np.any(got)
+
+
+@pytest.mark.parametrize("x_shape, axis, keepdims", [
+    ((3, 4), 1, False), ((3, 4), 0, False), ((3, 4), -1, False), ((2, 3, 4), -2, False), ((2, 3, 4), 2, True),
+    ((3, 4), 1, True), ((5,), 0, False), ((2, 3, 4), (0, 2), False), ((3, 4), None, False),
+])
+def test_expand_reduced_quick_path_matches_expand_dims(x_shape, axis, keepdims):
+    """The quick path for one integer axis of an array against `np.expand_dims` and
+    `np.broadcast_to` written out here (an independent oracle)."""
+    from srcgrad.rules.reduction_rules import expand_reduced
+
+    x = np.arange(float(np.prod(x_shape))).reshape(x_shape)
+    g = np.sum(x, axis=axis, keepdims=keepdims) + 1.0
+    want = np.broadcast_to(g if keepdims or axis is None else np.expand_dims(g, axis), x.shape)
+    for like in (x, rt.shape_of(x)):
+        got = expand_reduced(np.asarray(g), like, axis, keepdims)
+        assert got.shape == x.shape
+        np.testing.assert_array_equal(got, want)

@@ -22,6 +22,11 @@ from .registry import vjp_rule
 
 def expand_reduced(g, x, axis=None, keepdims=False):
     """Broadcast `g`, the cotangent of a reduction of `x` over `axis`, back to `x`'s shape."""
+    if type(g) is np.ndarray and type(axis) is int and hasattr(x, "shape"):  # quick: one axis of an array
+        if not keepdims and g.ndim > 0:
+            at = axis if axis >= 0 else axis + g.ndim + 1
+            g = g.reshape(g.shape[:at] + (1,) + g.shape[at:])  # `np.expand_dims`, without its checks
+        return np.broadcast_to(g, x.shape)
     if not keepdims and axis is not None and np.ndim(g) > 0:
         g = np.expand_dims(g, axis)
     return np.broadcast_to(g, np.shape(x))
