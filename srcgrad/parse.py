@@ -20,34 +20,40 @@ class ParsedFunction:
     """A user function's definition AST plus its source location and namespaces."""
 
     fn: Callable[..., Any]
-    node: ast.FunctionDef
+    parsed_node: ast.FunctionDef | None  # `node`, until `fresh_node` hands it over
     info: SourceInfo
     globals: dict[str, Any]
     closure: dict[str, types.CellType] = field(default_factory=dict)
     source: str = ""  # the dedented text `node` was parsed from ("" for a lambda's made-up definition)
 
+    def __post_init__(self) -> None:
+        node = self.node
+        args = node.args
+        self.name: str = node.name
+        self.positional_names = [a.arg for a in args.posonlyargs + args.args]
+        self.param_names = self.positional_names + [a.arg for a in args.kwonlyargs]
+
+    @property
+    def node(self) -> ast.FunctionDef:
+        """The definition's tree (parsed again if `fresh_node` handed the first one over)."""
+        if self.parsed_node is None:
+            self.parsed_node = self._parse_again()
+        return self.parsed_node
+
     def fresh_node(self) -> ast.FunctionDef:
-        """A new copy of `node`, for passes that rewrite it: parsed again from `source`,
-        which is quicker than copying the tree."""
+        """A tree of the definition that passes may rewrite: the parsed one itself, which this
+        object then parses again if it is asked for it (parsing is quicker than copying a
+        tree, and after the transform nothing usually asks)."""
         if not self.source:
             return copy_tree(self.node)
+        node = self.parsed_node
+        self.parsed_node = None
+        return node if node is not None else self._parse_again()
+
+    def _parse_again(self) -> ast.FunctionDef:
         node = ast.parse(self.source).body[0]
         node.decorator_list = []
         return node  # type: ignore[return-value]
-
-    @property
-    def name(self) -> str:
-        return self.node.name
-
-    @property
-    def param_names(self) -> list[str]:
-        args = self.node.args
-        return [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
-
-    @property
-    def positional_names(self) -> list[str]:
-        args = self.node.args
-        return [a.arg for a in args.posonlyargs + args.args]
 
 
 _MISSING = object()
