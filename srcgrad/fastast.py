@@ -154,10 +154,10 @@ def fix_missing_locations(node: AST) -> AST:
 def _fix(node: AST, lineno: int, col_offset: int, end_lineno: int, end_col_offset: int) -> None:
     # Depth first, as `ast` does: a node shared by two parents takes its position from the
     # first one reached. Positions live in the node's `__dict__` (only `end_lineno` and
-    # `end_col_offset` have a class default, None), so testing the dict is `hasattr`.
+    # `end_col_offset` have a class default, None), so testing the dict is `hasattr`. Every
+    # node class with a position has all four attributes (Python 3.10 to 3.13); the others none.
     kind = type(node)
-    attributes = kind._attributes
-    if attributes == _POSITION:
+    if kind._attributes == _POSITION:
         state = node.__dict__
         if "lineno" in state:
             lineno = state["lineno"]
@@ -177,27 +177,6 @@ def _fix(node: AST, lineno: int, col_offset: int, end_lineno: int, end_col_offse
             state["end_col_offset"] = end_col_offset
         else:
             end_col_offset = value
-    elif attributes:
-        if "lineno" in attributes:
-            if not hasattr(node, "lineno"):
-                node.lineno = lineno  # type: ignore[attr-defined]
-            else:
-                lineno = node.lineno  # type: ignore[attr-defined]
-        if "end_lineno" in attributes:
-            if getattr(node, "end_lineno", None) is None:
-                node.end_lineno = end_lineno  # type: ignore[attr-defined]
-            else:
-                end_lineno = node.end_lineno  # type: ignore[attr-defined]
-        if "col_offset" in attributes:
-            if not hasattr(node, "col_offset"):
-                node.col_offset = col_offset  # type: ignore[attr-defined]
-            else:
-                col_offset = node.col_offset  # type: ignore[attr-defined]
-        if "end_col_offset" in attributes:
-            if getattr(node, "end_col_offset", None) is None:
-                node.end_col_offset = end_col_offset  # type: ignore[attr-defined]
-            else:
-                end_col_offset = node.end_col_offset  # type: ignore[attr-defined]
     for field in CHILD_FIELDS[kind]:
         value = getattr(node, field, None)
         if type(value) is list:

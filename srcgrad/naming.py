@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from .usage import usage
+from .usage import Usage, usage
 
 
 class Namer:
@@ -18,7 +18,11 @@ class Namer:
 
     @classmethod
     def for_tree(cls, tree: ast.AST, extra: set[str] = frozenset()) -> Namer:
-        found = usage([tree])  # every name the tree mentions, parameters included
+        return cls.for_usage(usage([tree]), extra)
+
+    @classmethod
+    def for_usage(cls, found: Usage, extra: set[str] = frozenset()) -> Namer:
+        """A namer reserving every name a tree mentions (`found` is its usage), parameters included."""
         return cls(set(found.ids).union(found.bound, extra))
 
     def fresh(self, prefix: str = "_t") -> str:

@@ -112,7 +112,7 @@ def _generate(
     parsed = parse_function(fn)
     names = usage([parsed.node])
     local_names = set(parsed.param_names) | names.stores
-    namer = Namer(set(names.ids).union(names.bound))  # every name the user's code mentions
+    namer = Namer.for_usage(names)
     if mode == "jvp":  # reserved first, so callers can know them (`tangent_params`)
         for param in wrt:
             namer.tangent(param)

@@ -97,3 +97,21 @@ def test_a_statement_changed_in_place_without_forget_is_found_stale() -> None:
     assert cache.stale(body) == [body[0]]  # ...and forgets to say so
     cache.forget(body[0])
     assert cache.stale(body) == [] and cache.loads(body[0]) == {"b", "e"}
+
+
+def test_fix_missing_locations_agrees_with_ast_and_every_located_class_has_four_positions() -> None:
+    """`fastast.fix_missing_locations` handles only classes with all four position attributes
+    (every located class in Python 3.10 to 3.13); it places what `ast`'s own would."""
+    import copy
+
+    from srcgrad.fastast import _POSITION, fix_missing_locations
+
+    located = [c for c in vars(ast).values() if isinstance(c, type) and issubclass(c, ast.AST) and c._attributes]
+    assert located and all(c._attributes == _POSITION for c in located)
+    tree = ast.parse((ROOT / "srcgrad" / "reverse.py").read_text())
+    for i, node in enumerate(ast.walk(tree)):  # strip some positions: every third node's
+        if isinstance(node, (ast.expr, ast.stmt, ast.arg, ast.keyword)) and i % 3 == 0:
+            for attribute in _POSITION:
+                node.__dict__.pop(attribute, None)
+    ours, theirs = fix_missing_locations(copy.deepcopy(tree)), ast.fix_missing_locations(copy.deepcopy(tree))
+    assert ast.dump(ours, include_attributes=True) == ast.dump(theirs, include_attributes=True)
