@@ -449,7 +449,7 @@ class ReverseBuilder(Builder):
         return [stmt], backward + self.accumulate(pairs)
 
     def apply_rule(self, rule: Any, g: ast.expr, ans: ast.expr, args: list, keywords: dict, stmt: ast.stmt) -> list[ast.stmt]:
-        bound = rule.bind(g, ans, *args, **keywords).arguments if rule.packs else rule.arguments(g, ans, *args, **keywords)
+        bound = rule.arguments(g, ans, *args, **keywords)
         diff_args = [bound.get(name) for name, _ in rule.defaults[2:]]
         plan = self.rule_plans.get(id(rule))
         if plan is None:

@@ -75,15 +75,11 @@ class Rule:
             self._accepts[shape] = known
         return known
 
-    def bind(self, *args: Any, **kwargs: Any) -> inspect.BoundArguments:
-        """`self.signature.bind(*args, **kwargs)`, with the parameter each argument goes to
-        worked out once per call shape (binding is slow and asked for every rule applied)."""
-        if self.packs:
-            return self.signature.bind(*args, **kwargs)  # packs arguments: bind each time
-        return inspect.BoundArguments(self.signature, self.arguments(*args, **kwargs))  # type: ignore[arg-type]
-
     def arguments(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        """`self.bind(*args, **kwargs).arguments` for a rule that does not pack arguments."""
+        """`self.signature.bind(*args, **kwargs).arguments`, with the parameter each argument
+        goes to worked out once per call shape (binding is slow and asked for every rule applied)."""
+        if self.packs:
+            return dict(self.signature.bind(*args, **kwargs).arguments)  # packs arguments: bind each time
         shape = (len(args), tuple(kwargs))
         plan = self._plans.get(shape)
         if plan is None:
