@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import gc
 import threading
 import types
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from . import fence, jumps, runtime
+from .cleanups import ALL
 from .compile import build_function
 from .entry import entry_form
 from .forward import ForwardBuilder
@@ -60,6 +62,7 @@ def generate(
     higher_order: bool = False,
     single: bool = False,
     guards: tuple[tuple[str, type], ...] = (),
+    cleanups: frozenset[str] = ALL,
 ) -> Generated:
     """The derivative of `fn` w.r.t. the parameters named in `wrt`, built once and cached.
 
@@ -77,15 +80,18 @@ def generate(
     `guards` (name, type) asks for the *entry form* of grad or value_and_grad code (see
     entry.py): it checks those parameters have those types, else calls `Generated.fallback`'s
     contents, and returns what the derivative returns.
+
+    `cleanups` names the clean-up passes to run (`cleanups.CLEANUPS`; none is the reference
+    pipeline); callees are differentiated with the same ones.
     """
     plain = unwrap(fn)
-    key = (wrt, mode, outputs, scalars, record_all, higher_order, single, guards)
+    key = (wrt, mode, outputs, scalars, record_all, higher_order, single, guards, cleanups)
     with _LOCK:
         per_function = _CACHE.setdefault(plain, {})
         if key not in per_function:
             with _without_cycle_collection():
                 per_function[key] = _generate(
-                    plain, wrt, mode, outputs or wrt, scalars, record_all, higher_order, single, dict(guards))
+                    plain, wrt, mode, outputs or wrt, scalars, record_all, higher_order, single, dict(guards), cleanups)
         return per_function[key]
 
 
@@ -108,6 +114,7 @@ def _without_cycle_collection() -> Iterator[None]:
 def _generate(
     fn: types.FunctionType, wrt: tuple[str, ...], mode: str, outputs: tuple[str, ...], scalars: frozenset[str],
     record_all: bool = False, higher_order: bool = False, single: bool = False, guards: dict[str, type] | None = None,
+    cleanups: frozenset[str] = ALL,
 ) -> Generated:
     parsed = parse_function(fn)
     names = usage([parsed.node])
@@ -125,18 +132,20 @@ def _generate(
     norm = normalizer.run(jumps.lower(parsed.fresh_node(), namer))
     resolver.local_names |= usage([norm.node]).stores
     if mode == "jvp":
-        return _generate_forward(parsed, norm, resolver, namer, wrt, scalars, injected)
+        return _generate_forward(parsed, norm, resolver, namer, wrt, scalars, injected, cleanups)
     runtime_names = {name: getattr(runtime, name) for name in _RUNTIME_NAMES}
     from .dispatch import call_vjp
 
     runtime_names["call_vjp"] = call_vjp
-    builder = ReverseBuilder(norm, parsed.info, resolver, namer, list(wrt), vjp_cell, runtime_names, scalars)
+    callee_vjp = functools.partial(vjp_cell, cleanups=cleanups)
+    builder = ReverseBuilder(norm, parsed.info, resolver, namer, list(wrt), callee_vjp, runtime_names, scalars)
+    builder.cleanups = cleanups
     builder.outputs = list(outputs)
     builder.record_all = record_all  # benchmarks: push every overwritten value, needed or not
     builder.higher_order = higher_order or mode == "backward"
     builder.single = single and builder.higher_order
     builder.seed_param = seed_param
-    builder.callee_backward = backward_cell
+    builder.callee_backward = functools.partial(backward_cell, cleanups=cleanups)
     if guards:  # entry form: arithmetic on Python floats is simplified
         builder.simplifier = FloatSimplifier({n for n, kind in guards.items() if kind is float}, resolver.static_value)
     name = namer.reserve(f"{mode}_{_identifier(parsed.name)}")
@@ -157,14 +166,16 @@ def _generate(
 
 def _generate_forward(
     parsed: ParsedFunction, norm: Any, resolver: Resolver, namer: Namer, wrt: tuple[str, ...],
-    scalars: frozenset[str], injected: dict[str, Any],
+    scalars: frozenset[str], injected: dict[str, Any], cleanups: frozenset[str] = ALL,
 ) -> Generated:
     from .dispatch import call_jvp
 
     runtime_names = {name: getattr(runtime, name) for name in _FORWARD_RUNTIME_NAMES}
     runtime_names["call_jvp"] = call_jvp
     tangent_params = {param: namer.tangent(param) for param in wrt}
-    builder = ForwardBuilder(norm, parsed.info, resolver, namer, tangent_params, jvp_cell, runtime_names, scalars)
+    callee_jvp = functools.partial(jvp_cell, cleanups=cleanups)
+    builder = ForwardBuilder(norm, parsed.info, resolver, namer, tangent_params, callee_jvp, runtime_names, scalars)
+    builder.cleanups = cleanups
     node = builder.build(namer.reserve(f"jvp_{_identifier(parsed.name)}"))
     namespace = {**builder.namespace.values, **injected}
     fn = parsed.fn
@@ -180,31 +191,31 @@ def tangent_params(fn: Any, wrt: tuple[str, ...]) -> dict[str, str]:
     return {param: namer.tangent(param) for param in wrt}
 
 
-def jvp_cell(fn: Any, mask: tuple[int, ...]) -> tuple[types.CellType, dict[str, str]]:
+def jvp_cell(fn: Any, mask: tuple[int, ...], cleanups: frozenset[str] = ALL) -> tuple[types.CellType, dict[str, str]]:
     """A cell holding the forward function of user function `fn` with the parameters at
     `mask` carrying tangents (filled once the transform finishes, for recursion), and the
     names of its tangent parameters."""
-    return _callee_cell(_JVP_CELLS, fn, mask, "jvp", False, tangent_params)
+    return _callee_cell(_JVP_CELLS, fn, mask, "jvp", False, tangent_params, cleanups)
 
 
-def backward_cell(fn: Any, mask: tuple[int, ...]) -> tuple[types.CellType, str]:
+def backward_cell(fn: Any, mask: tuple[int, ...], cleanups: frozenset[str] = ALL) -> tuple[types.CellType, str]:
     """A cell holding the "backward" form of user function `fn` (both sweeps, cotangents of
     all its parameters for the cotangent `_out_bar`), and that parameter's name."""
     def seed_name(plain: types.FunctionType, wrt: tuple[str, ...]) -> str:
         return Namer.for_tree(parse_function(plain).node).reserve("_out_bar")
 
-    return _callee_cell(_BACKWARD_CELLS, fn, mask, "backward", True, seed_name)
+    return _callee_cell(_BACKWARD_CELLS, fn, mask, "backward", True, seed_name, cleanups)
 
 
-def vjp_cell(fn: Any, mask: tuple[int, ...]) -> types.CellType:
+def vjp_cell(fn: Any, mask: tuple[int, ...], cleanups: frozenset[str] = ALL) -> types.CellType:
     """A cell holding the vjp form of user function `fn` with the parameters at `mask`
     active; filled once the transform finishes, so recursive functions can refer to it."""
-    return _callee_cell(_VJP_CELLS, fn, mask, "vjp", True, lambda plain, wrt: None)[0]
+    return _callee_cell(_VJP_CELLS, fn, mask, "vjp", True, lambda plain, wrt: None, cleanups)[0]
 
 
 def _callee_cell(
     table: weakref.WeakKeyDictionary, fn: Any, mask: tuple[int, ...], mode: str, all_outputs: bool,
-    describe: Callable[[types.FunctionType, tuple[str, ...]], Any],
+    describe: Callable[[types.FunctionType, tuple[str, ...]], Any], cleanups: frozenset[str] = ALL,
 ) -> tuple[types.CellType, Any]:
     """The cell (and what `describe` says of the callee) for `fn` in `mode` with the
     parameters at `mask` differentiated, cached in `table`. The cell is cached before the
@@ -212,18 +223,20 @@ def _callee_cell(
     plain = unwrap(fn)
     with _LOCK:
         cells = table.setdefault(plain, {})
-        if mask in cells:
-            return cells[mask]
+        key = (mask, cleanups)
+        if key in cells:
+            return cells[key]
         params = _param_names(plain)
         wrt = tuple(params[i] for i in mask if i < len(params))
         cell = types.CellType()
-        cells[mask] = (cell, describe(plain, wrt))
+        cells[key] = (cell, describe(plain, wrt))
         try:
-            cell.cell_contents = generate(plain, wrt, mode, tuple(params) if all_outputs else None).function
+            outputs = tuple(params) if all_outputs else None
+            cell.cell_contents = generate(plain, wrt, mode, outputs, cleanups=cleanups).function
         except BaseException:
-            del cells[mask]
+            del cells[key]
             raise
-        return cells[mask]
+        return cells[key]
 
 
 def _param_names(fn: types.FunctionType) -> list[str]:
