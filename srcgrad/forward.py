@@ -18,6 +18,7 @@ from .builder import Builder
 from .cleanups import ALL
 from .emit import Namespace, drop_calls, index_value, make_assign, make_call, receivers, simple_name, substitute
 from .errors import SourceInfo
+from .failures import note_line
 from .fastast import fix_missing_locations
 from .naming import Namer
 from .normalize import Normalized
@@ -84,7 +85,11 @@ class ForwardBuilder(Builder):
     def block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
         out: list[ast.stmt] = []
         for stmt in stmts:
-            out.extend(self.statement(stmt))
+            try:
+                out.extend(self.statement(stmt))
+            except Exception as error:
+                note_line(error, getattr(stmt, "lineno", 0))
+                raise
         return out
 
     def statement(self, stmt: ast.stmt) -> list[ast.stmt]:

@@ -33,6 +33,7 @@ from .emit import (
     simple_name,
 )
 from .errors import SourceInfo
+from .failures import note_line, stage
 from .fastast import Transformer, fix_missing_locations, walk
 from .inplace import accumulate_in_place
 from .invariance import shift_free
@@ -132,7 +133,8 @@ class ReverseBuilder(Builder):
         if isinstance(returned, ast.Name) and returned.id in self.active:
             self.defined.add(returned.id)
         forward, backward = self.block(body[:-1])
-        forward, backward = self.finish(forward, backward, comments_tidied_later=form != "vjp")
+        with stage("tape"):
+            forward, backward = self.finish(forward, backward, comments_tidied_later=form != "vjp")
         gradients = [self.final_adjoint(p) for p in self.outputs]
         if self.higher_order and form != "backward":
             # return what the derivative function itself returns, shaped like its arguments
@@ -174,17 +176,20 @@ class ReverseBuilder(Builder):
             rewrite = simplifier.expression if simplifier is not None else None
             floats = frozenset(simplifier.floats) if simplifier is not None else None
             usage = UsageCache()
-            definition = clean_function(definition, self.is_pure, rewrite, usage, floats, self.cleanups)
-            if simplifier is not None:
-                simplifier.finish(definition, usage)
+            with stage("clean-up"):
+                definition = clean_function(definition, self.is_pure, rewrite, usage, floats, self.cleanups)
+                if simplifier is not None:
+                    simplifier.finish(definition, usage)
             bind = None if self.higher_order else self.namespace.bind
             if "arrays" in self.cleanups:
-                definition = lighten(definition, self.scalars, self.value_of, self.is_pure, self.namer.adjoints, bind,
-                                     usage, lambda helper: self.namespace.by_id.get(id(helper)), self.cleanups)
+                with stage("arrays"):
+                    definition = lighten(definition, self.scalars, self.value_of, self.is_pure, self.namer.adjoints,
+                                         bind, usage, lambda helper: self.namespace.by_id.get(id(helper)), self.cleanups)
             adjoints = set(self.namer.adjoints.values())
             if bind is not None and "in_place" in self.cleanups:
                 numbers = self.scalars | {self.namer.adjoints[p] for p in self.scalars if p in self.namer.adjoints}
-                accumulate_in_place(definition, adjoints, numbers.__contains__, self.value_of, bind)
+                with stage("in_place"):
+                    accumulate_in_place(definition, adjoints, numbers.__contains__, self.value_of, bind)
             definition.body = drop_empty(definition.body, self.comments)  # comments of removed code
         return definition  # compiled from its text: positions are not needed
 
@@ -200,7 +205,11 @@ class ReverseBuilder(Builder):
         backward: list[ast.stmt] = []
         outer, self.last_comment = self.last_comment, None
         for stmt in reversed(stmts):
-            fwd, bwd = self.statement(stmt)
+            try:
+                fwd, bwd = self.statement(stmt)
+            except Exception as error:
+                note_line(error, getattr(stmt, "lineno", 0))
+                raise
             forward[:0] = fwd
             backward.extend(bwd)
             if any(isinstance(b, (ast.If, ast.For, ast.While)) for b in bwd):

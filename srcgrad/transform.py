@@ -12,10 +12,11 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from . import fence, jumps, runtime
+from . import failures, fence, jumps, runtime
 from .cleanups import ALL
 from .compile import build_function
 from .entry import entry_form
+from .errors import SrcGradError
 from .forward import ForwardBuilder
 from .naming import Namer
 from .normalize import Normalizer
@@ -89,7 +90,7 @@ def generate(
     with _LOCK:
         per_function = _CACHE.setdefault(plain, {})
         if key not in per_function:
-            with _without_cycle_collection():
+            with _without_cycle_collection(), _internal_failures(plain):
                 per_function[key] = _generate(
                     plain, wrt, mode, outputs or wrt, scalars, record_all, higher_order, single, dict(guards), cleanups)
         return per_function[key]
@@ -111,12 +112,29 @@ def _without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
+@contextlib.contextmanager
+def _internal_failures(fn: types.FunctionType) -> Iterator[None]:
+    """A failure of srcgrad's while building `fn`'s derivative raised as an `InternalError`
+    naming the function, the pass and the line; srcgrad's own errors go on as they are."""
+    try:
+        yield
+    except SrcGradError:
+        raise
+    except Exception as error:
+        try:
+            info = parse_function(fn).info
+        except Exception:
+            info = None
+        raise failures.transform_failure(error, getattr(fn, "__qualname__", repr(fn)), info) from error
+
+
 def _generate(
     fn: types.FunctionType, wrt: tuple[str, ...], mode: str, outputs: tuple[str, ...], scalars: frozenset[str],
     record_all: bool = False, higher_order: bool = False, single: bool = False, guards: dict[str, type] | None = None,
     cleanups: frozenset[str] = ALL,
 ) -> Generated:
-    parsed = parse_function(fn)
+    with failures.stage("parse"):
+        parsed = parse_function(fn)
     names = usage([parsed.node])
     local_names = set(parsed.param_names) | names.stores
     namer = Namer.for_usage(names)
@@ -126,13 +144,18 @@ def _generate(
     seed_param = namer.reserve("_out_bar") if mode == "backward" else ""
     injected: dict[str, Any] = {}
     resolver = Resolver(parsed, injected, local_names)
-    fence.check(parsed.node, parsed.info, lambda expr: _is_no_grad(resolver, expr))
+    with failures.stage("fence"):
+        fence.check(parsed.node, parsed.info, lambda expr: _is_no_grad(resolver, expr))
     normalizer = Normalizer(parsed.info, namer, parsed.param_names, resolver.is_opaque_call)
     injected[normalizer.sequence_name] = runtime.as_sequence
-    norm = normalizer.run(jumps.lower(parsed.fresh_node(), namer))
+    with failures.stage("jumps"):
+        lowered = jumps.lower(parsed.fresh_node(), namer)
+    with failures.stage("normalize"):
+        norm = normalizer.run(lowered)
+    origin = failures.Origin(fn.__qualname__, parsed.info.filename, parsed.info.first_line, names.ids | set(parsed.param_names))
     resolver.local_names |= usage([norm.node]).stores
     if mode == "jvp":
-        return _generate_forward(parsed, norm, resolver, namer, wrt, scalars, injected, cleanups)
+        return _generate_forward(parsed, norm, resolver, namer, wrt, scalars, injected, cleanups, origin)
     runtime_names = {name: getattr(runtime, name) for name in _RUNTIME_NAMES}
     from .dispatch import call_vjp
 
@@ -149,24 +172,28 @@ def _generate(
     if guards:  # entry form: arithmetic on Python floats is simplified
         builder.simplifier = FloatSimplifier({n for n, kind in guards.items() if kind is float}, resolver.static_value)
     name = namer.reserve(f"{mode}_{_identifier(parsed.name)}")
-    node = builder.build(name, mode)
+    with failures.stage("reverse"):
+        node = builder.build(name, mode)
     namespace = dict(builder.namespace.values)
     namespace.update(injected)
     fallback = None
     if guards:
         fallback_name, fallback = namer.reserve("_general"), types.CellType()
-        node = entry_form(node, guards, fallback_name, mode, single, builder.simplifier.floats)
+        with failures.stage("entry form"):
+            node = entry_form(node, guards, fallback_name, mode, single, builder.simplifier.floats)
         namespace[fallback_name] = fallback
-    function, source = build_function(
-        node, builder.comments, namespace, parsed.globals, parsed.closure,
-        fn.__defaults__, fn.__kwdefaults__,
-    )
+    with failures.stage("compile"):
+        function, source = build_function(
+            node, builder.comments, namespace, parsed.globals, parsed.closure,
+            fn.__defaults__, fn.__kwdefaults__, origin,
+        )
     return Generated(function, source, parsed, wrt, namespace, fallback=fallback)
 
 
 def _generate_forward(
     parsed: ParsedFunction, norm: Any, resolver: Resolver, namer: Namer, wrt: tuple[str, ...],
     scalars: frozenset[str], injected: dict[str, Any], cleanups: frozenset[str] = ALL,
+    origin: failures.Origin | None = None,
 ) -> Generated:
     from .dispatch import call_jvp
 
@@ -176,12 +203,14 @@ def _generate_forward(
     callee_jvp = functools.partial(jvp_cell, cleanups=cleanups)
     builder = ForwardBuilder(norm, parsed.info, resolver, namer, tangent_params, callee_jvp, runtime_names, scalars)
     builder.cleanups = cleanups
-    node = builder.build(namer.reserve(f"jvp_{_identifier(parsed.name)}"))
+    with failures.stage("forward"):
+        node = builder.build(namer.reserve(f"jvp_{_identifier(parsed.name)}"))
     namespace = {**builder.namespace.values, **injected}
     fn = parsed.fn
-    function, source = build_function(
-        node, {}, namespace, parsed.globals, parsed.closure, fn.__defaults__, fn.__kwdefaults__,
-    )
+    with failures.stage("compile"):
+        function, source = build_function(
+            node, {}, namespace, parsed.globals, parsed.closure, fn.__defaults__, fn.__kwdefaults__, origin,
+        )
     return Generated(function, source, parsed, wrt, namespace, tangent_params)
 
 
