@@ -195,7 +195,7 @@ def _reuse_common_subexpressions(
                 dropped.add(id(stmt))
             elif target in stable and reusable(value):
                 key = _key(value)
-                if key not in available:
+                if key is not None and key not in available:  # None: not a value `_key` can picture
                     available[key] = target  # type: ignore[index]
                     reads = frozenset(loads(value))
                     if reads:
@@ -217,7 +217,7 @@ def _replace_available(
     if isinstance(node, ast.Constant):
         return node
     key = keys[id(node)] if id(node) in keys else _key(node, keys)
-    name = available.get(key)  # type: ignore[arg-type]
+    name = None if key is None else available.get(key)
     if name is not None:
         return ast.Name(name, ast.Load())
     for field, value in ast.iter_fields(node):
