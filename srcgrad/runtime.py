@@ -78,6 +78,8 @@ def add(a: Any, b: Any) -> Any:
 class DictCotangent(dict):
     """Cotangent of a dict: holds entries only for keys that received a derivative."""
 
+    adds_entrywise = True  # `unbroadcast` passes a cotangent of `a + b` on to both
+
     def __add__(self, other: Any) -> Any:
         if is_zero(other):
             return self
@@ -92,6 +94,8 @@ class DictCotangent(dict):
 class ListCotangent(list):
     """Cotangent of a list: one entry per element, `0.0` where there is none."""
 
+    adds_entrywise = True  # `unbroadcast` passes a cotangent of `a + b` on to both
+
     def __add__(self, other: Any) -> Any:
         if is_zero(other):
             return self
@@ -102,6 +106,8 @@ class ListCotangent(list):
 
 class TupleCotangent(tuple):
     """Cotangent of a tuple: one entry per element, `0.0` where there is none."""
+
+    adds_entrywise = True  # `unbroadcast` passes a cotangent of `a + b` on to both
 
     def __add__(self, other: Any) -> Any:
         if is_zero(other):
@@ -336,6 +342,12 @@ def as_sequence(x: Any) -> Any:
     if isinstance(x, (list, tuple)) or np.ndim(x) > 0 and hasattr(x, "shape"):
         return x
     return list(x)
+
+
+def is_dict_view(x: Any) -> bool:
+    """True for `d.keys()`, `d.values()` and `d.items()`: sequences in the dict's order, whose
+    cotangents are lists (which `values_cotangent` and `items_cotangent` read in that order)."""
+    return isinstance(x, (type({}.keys()), type({}.values()), type({}.items())))
 
 
 def dict_items(d: dict) -> list:

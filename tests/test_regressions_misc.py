@@ -1,9 +1,10 @@
 """Regressions, each against an independent truth (central finite differences, the
 inner-product test or a closed form): the entry form of float code whose gradient holds a
-conditional expression; ..."""
+conditional expression; `d.values()` and `d.items()`; ..."""
 
 import math
 
+import numpy as np
 import pytest
 
 import srcgrad
@@ -40,3 +41,77 @@ def test_entry_form_with_conditional_gradients_in_a_chain():
     got = srcgrad.grad(hypot_chain)(0.7)
     assert type(got) is float
     assert got == pytest.approx(_fd(hypot_chain, (0.7,), 0), rel=1e-6)
+
+
+# ---- dict views: d.values(), d.items() ---------------------------------------------------------
+
+def sum_of_values(x):
+    d = {"a": x, "b": x * x}
+    return sum(d.values())
+
+
+def list_of_values(x):
+    d = {"a": x, "b": x * x}
+    v = list(d.values())
+    return v[0] * v[1]
+
+
+def tuple_of_values(x):
+    d = {"a": x, "b": x * x}
+    v = tuple(d.values())
+    return v[1] * 3.0
+
+
+def loop_over_items(x):
+    d = {"a": x, "b": x * x}
+    s = 0.0
+    for k, v in d.items():
+        s = s + v * v
+    return s
+
+
+def list_of_items(x):
+    d = {"a": x, "b": x * x}
+    its = list(d.items())
+    return its[1][1] * x
+
+
+def max_of_values(x):
+    d = {"a": x, "b": x * x}
+    return max(d.values())
+
+
+DICT_VIEW_PROGRAMS = [sum_of_values, list_of_values, tuple_of_values, loop_over_items, list_of_items, max_of_values]
+
+
+@pytest.mark.parametrize("f", DICT_VIEW_PROGRAMS)
+def test_dict_views_first_and_second_order_on_floats(f):
+    x = 1.5
+    df = srcgrad.grad(f)
+    assert df(x) == pytest.approx(_fd(f, (x,), 0), rel=1e-6)
+    assert srcgrad.grad(df)(x) == pytest.approx(_fd(df, (x,), 0), rel=1e-6)
+
+
+def array_sum_of_values(x):
+    return np.sum(sum_of_values(x) * x)
+
+
+def array_loop_over_items(x):
+    return np.sum(loop_over_items(x))
+
+
+def array_tuple_of_values(x):
+    return np.sum(tuple_of_values(x) * x)
+
+
+@pytest.mark.parametrize("f", [sum_of_values, loop_over_items, tuple_of_values, list_of_items])
+def test_dict_views_on_arrays_inner_product(f):
+    srcgrad.check_grad(f, np.array([1.5, 0.5, -0.7]))
+
+
+@pytest.mark.parametrize("f", [array_sum_of_values, array_loop_over_items, array_tuple_of_values])
+def test_dict_views_hessian_vector_products(f):
+    x, v = np.array([1.5, 0.5, -0.7]), np.array([0.3, -1.0, 0.4])
+    want = directional_fd(srcgrad.grad(f), (x,), [0], [v])
+    np.testing.assert_allclose(srcgrad.hvp(f)(x, v), want, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(srcgrad.hessian(f)(x) @ v, want, rtol=1e-6, atol=1e-7)
