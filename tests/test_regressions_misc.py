@@ -1,14 +1,19 @@
 """Regressions, each against an independent truth (central finite differences, the
 inner-product test or a closed form): the entry form of float code whose gradient holds a
-conditional expression; `d.values()` and `d.items()`; ..."""
+conditional expression; `d.values()` and `d.items()`; negative constants written under
+`**`; ..."""
 
+import ast
 import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import srcgrad
 from srcgrad.testing import directional_fd
+from srcgrad.unparse import function_text
 
 
 def _fd(f, args, position):
@@ -115,3 +120,90 @@ def test_dict_views_hessian_vector_products(f):
     want = directional_fd(srcgrad.grad(f), (x,), [0], [v])
     np.testing.assert_allclose(srcgrad.hvp(f)(x, v), want, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(srcgrad.hessian(f)(x) @ v, want, rtol=1e-6, atol=1e-7)
+
+
+# ---- a negative constant base of `**` (constant folding makes `Constant(-2.0)`) -----------
+
+def negative_base(x):
+    return x * (-2.0) ** 2
+
+
+def negated_base(x):
+    return (-x) ** 2
+
+
+def odd_power_of_negative(x):
+    return x * (-2.0) ** 3
+
+
+def minus_of_power(x):
+    return x * -(2.0 ** 2)
+
+
+def negative_base_power_of_parameter(x, y):
+    return x ** (-2.0) * (-3.0) ** y
+
+
+@pytest.mark.parametrize("f, factor", [(negative_base, 4.0), (odd_power_of_negative, -8.0), (minus_of_power, -4.0)])
+@pytest.mark.parametrize("x", [1.5, np.array([1.5, -0.5])])
+def test_vjp_of_constant_powers(f, factor, x):
+    out, pullback = srcgrad.vjp(f, x)
+    np.testing.assert_array_equal(out, factor * x)
+    v = np.array([0.3, -2.0]) if np.ndim(x) else 0.3
+    np.testing.assert_allclose(pullback(v), factor * v)  # closed form: f(x) = factor * x
+
+
+@pytest.mark.parametrize("x", [1.5, np.array([1.5, -0.5])])
+def test_vjp_of_negated_base(x):
+    out, pullback = srcgrad.vjp(negated_base, x)
+    np.testing.assert_array_equal(out, x * x)
+    np.testing.assert_allclose(pullback(np.ones_like(x) if np.ndim(x) else 1.0), 2.0 * x)
+
+
+def test_negative_base_raised_to_a_parameter():
+    args = (1.5, 2.0)
+    out, pullback = srcgrad.vjp(negative_base_power_of_parameter, *args, wrt=0)
+    assert out == pytest.approx(9.0 / 1.5 ** 2)
+    assert pullback(1.0) == pytest.approx(_fd(negative_base_power_of_parameter, args, 0), rel=1e-6)
+    assert srcgrad.grad(negative_base_power_of_parameter)(*args) == pytest.approx(-18.0 / 1.5 ** 3)
+
+
+def _numbers_function(expr):
+    body = [ast.Return(expr)]
+    node = ast.FunctionDef("f", ast.arguments([], [ast.arg("x")], None, [], [], None, []), body, [], None, None)
+    node.type_params = []
+    return ast.fix_missing_locations(node)
+
+
+NUMBER_LEAVES = st.one_of(
+    st.sampled_from([-2.0, -0.5, -0.0, 1.5, -3, 2, -1]).map(ast.Constant),
+    st.just(ast.Name("x", ast.Load())),
+)
+
+
+def _number_trees():
+    def extend(inner):
+        return st.one_of(
+            st.builds(lambda a, op, b: ast.BinOp(a, op(), b), inner, st.sampled_from([ast.Add, ast.Mult, ast.Pow, ast.Sub]), inner),
+            st.builds(lambda a: ast.UnaryOp(ast.USub(), a), inner),
+            st.builds(lambda a: ast.Attribute(a, "real", ast.Load()), inner),
+        )
+    return st.recursive(NUMBER_LEAVES, extend, max_leaves=5)
+
+
+def _evaluate(code_or_text, x):
+    namespace = {}
+    exec(code_or_text, namespace)
+    try:
+        return namespace["f"](x)
+    except (ZeroDivisionError, OverflowError) as error:
+        return type(error)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_number_trees())
+def test_written_text_computes_what_the_tree_computes(expr):
+    node = _numbers_function(expr)
+    tree_value = _evaluate(compile(ast.Module([node], []), "<tree>", "exec"), 1.25)
+    text_value = _evaluate(function_text(node), 1.25)
+    assert repr(text_value) == repr(tree_value)
