@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import analysis
+from . import analysis, runtime
 from .arrays import lighten
 from .builder import Builder, literal
 from .emit import (
@@ -145,6 +145,13 @@ class ReverseBuilder(Builder):
             value = ast.Name(kept, ast.Load())
         if form == "vjp":
             pullback = self.namer.reserve(f"{self.norm.node.name}_pullback")
+            if self._undoes_writes(backward) and not self._is_scalar(returned):
+                # the pullback puts back what item assignments and appends overwrote, in the
+                # objects themselves: the caller gets a copy of the output, which it cannot change
+                kept = self.namer.fresh("_value")
+                snapshot = self.namespace.bind("snapshot", runtime.snapshot)
+                forward = [*forward, make_assign(kept, make_call(snapshot, [value]))]
+                value = ast.Name(kept, ast.Load())
             written = set().union(*map(analysis.stores, backward))
             restored = sorted(written & (set().union(*map(analysis.stores, forward)) | set(self.params)))
             inner = ([ast.Nonlocal(restored)] if restored else []) + backward + [ast.Return(results)]
@@ -549,6 +556,16 @@ class ReverseBuilder(Builder):
                 raise self.located(call, f"the result of `{callee.name}(...)` is discarded but it "
                                     "takes a differentiated value; if it mutates that value, srcgrad cannot follow")
         return [stmt], []
+
+    def _undoes_writes(self, backward: list[ast.stmt]) -> bool:
+        """Whether `backward` changes objects in place: a call made for its effect
+        (`restore_item(...)`, `lst.pop()`, `lst.append(...)`) on something other than the tape."""
+        for node in (found for stmt in backward for found in walk(stmt)):
+            if type(node) is ast.Expr and type(node.value) is ast.Call:  # type: ignore[attr-defined]
+                func = node.value.func  # type: ignore[attr-defined]
+                if not (type(func) is ast.Attribute and type(func.value) is ast.Name and func.value.id == self.tape):
+                    return True
+        return False
 
     # ---- accumulation ----------------------------------------------------------------
     def accumulate(self, pairs: list[tuple[ast.expr, ast.expr]]) -> list[ast.stmt]:

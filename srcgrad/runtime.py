@@ -290,6 +290,22 @@ def copy_item(container: Any, index: Any) -> Any:
     return value.copy() if hasattr(value, "copy") else value
 
 
+def snapshot(value: Any) -> Any:
+    """A copy of `value` the backward sweep cannot change: arrays copied, lists, tuples and
+    dicts rebuilt around copies of their items, anything else itself. What a vjp returns when
+    its pullback undoes in-place writes (item assignments, appends) to restore older values."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, list):
+        return [snapshot(item) for item in value]
+    if isinstance(value, tuple):
+        items = [snapshot(item) for item in value]
+        return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
+    if isinstance(value, dict):
+        return type(value)((key, snapshot(item)) for key, item in value.items())
+    return value
+
+
 class _Absent:
     """Stands for a dict entry that did not exist before an assignment created it."""
 

@@ -1,9 +1,10 @@
 """Regressions, each against an independent truth (central finite differences, the
 inner-product test or a closed form): the entry form of float code whose gradient holds a
 conditional expression; `d.values()` and `d.items()`; negative constants written under
-`**`; ..."""
+`**`; vjp outputs the pullback must not change; ..."""
 
 import ast
+import copy
 import math
 
 import numpy as np
@@ -207,3 +208,89 @@ def test_written_text_computes_what_the_tree_computes(expr):
     tree_value = _evaluate(compile(ast.Module([node], []), "<tree>", "exec"), 1.25)
     text_value = _evaluate(function_text(node), 1.25)
     assert repr(text_value) == repr(tree_value)
+
+
+# ---- what vjp returns is not changed by the pullback --------------------------------------
+
+def filled_array(x):
+    out = np.zeros(3)
+    out[0] = x[0] * 2.0
+    out[1] = x[1] * x[2]
+    return out
+
+
+def two_item_list(x):
+    return [x * 2.0, x * x]
+
+
+def appended_list(x):
+    ys = []
+    for i in range(3):
+        ys.append(x * i)
+    return ys
+
+
+def filled_list(x):
+    out = [0.0, 0.0]
+    out[0] = x * 2.0
+    out[1] = x * x
+    return out
+
+
+def filled_array_in_a_list(x):
+    out = np.zeros(2)
+    out[0] = x * 3.0
+    return [out, x]
+
+
+def overwritten_items(x):
+    out = x * 1.0
+    out[0] = out[0] * out[1]
+    out[1] = out[0] * 2.0
+    return out
+
+
+def _tree_map(fn, value):
+    if isinstance(value, list):
+        return [_tree_map(fn, item) for item in value]
+    return fn(value)
+
+
+def _inner(a, b):
+    if isinstance(a, list):
+        return sum(_inner(p, q) for p, q in zip(a, b))
+    return float(np.sum(np.asarray(a) * np.asarray(b)))
+
+
+@pytest.mark.parametrize("f, x", [
+    (filled_array, np.array([1.0, 2.0, 3.0])),
+    (two_item_list, 1.5), (two_item_list, np.array([1.0, 2.0, 3.0])),
+    (appended_list, 1.5), (appended_list, np.array([1.0, 2.0])),
+    (filled_list, 1.5), (filled_list, np.array([1.0, 2.0])),
+    (filled_array_in_a_list, 1.5),
+    (overwritten_items, np.array([1.0, 2.0, 3.0])),
+])
+def test_pullback_leaves_the_output_alone(f, x):
+    out, pullback = srcgrad.vjp(f, x)
+    want = f(x)
+    rng = np.random.default_rng(0)
+    v = _tree_map(lambda leaf: rng.standard_normal(np.shape(leaf)) if np.ndim(leaf) else float(rng.standard_normal()), out)
+    kept = copy.deepcopy(v)
+    first = pullback(v)
+    assert repr(out) == repr(want)
+    second = pullback(v)
+    assert repr(out) == repr(want) and repr(v) == repr(kept)
+    np.testing.assert_array_equal(first, second)
+    u = rng.standard_normal(np.shape(x)) if np.ndim(x) else 1.0
+    # the inner-product test: <v, J u> by central differences against <J^T v, u>
+    assert _inner(first, u) == pytest.approx(_inner(v, directional_fd(f, (x,), [0], [u])), rel=1e-6, abs=1e-8)
+
+
+def sum_of_filled_array(x):
+    z = filled_array(x)
+    w = z * x
+    return np.sum(w * z)
+
+
+def test_callee_whose_pullback_restores_items():
+    srcgrad.check_grad(sum_of_filled_array, np.array([1.0, 2.0, 3.0]))
