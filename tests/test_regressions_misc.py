@@ -1,7 +1,8 @@
 """Regressions, each against an independent truth (central finite differences, the
 inner-product test or a closed form): the entry form of float code whose gradient holds a
 conditional expression; `d.values()` and `d.items()`; negative constants written under
-`**`; vjp outputs the pullback must not change; ..."""
+`**`; vjp outputs the pullback must not change; reads moved past
+an item restore; ..."""
 
 import ast
 import copy
@@ -9,6 +10,7 @@ import math
 
 import numpy as np
 import pytest
+from generated import assert_grad_matches_fd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -294,3 +296,47 @@ def sum_of_filled_array(x):
 
 def test_callee_whose_pullback_restores_items():
     srcgrad.check_grad(sum_of_filled_array, np.array([1.0, 2.0, 3.0]))
+
+
+# ---- a read moved past an item restore (merging first accumulations) ---------------------
+
+def copy_then_add_to_item(y):
+    a = y.copy()
+    a[2] += 1.0
+    return np.dot(y, a)
+
+
+def overwrite_item_of_product(y):
+    a = y * 1.0
+    a[0] = 5.0
+    return np.sum(a * y)
+
+
+def add_then_scale_items(y):
+    a = y.copy()
+    a[2] += 1.0
+    b = np.dot(y, a)
+    a[0] *= 2.0
+    return b * np.dot(y, a)
+
+
+def slice_overwritten_after_use(y):
+    a = y * 2.0
+    b = a * y
+    a[1:] = y[:2] * 3.0
+    return np.sum(a * b) + np.sum(a * y)
+
+
+def test_copy_then_add_to_item_closed_form():
+    y = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(srcgrad.grad(copy_then_add_to_item)(y), 2.0 * y + np.array([0.0, 0.0, 1.0]))
+
+
+@pytest.mark.parametrize("f", [copy_then_add_to_item, overwrite_item_of_product, add_then_scale_items,
+                               slice_overwritten_after_use])
+def test_item_restores_first_and_second_order(f):
+    y, v = np.array([1.0, 2.0, 3.0]), np.array([0.3, -1.0, 0.7])
+    assert_grad_matches_fd(f, y)
+    want = directional_fd(srcgrad.grad(f), (y,), [0], [v])
+    np.testing.assert_allclose(srcgrad.hvp(f)(y, v), want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(srcgrad.hessian(f)(y) @ v, want, rtol=1e-5, atol=1e-6)
