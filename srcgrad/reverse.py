@@ -288,7 +288,7 @@ class ReverseBuilder(Builder):
         target = stmt.targets[0]
         assert isinstance(target, ast.Name), ast.dump(target)
         name = target.id
-        if _popped_list(stmt.value) in self.active:
+        if _popped_list(stmt.value) is not None:
             return self.pop(stmt, name)
         forward: list[ast.stmt] = [*self.shift_note(name), stmt] if name in self.shift_free else [stmt]
         backward: list[ast.stmt] = []
@@ -315,9 +315,15 @@ class ReverseBuilder(Builder):
 
     def pop(self, stmt: ast.Assign, name: str) -> tuple[list[ast.stmt], list[ast.stmt]]:
         """`v = lst.pop()` (how derivative code reads its tape): backward, the popped value's
-        cotangent goes back on the end of the list's cotangent and `v` back on the list."""
+        cotangent goes back on the end of the list's cotangent and `v` back on the list.
+        A list without a derivative gets its value back all the same: the backward sweep
+        undoes every `lst.append(...)`, active or not, so it must undo every pop too."""
         lst = _popped_list(stmt.value)
         assert lst is not None
+        if lst not in self.active:
+            backward: list[ast.stmt] = [ast.Expr(make_call(f"{lst}.append", [ast.Name(name, ast.Load())]))]
+            self.defined.discard(name)
+            return self.with_save(name, [stmt], backward, stmt)
         g = ast.Name(self.adjoint(name), ast.Load()) if name in self.active and self._has_adjoint(name) else ast.Constant(0.0)
         backward = self.push_back(lst, g, name)
         if self.depth and name in self.active and name not in self.local_temps:
@@ -544,11 +550,13 @@ class ReverseBuilder(Builder):
                 backward.append(make_assign(g.id, make_call(self.rt["drop_last"], [g])))
             backward.append(ast.Expr(make_call(f"{lst}.pop", [])))
             return [stmt], self.comment(stmt) + backward
-        if _popped_list(call) in self.active:  # a discarded `lst.pop()`: keep the value to put back
+        if _popped_list(call) is not None:  # a discarded `lst.pop()`: keep the value to put back
             popped = self.namer.fresh("_popped")
             lst = _popped_list(call)
             assert lst is not None
             forward = [ast.copy_location(make_assign(popped, call), stmt)]
+            if lst not in self.active:  # no derivative, but its appends are undone: so is this
+                return self.with_save(popped, forward, [ast.Expr(make_call(f"{lst}.append", [ast.Name(popped, ast.Load())]))], stmt)
             return self.with_save(popped, forward, self.push_back(lst, ast.Constant(0.0), popped), stmt)
         if self._any_active(list(call.args) + [k.value for k in call.keywords] + receivers(call)):
             callee = self.resolver.callee(call)

@@ -2,7 +2,7 @@
 inner-product test or a closed form): the entry form of float code whose gradient holds a
 conditional expression; `d.values()` and `d.items()`; negative constants written under
 `**`; vjp outputs the pullback must not change; reads moved past
-an item restore; ..."""
+an item restore; second order through lists, tuples, slices and loops."""
 
 import ast
 import copy
@@ -340,3 +340,92 @@ def test_item_restores_first_and_second_order(f):
     want = directional_fd(srcgrad.grad(f), (y,), [0], [v])
     np.testing.assert_allclose(srcgrad.hvp(f)(y, v), want, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(srcgrad.hessian(f)(y) @ v, want, rtol=1e-5, atol=1e-6)
+
+
+# ---- second order ------------------------------------------------------------------------
+
+def comprehension(x):
+    ys = [x * i for i in range(3)]
+    return sum(ys) * x
+
+
+def filtered_comprehension(x):
+    ys = [x * i for i in range(4) if i % 2 == 0]
+    return sum(ys) * x
+
+
+def comprehension_in_a_loop(x):
+    s = 0.0
+    for k in range(2):
+        ys = [x * i + k for i in range(3)]
+        s = s + sum(ys) * x
+    return s
+
+
+def nested_comprehension(x):
+    ys = [[x * i * j for j in range(2)] for i in range(3)]
+    return sum([sum(r) for r in ys]) * x
+
+
+@pytest.mark.parametrize("f", [comprehension, filtered_comprehension, comprehension_in_a_loop, nested_comprehension])
+def test_second_order_through_comprehensions(f):
+    df = srcgrad.grad(f)
+    want = _fd(df, (1.5,), 0)
+    assert srcgrad.grad(df)(1.5) == pytest.approx(want, rel=1e-6)
+    assert srcgrad.hvp(f)(1.5, 1.0) == pytest.approx(want, rel=1e-6)
+    assert srcgrad.hessian(f)(1.5) == pytest.approx(want, rel=1e-6)
+
+
+def array_and_float_tuple(x):
+    t = (x, 2.0)
+    a, b = t
+    return np.sum(a * a) * b
+
+
+def slice_assigned(x):
+    y = x * 1.0
+    y[1:] = x[:2] * x[:2]
+    return np.sum(y * y)
+
+
+def appended_in_a_loop(x):
+    ys = []
+    for i in range(3):
+        ys.append(x * (i + 1.0))
+    return np.sum(ys[0] * ys[2]) + np.sum(ys[1])
+
+
+def pairs_in_a_list(x):
+    t = [(x, 2.0), (x * x, 3.0)]
+    s = 0.0
+    for a, b in t:
+        s = s + np.sum(a) * b
+    return s * np.sum(x)
+
+
+def _pair(z):
+    return z * 2.0, np.exp(z)
+
+
+def tuple_from_a_helper(x):
+    a, b = _pair(x)
+    return np.sum(a * b)
+
+
+@pytest.mark.parametrize("f", [array_and_float_tuple, slice_assigned, appended_in_a_loop, pairs_in_a_list,
+                               tuple_from_a_helper])
+def test_second_order_on_arrays(f):
+    x, v = np.array([0.5, -1.2, 0.8]), np.array([0.3, -1.0, 0.7])
+    df = srcgrad.grad(f)
+    want = directional_fd(df, (x,), [0], [v])
+    np.testing.assert_allclose(srcgrad.hvp(f)(x, v), want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(srcgrad.hessian(f)(x) @ v, want, rtol=1e-5, atol=1e-6)
+    _, pullback = srcgrad.vjp(df, x)  # reverse over reverse
+    np.testing.assert_allclose(pullback(v), want, rtol=1e-5, atol=1e-6)
+
+
+def test_closed_form_hessians():
+    x = np.array([1.5, -0.5, 0.7])
+    np.testing.assert_allclose(srcgrad.hessian(array_and_float_tuple)(x), 4.0 * np.eye(3))
+    # slice_assigned is x0^2 + x0^4 + x1^4
+    np.testing.assert_allclose(srcgrad.hessian(slice_assigned)(x), np.diag([2.0 + 12 * x[0] ** 2, 12 * x[1] ** 2, 0.0]))
