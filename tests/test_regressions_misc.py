@@ -429,3 +429,19 @@ def test_closed_form_hessians():
     np.testing.assert_allclose(srcgrad.hessian(array_and_float_tuple)(x), 4.0 * np.eye(3))
     # slice_assigned is x0^2 + x0^4 + x1^4
     np.testing.assert_allclose(srcgrad.hessian(slice_assigned)(x), np.diag([2.0 + 12 * x[0] ** 2, 12 * x[1] ** 2, 0.0]))
+
+
+# ---- third order through comprehensions (rules of the cotangent helpers) -----------------
+
+def comprehension_over_a_list(x):
+    zs = [x, x * x]
+    ys = [z * x for z in zs]
+    return sum(ys)
+
+
+@pytest.mark.parametrize("f", [comprehension, filtered_comprehension, comprehension_in_a_loop, comprehension_over_a_list])
+def test_third_order_through_comprehensions(f):
+    second = srcgrad.grad(srcgrad.grad(f))
+    want = _fd(second, (1.5,), 0)
+    assert srcgrad.grad(second)(1.5) == pytest.approx(want, rel=1e-5)
+    assert srcgrad.jvp(second, (1.5,), (1.0,))[1] == pytest.approx(want, rel=1e-5)

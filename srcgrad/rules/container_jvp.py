@@ -27,7 +27,7 @@ from .container_rules import items_cotangent, sequence_cotangent, values_cotange
 from .registry import jvp_rule, vjp_rule
 
 
-@jvp_rule(list, tuple, as_sequence)
+@jvp_rule(list, tuple, as_sequence, ListCotangent, TupleCotangent)
 def sequence_jvp(d, ans, x):
     """The same tangents in the result's container (no tangent for the keys of a dict, nor
     for a sequence whose tangent is the symbolic zero: a `range` read back from a tape)."""

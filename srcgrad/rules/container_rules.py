@@ -31,7 +31,7 @@ def sequence_cotangent(g, x):
     return np.stack(rows) if rows else np.zeros(np.shape(x))
 
 
-@vjp_rule(list, tuple, as_sequence)
+@vjp_rule(list, tuple, as_sequence, ListCotangent, TupleCotangent)
 def sequence_vjp(g, ans, x):
     return (g if ans is x else sequence_cotangent(g, x),)
 
