@@ -49,6 +49,10 @@ def unbroadcast(g: Any, x: Any) -> Any:
                 return out if out.shape == x_shape else _zero_misfit(out, x_shape)
     elif kind is float and type(x) is float:
         return g
+    if getattr(type(x), "adds_entrywise", False) or getattr(kind, "adds_entrywise", False) and type(x) in (float, int):
+        # `+` of container cotangents (runtime.py) adds entry by entry: each operand gets all
+        # of `g` (a number `x` is the zero a cotangent accumulator starts from)
+        return g
     g_shape, x_shape = np.shape(g), np.shape(x)
     if g_shape == x_shape:
         return g

@@ -167,7 +167,8 @@ def _merge_accumulations(
     body: list[ast.stmt], cache: UsageCache | None = None, rewrite: Callable[[ast.expr], ast.expr] | None = None,
 ) -> list[ast.stmt]:
     """`v = a` followed by `v = v + e` becomes `v = a + e`, when nothing in between reads `v`
-    or changes what `a` reads (so `a` may be evaluated later) and `e` does not read `v`.
+    or changes what `a` reads (so `a` may be evaluated later; a statement other than an
+    assignment to a name may change in place any object it mentions) and `e` does not read `v`.
     `rewrite` (see `clean_function`) is applied to the merged values."""
     cache = cache or UsageCache()
     out: list[ast.stmt] = []
@@ -203,6 +204,10 @@ def _merge_accumulations(
                 if name in found.ids:  # read, bound or deleted in between
                     break
                 written |= found.stores
+                if _single_target(earlier) is None:
+                    # `restore_item(a, i, old)`, `a[i] = e`, `lst.pop()`: what it mentions
+                    # may be changed in place (binding no name), so `a` may not read it later
+                    written |= found.ids
         out.append(stmt)
     return out
 

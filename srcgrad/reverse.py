@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import analysis
+from . import analysis, runtime
 from .arrays import lighten
 from .builder import Builder, literal
 from .cleanups import ALL
@@ -149,6 +149,13 @@ class ReverseBuilder(Builder):
             value = ast.Name(kept, ast.Load())
         if form == "vjp":
             pullback = self.namer.reserve(f"{self.norm.node.name}_pullback")
+            if self._undoes_writes(backward) and not self._is_scalar(returned):
+                # the pullback puts back what item assignments and appends overwrote, in the
+                # objects themselves: the caller gets a copy of the output, which it cannot change
+                kept = self.namer.fresh("_value")
+                snapshot = self.namespace.bind("snapshot", runtime.snapshot)
+                forward = [*forward, make_assign(kept, make_call(snapshot, [value]))]
+                value = ast.Name(kept, ast.Load())
             written = set().union(*map(analysis.stores, backward))
             restored = sorted(written & (set().union(*map(analysis.stores, forward)) | set(self.params)))
             inner = ([ast.Nonlocal(restored)] if restored else []) + backward + [ast.Return(results)]
@@ -294,7 +301,7 @@ class ReverseBuilder(Builder):
         target = stmt.targets[0]
         assert isinstance(target, ast.Name), ast.dump(target)
         name = target.id
-        if _popped_list(stmt.value) in self.active:
+        if _popped_list(stmt.value) is not None:
             return self.pop(stmt, name)
         forward: list[ast.stmt] = [*self.shift_note(name), stmt] if name in self.shift_free else [stmt]
         backward: list[ast.stmt] = []
@@ -321,9 +328,15 @@ class ReverseBuilder(Builder):
 
     def pop(self, stmt: ast.Assign, name: str) -> tuple[list[ast.stmt], list[ast.stmt]]:
         """`v = lst.pop()` (how derivative code reads its tape): backward, the popped value's
-        cotangent goes back on the end of the list's cotangent and `v` back on the list."""
+        cotangent goes back on the end of the list's cotangent and `v` back on the list.
+        A list without a derivative gets its value back all the same: the backward sweep
+        undoes every `lst.append(...)`, active or not, so it must undo every pop too."""
         lst = _popped_list(stmt.value)
         assert lst is not None
+        if lst not in self.active:
+            backward: list[ast.stmt] = [ast.Expr(make_call(f"{lst}.append", [ast.Name(name, ast.Load())]))]
+            self.defined.discard(name)
+            return self.with_save(name, [stmt], backward, stmt)
         g = ast.Name(self.adjoint(name), ast.Load()) if name in self.active and self._has_adjoint(name) else ast.Constant(0.0)
         backward = self.push_back(lst, g, name)
         if self.depth and name in self.active and name not in self.local_temps:
@@ -550,11 +563,13 @@ class ReverseBuilder(Builder):
                 backward.append(make_assign(g.id, make_call(self.rt["drop_last"], [g])))
             backward.append(ast.Expr(make_call(f"{lst}.pop", [])))
             return [stmt], self.comment(stmt) + backward
-        if _popped_list(call) in self.active:  # a discarded `lst.pop()`: keep the value to put back
+        if _popped_list(call) is not None:  # a discarded `lst.pop()`: keep the value to put back
             popped = self.namer.fresh("_popped")
             lst = _popped_list(call)
             assert lst is not None
             forward = [ast.copy_location(make_assign(popped, call), stmt)]
+            if lst not in self.active:  # no derivative, but its appends are undone: so is this
+                return self.with_save(popped, forward, [ast.Expr(make_call(f"{lst}.append", [ast.Name(popped, ast.Load())]))], stmt)
             return self.with_save(popped, forward, self.push_back(lst, ast.Constant(0.0), popped), stmt)
         if self._any_active(list(call.args) + [k.value for k in call.keywords] + receivers(call)):
             callee = self.resolver.callee(call)
@@ -562,6 +577,16 @@ class ReverseBuilder(Builder):
                 raise self.located(call, f"the result of `{callee.name}(...)` is discarded but it "
                                     "takes a differentiated value; if it mutates that value, srcgrad cannot follow")
         return [stmt], []
+
+    def _undoes_writes(self, backward: list[ast.stmt]) -> bool:
+        """Whether `backward` changes objects in place: a call made for its effect
+        (`restore_item(...)`, `lst.pop()`, `lst.append(...)`) on something other than the tape."""
+        for node in (found for stmt in backward for found in walk(stmt)):
+            if type(node) is ast.Expr and type(node.value) is ast.Call:  # type: ignore[attr-defined]
+                func = node.value.func  # type: ignore[attr-defined]
+                if not (type(func) is ast.Attribute and type(func.value) is ast.Name and func.value.id == self.tape):
+                    return True
+        return False
 
     # ---- accumulation ----------------------------------------------------------------
     def accumulate(self, pairs: list[tuple[ast.expr, ast.expr]]) -> list[ast.stmt]:

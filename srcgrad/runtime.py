@@ -78,6 +78,8 @@ def add(a: Any, b: Any) -> Any:
 class DictCotangent(dict):
     """Cotangent of a dict: holds entries only for keys that received a derivative."""
 
+    adds_entrywise = True  # `unbroadcast` passes a cotangent of `a + b` on to both
+
     def __add__(self, other: Any) -> Any:
         if is_zero(other):
             return self
@@ -92,6 +94,8 @@ class DictCotangent(dict):
 class ListCotangent(list):
     """Cotangent of a list: one entry per element, `0.0` where there is none."""
 
+    adds_entrywise = True  # `unbroadcast` passes a cotangent of `a + b` on to both
+
     def __add__(self, other: Any) -> Any:
         if is_zero(other):
             return self
@@ -102,6 +106,8 @@ class ListCotangent(list):
 
 class TupleCotangent(tuple):
     """Cotangent of a tuple: one entry per element, `0.0` where there is none."""
+
+    adds_entrywise = True  # `unbroadcast` passes a cotangent of `a + b` on to both
 
     def __add__(self, other: Any) -> Any:
         if is_zero(other):
@@ -284,6 +290,22 @@ def copy_item(container: Any, index: Any) -> Any:
     return value.copy() if hasattr(value, "copy") else value
 
 
+def snapshot(value: Any) -> Any:
+    """A copy of `value` the backward sweep cannot change: arrays copied, lists, tuples and
+    dicts rebuilt around copies of their items, anything else itself. What a vjp returns when
+    its pullback undoes in-place writes (item assignments, appends) to restore older values."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, list):
+        return [snapshot(item) for item in value]
+    if isinstance(value, tuple):
+        items = [snapshot(item) for item in value]
+        return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
+    if isinstance(value, dict):
+        return type(value)((key, snapshot(item)) for key, item in value.items())
+    return value
+
+
 class _Absent:
     """Stands for a dict entry that did not exist before an assignment created it."""
 
@@ -336,6 +358,12 @@ def as_sequence(x: Any) -> Any:
     if isinstance(x, (list, tuple)) or np.ndim(x) > 0 and hasattr(x, "shape"):
         return x
     return list(x)
+
+
+def is_dict_view(x: Any) -> bool:
+    """True for `d.keys()`, `d.values()` and `d.items()`: sequences in the dict's order, whose
+    cotangents are lists (which `values_cotangent` and `items_cotangent` read in that order)."""
+    return isinstance(x, (type({}.keys()), type({}.values()), type({}.items())))
 
 
 def dict_items(d: dict) -> list:

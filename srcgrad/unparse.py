@@ -7,6 +7,12 @@ formatting, so the text is the same character for character (tests compare the t
 every function of srcgrad's source, on generated code and on random expressions). A simple
 statement holding anything else is handed to `ast.unparse` whole, and a function with any
 other kind of statement (or a docstring, decorators, annotations) is unparsed whole.
+
+One difference: a negative number constant (which constant folding makes, `-(2.0)` is
+`-2.0`) is written as `ast.unparse` writes the unary minus of its magnitude, in parentheses
+where that binds less tightly than its place: `(-2.0) ** 2`, not `-2.0 ** 2` (which Python
+reads as `-(2.0 ** 2)`; `ast.unparse` writes the number's `repr` wherever it is). What is
+handed to `ast.unparse` is rewritten so first (`minus_signs`).
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from __future__ import annotations
 import ast
 import math
 
-from .fastast import SIMPLE_STATEMENTS
+from .fastast import SIMPLE_STATEMENTS, copy_tree, walk
 
 # `ast._Precedence`'s order: the higher binds tighter
 TUPLE, YIELD, TEST, OR, NOT, CMP, EXPR, ATOM = 2, 3, 4, 5, 7, 8, 9, 18
@@ -39,16 +45,36 @@ class _Unsupported(Exception):
 
 
 def function_text(node: ast.FunctionDef) -> str:
-    """What `ast.unparse(node)` returns."""
+    """What `ast.unparse(node)` returns (negative numbers aside: see the module's docstring)."""
     if type(node) is not ast.FunctionDef or node.decorator_list or node.returns or node.type_comment \
             or getattr(node, "type_params", None) or not _plain_blocks(node.body) or _docstring(node):
-        return ast.unparse(node)
-    lines = [f"def {node.name}({ast.unparse(node.args)}):"]
+        return ast.unparse(minus_signs(node))
+    lines = [f"def {node.name}({ast.unparse(minus_signs(node.args))}):"]
     try:
         _block(node.body, 1, lines)
     except _Unsupported:  # in the header of an `if`, `for` or `while`
-        return ast.unparse(node)
+        return ast.unparse(minus_signs(node))
     return "\n".join(lines)
+
+
+def _negative(value: object) -> bool:
+    return type(value) in (int, float) and math.copysign(1.0, value) < 0  # type: ignore[arg-type]
+
+
+def minus_signs(node: ast.AST) -> ast.AST:
+    """`node`, or a copy of it with each negative number constant `-c` written as the unary
+    minus of `c`: what `ast.unparse` then writes reads back as the same number wherever it
+    stands. A function of generated code seldom holds one, so the copy is seldom made."""
+    if not any(type(n) is ast.Constant and _negative(n.value) for n in walk(node)):  # type: ignore[attr-defined]
+        return node
+    return _MinusSigns().visit(copy_tree(node))
+
+
+class _MinusSigns(ast.NodeTransformer):
+    def visit_Constant(self, node: ast.Constant) -> ast.expr:
+        if not _negative(node.value):
+            return node
+        return ast.copy_location(ast.UnaryOp(ast.USub(), ast.copy_location(ast.Constant(-node.value), node)), node)
 
 
 def _docstring(node: ast.FunctionDef) -> bool:
@@ -86,7 +112,7 @@ def _block(body: list[ast.stmt], depth: int, lines: list[str]) -> None:
             try:
                 text = _simple(stmt)
             except _Unsupported:
-                text = ast.unparse(stmt)
+                text = ast.unparse(minus_signs(stmt))
             lines.append(indent + text)
 
 
@@ -132,7 +158,10 @@ def _expr(node: ast.expr, context: int) -> str:
     if kind is ast.Name:
         return node.id  # type: ignore[attr-defined]
     if kind is ast.Constant:
-        return _constant(node)  # type: ignore[arg-type]
+        text = _constant(node)  # type: ignore[arg-type]
+        # a negative number reads as a unary minus, which binds less tightly than `**`,
+        # an attribute or a subscript
+        return _parenthesized(text, context > FACTOR and text[0] == "-")
     if kind is ast.BinOp:
         symbol, precedence = _BINARY[type(node.op)]  # type: ignore[attr-defined]
         right_first = precedence == POWER  # `**` groups from the right
@@ -144,7 +173,7 @@ def _expr(node: ast.expr, context: int) -> str:
         return f"{_expr(node.func, ATOM)}({', '.join(parts)})"  # type: ignore[attr-defined]
     if kind is ast.Attribute:
         value = node.value  # type: ignore[attr-defined]
-        space = " " if type(value) is ast.Constant and isinstance(value.value, int) else ""  # `3 .real`
+        space = " " if type(value) is ast.Constant and isinstance(value.value, int) and value.value >= 0 else ""  # `3 .real`, `(-3).real`
         return f"{_expr(value, ATOM)}{space}.{node.attr}"  # type: ignore[attr-defined]
     if kind is ast.UnaryOp:
         symbol, precedence = _UNARY[type(node.op)]  # type: ignore[attr-defined]

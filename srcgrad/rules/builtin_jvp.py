@@ -16,7 +16,7 @@ import operator
 
 import numpy as np
 
-from ..runtime import broadcast_like
+from ..runtime import broadcast_like, is_zero
 from .builtin_rules import first_extreme, one_hot, sum_cotangent
 from .operators_jvp import power_jvp
 from .registry import jvp_rule, nondifferentiable, vjp_rule
@@ -88,8 +88,9 @@ def float_jvp(d, ans, x):
 @vjp_rule(sum_cotangent)
 def sum_cotangent_vjp(g, ans, h, xs):
     """Element i of the result is `h` summed down to element i's shape: the cotangent of `h`
-    is the sum of the elements' cotangents, stretched back to `h`'s shape."""
-    return broadcast_like(sum(g), h), None
+    is the sum of the elements' cotangents, stretched back to `h`'s shape (none for the
+    symbolic zero, which has no elements)."""
+    return 0.0 if is_zero(g) else broadcast_like(sum(g), h), None
 
 
 @jvp_rule(sum_cotangent)
@@ -99,7 +100,7 @@ def sum_cotangent_jvp(d, ans, h, xs):
 
 @vjp_rule(one_hot)
 def one_hot_vjp(g, ans, h, xs, position):
-    return g[position], None, None
+    return 0.0 if is_zero(g) else g[position], None, None
 
 
 @jvp_rule(one_hot)

@@ -18,7 +18,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..runtime import ListCotangent, TupleCotangent, unbroadcast
+from ..runtime import ListCotangent, TupleCotangent, as_sequence, is_dict_view, unbroadcast
 from .operators import power_vjp
 from .registry import nondifferentiable, vjp_rule
 
@@ -28,10 +28,11 @@ from .registry import nondifferentiable, vjp_rule
 def sequence_like(xs: Any, parts: Sequence[Any]) -> Any:
     """The cotangent of the sequence `xs` whose element `i` has cotangent `parts[i]`.
 
-    A list gets a `ListCotangent`, a tuple a `TupleCotangent`, and an array (iterated along
-    its first axis, as Python's `sum` and `max` do) an array of its shape.
+    A list or a dict view (`d.values()`) gets a `ListCotangent`, a tuple a `TupleCotangent`,
+    and an array (iterated along its first axis, as Python's `sum` and `max` do) an array of
+    its shape.
     """
-    if isinstance(xs, list):
+    if isinstance(xs, list) or is_dict_view(xs):
         return ListCotangent(parts)
     if isinstance(xs, tuple):
         return TupleCotangent(parts)
@@ -59,6 +60,7 @@ def first_extreme(xs: Any, larger: bool) -> int:
     This repeats the comparisons Python makes: a later element replaces the current pick
     only if it is strictly greater (smaller), so ties go to the first.
     """
+    xs = as_sequence(xs)  # a dict view is iterated, not indexed
     best = 0
     for i in range(1, len(xs)):
         if (xs[i] > xs[best]) if larger else (xs[i] < xs[best]):

@@ -19,6 +19,7 @@ from ..runtime import (
     dict_items,
     dict_values,
     getitem,
+    is_zero,
     split,
     zero_tangent,
 )
@@ -26,10 +27,11 @@ from .container_rules import items_cotangent, sequence_cotangent, values_cotange
 from .registry import jvp_rule, vjp_rule
 
 
-@jvp_rule(list, tuple, as_sequence)
+@jvp_rule(list, tuple, as_sequence, ListCotangent, TupleCotangent)
 def sequence_jvp(d, ans, x):
-    """The same tangents in the result's container (no tangent for the keys of a dict)."""
-    return (d if ans is x else zero_tangent(ans) if isinstance(x, dict) else type(ans)(d),)
+    """The same tangents in the result's container (no tangent for the keys of a dict, nor
+    for a sequence whose tangent is the symbolic zero: a `range` read back from a tape)."""
+    return (d if ans is x else zero_tangent(ans) if isinstance(x, dict) or is_zero(d) else type(ans)(d),)
 
 
 @jvp_rule(dict_items)

@@ -13,6 +13,7 @@ from ..runtime import (
     dict_items,
     dict_values,
     getitem_vjp,
+    is_dict_view,
     is_zero,
 )
 from .registry import vjp_rule
@@ -24,13 +25,13 @@ def sequence_cotangent(g, x):
         return 0.0
     if isinstance(x, tuple):
         return TupleCotangent(g)
-    if isinstance(x, list):
+    if isinstance(x, list) or is_dict_view(x):
         return ListCotangent(g)
     rows = [np.zeros(np.shape(x)[1:]) if is_zero(part) else part for part in g]
     return np.stack(rows) if rows else np.zeros(np.shape(x))
 
 
-@vjp_rule(list, tuple, as_sequence)
+@vjp_rule(list, tuple, as_sequence, ListCotangent, TupleCotangent)
 def sequence_vjp(g, ans, x):
     return (g if ans is x else sequence_cotangent(g, x),)
 
