@@ -71,6 +71,8 @@ def _srcgrads_line(error: Exception, filename: str, lineno: int) -> bool:
     origin = ORIGINS.get(filename)
     if origin is None:
         return False
+    if origin.filename.startswith("<srcgrad"):
+        return True  # a derivative of srcgrad's own generated code (higher order): every line is srcgrad's
     if isinstance(error, NameError):
         return getattr(error, "name", None) not in origin.user_names
     text = linecache.getline(filename, lineno)

@@ -110,6 +110,7 @@ class ReverseBuilder(Builder):
         self.tape = namer.reserve("_tape")
         self.pairs = itertools.count(1)
         self.shape_sensitive = False
+        self.zeroed: set[str] = set()  # names whose adjoint a branch or loop may leave the scalar zero
         self.record_all = False
         self.cleanups = ALL  # the clean-up passes to run (cleanups.CLEANUPS)
         self.higher_order = False  # emit only what srcgrad can differentiate again
@@ -246,6 +247,7 @@ class ReverseBuilder(Builder):
             for name in sorted(touched - self.defined):
                 zeros.append(make_assign(self.adjoint(name), ast.Constant(0.0)))
                 self.defined.add(name)
+                self.zeroed.add(name)
         self.depth += 1
         try:
             body_fwd, body_bwd = self.block(stmt.body)
@@ -308,9 +310,10 @@ class ReverseBuilder(Builder):
         if self.carries_derivative(stmt) and name in self.active and self._has_adjoint(name):
             self.shape_sensitive = False
             forward, backward = self.adjoint_of(stmt, name)
-            if self.shape_sensitive and self.depth and name not in self.scalars and backward:
-                # In a loop the adjoint may still be the scalar zero of its initialisation;
-                # rules that reshape or split it need a real cotangent, so skip the zero.
+            if self.shape_sensitive and (self.depth or name in self.zeroed) and name not in self.scalars and backward:
+                # In a loop, or after a branch that may not have run, the adjoint may still be
+                # the scalar zero of its initialisation; rules that reshape or split it need a
+                # real cotangent, so skip the zero.
                 test = ast.UnaryOp(ast.Not(), make_call(self.rt["is_zero"], [ast.Name(self.adjoint(name), ast.Load())]))
                 adjoints = set(self.namer.adjoints.values())
                 markers = [b for b in backward if is_marker(b)]
