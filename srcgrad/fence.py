@@ -64,7 +64,7 @@ def _walk_body(node: ast.FunctionDef):
         yield from walk(stmt)
 
 
-def _check_node(child: ast.AST, info: SourceInfo, aliases: set[str], is_no_grad: Any) -> None:
+def _check_node(child: ast.AST, info: SourceInfo, aliases: dict[str, int], is_no_grad: Any) -> None:
     message = _UNSUPPORTED.get(type(child))
     if message:
         raise located_error(info, child, message)
@@ -116,7 +116,7 @@ def _check_sequence_arithmetic(binop: ast.BinOp, info: SourceInfo, sequences: se
                             "build the list with all its items (`[a, b, c]`) or `.append`, or use np.concatenate")
 
 
-def _check_call(call: ast.Call, info: SourceInfo, aliases: set[str]) -> None:
+def _check_call(call: ast.Call, info: SourceInfo, aliases: dict[str, int]) -> None:
     if isinstance(call.func, ast.Name) and call.func.id in ("eval", "exec", "compile"):
         raise located_error(info, call, f"`{call.func.id}` cannot be differentiated: "
                             "srcgrad needs the code as source; write it out directly")
@@ -131,17 +131,17 @@ def _check_call(call: ast.Call, info: SourceInfo, aliases: set[str]) -> None:
     if (
         isinstance(func, ast.Attribute)
         and func.attr in _MUTATING_METHODS
-        and _root_name(func.value) in aliases
+        and _depth(func.value) >= aliases.get(_root_name(func.value) or "", _depth(func.value) + 1)
     ):
         raise located_error(info, call, f"`.{func.attr}()` mutates an input argument in "
                             "place; copy it first (e.g. `x = list(x)` or `x = x.copy()`)")
 
 
-def _check_target(target: ast.expr, info: SourceInfo, aliases: set[str]) -> None:
+def _check_target(target: ast.expr, info: SourceInfo, aliases: dict[str, int]) -> None:
     if isinstance(target, ast.Attribute):
         raise located_error(info, target, "assigning to an attribute is not supported inside "
                             "a differentiated function; return the new value instead")
-    if isinstance(target, ast.Subscript) and _root_name(target.value) in aliases:
+    if isinstance(target, ast.Subscript) and _depth(target) > aliases.get(_root_name(target) or "", _depth(target)):
         raise located_error(info, target, "this writes in place into an input argument, "
                             "which cannot be differentiated; copy it first: `y = x.copy()`")
     if isinstance(target, (ast.Tuple, ast.List)):
@@ -155,28 +155,45 @@ def _root_name(expr: ast.expr) -> str | None:
     return expr.id if isinstance(expr, ast.Name) else None
 
 
-def _aliases_of(node: ast.FunctionDef, params: set[str]) -> set[str]:
-    """Names that may refer to (part of) an input argument: the parameters, and names bound
-    to them, their items, attributes or views without a copy."""
-    aliases = set(params)
+def _aliases_of(node: ast.FunctionDef, params: set[str]) -> dict[str, int]:
+    """Names that may refer to (part of) an input argument, each with how many levels of
+    indexing reach the input's storage: 0 for the parameters and names bound to them, their
+    items, attributes or views without a copy; 1 for a container that holds one as an item
+    (`buf[i] = x`: writing `buf[j]` replaces an item, writing `buf[i][0]` writes into `x`)."""
+    aliases = dict.fromkeys(params, 0)
     assignments = _assignments(node)
     changed = True
     while changed:
         changed = False
         for child in assignments:
-            if _is_view_of(child.value, aliases):
-                for target in child.targets:
-                    for name in walk(target):
-                        if isinstance(name, ast.Name) and name.id not in aliases:
-                            aliases.add(name.id)
-                            changed = True
+            if not _is_view_of(child.value, aliases):
+                continue
+            reach = max(aliases.get(_root_name(child.value) or "", 0) - _depth(child.value), 0)
+            for target in child.targets:
+                if isinstance(target, ast.Subscript):  # stored as an item: the container holds it
+                    bound = [(_root_name(target), reach + _depth(target))]
+                else:
+                    bound = [(name.id, reach) for name in walk(target) if isinstance(name, ast.Name)]
+                for name, depth in bound:
+                    if name is not None and depth < aliases.get(name, depth + 1):
+                        aliases[name] = depth
+                        changed = True
     return aliases
+
+
+def _depth(expr: ast.expr) -> int:
+    """How many subscripts lead from the root name of `expr` to it."""
+    depth = 0
+    while isinstance(expr, (ast.Attribute, ast.Subscript)):
+        depth += isinstance(expr, ast.Subscript)
+        expr = expr.value
+    return depth
 
 
 _VIEW_METHODS = {"reshape", "ravel", "view", "transpose", "swapaxes", "squeeze"}
 
 
-def _is_view_of(value: ast.expr, aliases: set[str]) -> bool:
+def _is_view_of(value: ast.expr, aliases: dict[str, int]) -> bool:
     if isinstance(value, (ast.Name, ast.Subscript)):
         return _root_name(value) in aliases
     if isinstance(value, ast.Attribute):

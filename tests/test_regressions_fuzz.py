@@ -23,3 +23,53 @@ def test_reshaping_rule_after_a_branch_that_may_not_have_run(scale, optimize):
     x = np.array([0.3, -0.2, 0.5]) * scale
     got = srcgrad.grad(outer_after_early_return, optimize=optimize)(x)
     np.testing.assert_allclose(got, fd_grad(outer_after_early_return, (x,), 0), rtol=1e-6, atol=1e-9)
+
+
+def buffer_holding_an_argument(x, w):
+    buf = np.zeros(3)
+    for i in range(3):
+        buf[i] = x  # the buffer holds the float: writing buf[j] replaces an item, not x
+    buf[1] = w[0] * x
+    return np.sum(buf * w)
+
+
+def item_of_an_argument(x):
+    y = np.zeros(2)
+    y[0] = x[0]
+    y[1] = x[2] * x[1]
+    return np.sum(y * x[:2])
+
+
+def test_writing_items_of_a_container_that_holds_an_argument_is_not_refused():
+    w = np.array([0.3, -0.6, 0.9])
+    got = srcgrad.grad(buffer_holding_an_argument, wrt=(0, 1))(0.7, w)
+    args = (0.7, w)
+    np.testing.assert_allclose(got[0], fd_grad(buffer_holding_an_argument, args, 0), rtol=1e-6)
+    np.testing.assert_allclose(got[1], fd_grad(buffer_holding_an_argument, args, 1), rtol=1e-6)
+    x = np.array([0.5, -1.5, 2.0])
+    np.testing.assert_allclose(srcgrad.grad(item_of_an_argument)(x), fd_grad(item_of_an_argument, (x,), 0), rtol=1e-6)
+    hessian = srcgrad.hessian(buffer_holding_an_argument, wrt=1)(0.7, w)
+    want = np.zeros((3, 3))
+    want[0, 1] = want[1, 0] = 0.7  # f = x w0 + x w0 w1 + x w2
+    np.testing.assert_allclose(hessian, want, atol=1e-12)
+
+
+def writes_into_an_argument_held_by_a_list(x):
+    held = [0.0, 0.0]
+    held[0] = x
+    held[0][1] = 5.0
+    return np.sum(held[0])
+
+
+def mutates_an_argument_held_by_a_list(xs):
+    held = [0.0]
+    held[0] = xs
+    held[0].append(1.0)
+    return sum(held[0])
+
+
+@pytest.mark.parametrize("fn, arg", [(writes_into_an_argument_held_by_a_list, np.ones(3)),
+                                     (mutates_an_argument_held_by_a_list, [1.0, 2.0])])
+def test_writing_into_an_argument_through_a_container_is_refused_with_its_line(fn, arg):
+    with pytest.raises(srcgrad.NotDifferentiableError, match=r"test_regressions_fuzz.py:\d+:\d+: .*input argument"):
+        srcgrad.grad(fn)(arg)
