@@ -37,6 +37,8 @@ def zero_tangent(x: Any) -> Any:
         return type(x)(zero_tangent(v) for v in x) if not hasattr(x, "_fields") else type(x)(*map(zero_tangent, x))
     if isinstance(x, np.ndarray):
         return np.zeros(x.shape, dtype=_float_dtype(x))
+    if isinstance(x, range):  # a loop's steps (second order reads them off the tape): sliced and indexed like it
+        return np.zeros(len(x))
     return 0.0
 
 

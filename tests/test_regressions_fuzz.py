@@ -73,3 +73,28 @@ def mutates_an_argument_held_by_a_list(xs):
 def test_writing_into_an_argument_through_a_container_is_refused_with_its_line(fn, arg):
     with pytest.raises(srcgrad.NotDifferentiableError, match=r"test_regressions_fuzz.py:\d+:\d+: .*input argument"):
         srcgrad.grad(fn)(arg)
+
+
+def first_entry_squared(x):
+    # second order: forward mode over the gradient slices the steps of its loop, read back
+    # off the tape, and the zero tangent of a `range` was the number 0.0 (not subscriptable)
+    if 0.5 < 0.2:
+        return 0.5
+    for e in x:
+        return e * e * x[1]
+
+
+def nested_loops_return(x):
+    for a in x:
+        for b in x:
+            return a * b * b
+
+
+@pytest.mark.parametrize("fn", [first_entry_squared, nested_loops_return])
+def test_second_order_through_a_loop_left_by_an_early_return(fn):
+    x = np.array([0.58, 1.051, 0.61])
+    gradient = srcgrad.grad(fn)
+    want = np.array([fd_grad(lambda y, i=i: gradient(y)[i], (x,), 0) for i in range(3)])
+    np.testing.assert_allclose(srcgrad.hessian(fn)(x), want, rtol=1e-6, atol=1e-8)
+    v = np.array([0.3, -0.2, 0.7])
+    np.testing.assert_allclose(srcgrad.hvp(fn)(x, v), want @ v, rtol=1e-6, atol=1e-8)
