@@ -286,6 +286,11 @@ class ReverseBuilder(Builder):
         forward: list[ast.stmt] = [*self.shift_note(name), stmt] if name in self.shift_free else [stmt]
         backward: list[ast.stmt] = []
         if self.carries_derivative(stmt) and name in self.active and self._has_adjoint(name):
+            if self.depth and name in analysis.loads(stmt.value):
+                # Normalization puts such a value in a temporary first (`_t = f(a); a = _t`), whose
+                # adjoint holds `a_bar`, zeroes it, then adds into `a`: built here in one statement,
+                # the adjoint would read the cotangent it adds into and the new value as the old.
+                raise self.located(stmt, f"internal error: `{name}` is overwritten by a value that reads it")
             self.shape_sensitive = False
             forward, backward = self.adjoint_of(stmt, name)
             if self.shape_sensitive and self.depth and name not in self.scalars and backward:
