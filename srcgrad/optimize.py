@@ -214,7 +214,15 @@ def _drop_dead(
     fed the dropped one goes in the same pass."""
     cache = cache or UsageCache()
     _, reads = cache.counts(body)
+    reads.update(_self_reads(body))
     return _pruned(body, is_pure, cache, reads)
+
+
+def _self_reads(body: list[ast.stmt]) -> Counter[str]:
+    """The names that `x += e` statements of `body` (nested ones too) read as they rebind them,
+    which a statement's usage (its `Load` names) leaves out."""
+    return Counter(s.target.id for s in statements(body)  # type: ignore[attr-defined]
+                   if type(s) is ast.AugAssign and type(s.target) is ast.Name)  # type: ignore[attr-defined]
 
 
 def _pruned(
@@ -234,6 +242,14 @@ def _pruned(
                     reads.get(t.id) for t in targets)  # type: ignore[attr-defined]
             if unread and all(is_pure(c) for c in walk(stmt.value) if isinstance(c, ast.Call)):
                 reads.subtract(cache.of(stmt).read)
+                continue
+        elif type(stmt) is ast.AugAssign:
+            target = stmt.target
+            if isinstance(target, ast.Name) and reads.get(target.id) == 1 \
+                    and all(is_pure(c) for c in walk(stmt.value) if isinstance(c, ast.Call)):
+                # `x += e` and nothing else reads `x` (a trip count whose replay was dropped)
+                reads.subtract(cache.of(stmt).read)
+                reads[target.id] -= 1
                 continue
         elif not isinstance(stmt, ast.FunctionDef):
             for field in ("body", "orelse"):
@@ -264,6 +280,7 @@ def _drop_dead_stores(
             live |= usage.loads
         elif isinstance(stmt, (ast.For, ast.While)):
             live |= usage_of(stmt).loads
+            live.update(_self_reads(stmt.body))
             stmt.body = _drop_dead_stores(stmt.body, live, cache) or [ast.Pass()]
         elif isinstance(stmt, ast.If):
             stmt.body = _drop_dead_stores(stmt.body, live, cache) or [ast.Pass()]
@@ -271,10 +288,13 @@ def _drop_dead_stores(
             if all(isinstance(s, ast.Pass) for s in stmt.body + stmt.orelse) and isinstance(stmt.test, ast.Name):
                 continue
             live |= usage_of(stmt).loads
+            live.update(_self_reads(stmt.body + stmt.orelse))
         else:
             usage = usage_of(stmt)
             live -= usage.stores
             live |= usage.loads
+            if kind is ast.AugAssign and type(stmt.target) is ast.Name:  # type: ignore[attr-defined]
+                live.add(stmt.target.id)  # `x += e` reads `x`  # type: ignore[attr-defined]
         out.append(stmt)
     return out[::-1]
 

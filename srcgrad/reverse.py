@@ -270,9 +270,10 @@ class ReverseBuilder(Builder):
         fwd: list[ast.stmt] = [make_assign(count, ast.Constant(0)), loop]
         bwd: list[ast.stmt] = []
         if body_bwd:
-            if self.depth > 1:
-                fwd.append(ast.Expr(make_call(f"{self.tape}.append", [ast.Name(count, ast.Load())])))
-                bwd.append(make_assign(count, make_call(f"{self.tape}.pop", [])))
+            if self.depth > 1:  # a tape pair like the others: `finish` keeps it while the replay is kept
+                save, restore = self.tape_pair(count, stmt)
+                fwd.append(save)
+                bwd.append(restore)
             bwd.append(ast.For(target, steps, body_bwd, []))
         return fwd, bwd
 

@@ -166,3 +166,130 @@ def test_self_update_of_an_array():
     _close(srcgrad.grad(self_update_of_array)(x), fd_grad(self_update_of_array, [x], 0))
     u = np.array([1.0, -0.5, 0.25])
     _close(srcgrad.jvp(self_update_of_array, (x,), (u,))[1], directional_fd(self_update_of_array, [x], [0], [u]))
+
+
+# ---- dead code whose use was kept, and a push without its tape ---------------------------
+# A loop whose replay the backward sweep does not need still counts its trips: `_n1 += 1`.
+# The clean-up saw no read of `_n1` there (a statement's usage lists its `Load` names; `x += e`
+# stores `x`), dropped `_n1 = 0` and kept the increment. In a loop, the trip count of an inner
+# `while` (or breaking `for`) went on the tape outside the tape's bookkeeping: when the replay
+# was dropped, its pop went, its push stayed, and no `_tape` was made.
+
+
+def dead_loop(x):
+    t = x
+    for _ in range(3):
+        t = t * 0.7 + x
+        if t > 1.5:
+            break
+    return x * x
+
+
+def dead_while(x):
+    t = x
+    n = 0
+    while n < 3:
+        t = t * 0.7 + x
+        n = n + 1
+    return x * x
+
+
+def dead_loop_in_loop(x):
+    t = x
+    for _ in range(2):
+        for _ in range(3):
+            t = t * 0.7 + x
+            if t > 1.5:
+                break
+    return np.sin(x)
+
+
+def half_dead_loop(x):
+    t = x
+    y = x
+    for _ in range(3):
+        t = t * 0.7 + x
+        y = y * 1.1
+        if t > 1.5:
+            break
+    return y
+
+
+def while_in_for(x):
+    s = 0.0
+    for i in range(3):
+        j = 0
+        while j < 2:
+            j = j + 1
+            s = s + 1.0
+    return x * x + s
+
+
+def while_in_while(x):
+    i = 0
+    s = 0.0
+    while i < 2:
+        i = i + 1
+        j = 0
+        while j < 2:
+            j = j + 1
+            s = s + 1.0
+    return x * x + s
+
+
+def breaking_for_in_for(x):
+    s = 0.0
+    for i in range(3):
+        for k in range(4):
+            s = s + 1.0
+            if s > 5:
+                break
+    return x * s
+
+
+def active_while_in_for(x):
+    for i in range(3):
+        j = 0
+        while j < 2:
+            j = j + 1
+            x = x * 1.1 + 0.1 * np.sin(x)
+    return x
+
+
+def active_while_in_while(x):
+    i = 0
+    while i < 2:
+        i = i + 1
+        j = 0
+        while j < i:
+            j = j + 1
+            x = np.sin(x) + x
+    return x
+
+
+LOOPS = [dead_loop, dead_while, dead_loop_in_loop, half_dead_loop, while_in_for, while_in_while, breaking_for_in_for,
+         active_while_in_for, active_while_in_while]
+
+
+@pytest.mark.parametrize("f", LOOPS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("x", POINTS)
+def test_loops_reverse_and_forward(f, x):
+    want = _fd(f, x)
+    _close(srcgrad.grad(f)(x), want)
+    _close(srcgrad.grad(f)(np.array(x)), want)
+    _close(srcgrad.jvp(f, (x,), (1.0,))[1], want)
+
+
+@pytest.mark.parametrize("f", LOOPS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("x", POINTS)
+def test_loops_second_order(f, x):
+    want = _fd2(f, x)
+    _close(srcgrad.grad(srcgrad.grad(f))(x), want, rtol=1e-4, atol=1e-4)
+    _close(np.asarray(srcgrad.hessian(f)(x)).ravel()[0], want, rtol=1e-4, atol=1e-4)
+
+
+def test_dead_loops_closed_form():
+    for x in (-1.0, 0.8, 3.0):
+        assert srcgrad.grad(dead_loop)(x) == pytest.approx(2 * x)
+        assert srcgrad.grad(while_in_for)(x) == pytest.approx(2 * x)
+        assert srcgrad.grad(breaking_for_in_for)(x) == pytest.approx(7.0)  # 4 trips, then 2, then 1
