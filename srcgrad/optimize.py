@@ -126,12 +126,13 @@ class _Replace(Transformer):
 def _propagate(
     body: list[ast.stmt], params: set[str], cache: UsageCache | None = None,
 ) -> tuple[list[ast.stmt], set[int]]:
-    """Replace names bound once, at top level, to a number or to another name bound once;
-    also returns the ids of the statements that changed."""
+    """Replace names bound once, at top level, to a number or to another name bound once
+    (or to a parameter the body never rebinds); also returns the ids of the statements that
+    changed."""
     cache = cache or UsageCache()
     stores, _ = cache.counts(body)
     once = {name for name, count in stores.items() if count == 1 and name not in params}
-    fixed_params = {name for name in params if stores.get(name, 1) == 1}
+    fixed_params = {name for name in params if not stores.get(name)}  # `body` holds no binding of a parameter
     mapping: dict[str, ast.expr] = {}
     kept: list[ast.stmt] = []
     for stmt in body:
