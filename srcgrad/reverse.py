@@ -282,10 +282,13 @@ class ReverseBuilder(Builder):
         target = stmt.targets[0]
         assert isinstance(target, ast.Name), ast.dump(target)
         name = target.id
-        if _popped_list(stmt.value) in self.active:
+        popped = _popped_list(stmt.value)
+        if popped in self.active:
             return self.pop(stmt, name)
         forward: list[ast.stmt] = [*self.shift_note(name), stmt] if name in self.shift_free else [stmt]
         backward: list[ast.stmt] = []
+        if popped is not None:  # the backward sweep undoes every `lst.append(v)` with a pop: put back what this took
+            backward.append(ast.Expr(make_call(f"{popped}.append", [ast.Name(name, ast.Load())])))
         if self.carries_derivative(stmt) and name in self.active and self._has_adjoint(name):
             if self.depth and name in analysis.loads(stmt.value):
                 # Normalization puts such a value in a temporary first (`_t = f(a); a = _t`), whose
@@ -543,12 +546,13 @@ class ReverseBuilder(Builder):
                 backward.append(make_assign(g.id, make_call(self.rt["drop_last"], [g])))
             backward.append(ast.Expr(make_call(f"{lst}.pop", [])))
             return [stmt], self.comment(stmt) + backward
-        if _popped_list(call) in self.active:  # a discarded `lst.pop()`: keep the value to put back
+        lst = _popped_list(call)
+        if lst is not None:  # a discarded `lst.pop()`: keep the value to put back
             popped = self.namer.fresh("_popped")
-            lst = _popped_list(call)
-            assert lst is not None
             forward = [ast.copy_location(make_assign(popped, call), stmt)]
-            return self.with_save(popped, forward, self.push_back(lst, ast.Constant(0.0), popped), stmt)
+            if lst in self.active:
+                return self.with_save(popped, forward, self.push_back(lst, ast.Constant(0.0), popped), stmt)
+            return self.with_save(popped, forward, [ast.Expr(make_call(f"{lst}.append", [ast.Name(popped, ast.Load())]))], stmt)
         if self._any_active(list(call.args) + [k.value for k in call.keywords] + receivers(call)):
             callee = self.resolver.callee(call)
             if callee.kind != "nondiff":
