@@ -244,9 +244,12 @@ class Normalizer:
     def assign_one(self, target: ast.expr, value: ast.expr) -> None:
         if isinstance(target, ast.Name):
             rhs, opaque = self.value(value)
-            if isinstance(rhs, ast.Name) and rhs.id == self.current.get(target.id, target.id) and self.depth:
+            current = self.current.get(target.id, target.id)  # the version a write in a block overwrites
+            if isinstance(rhs, ast.Name) and rhs.id == current and self.depth:
                 return
-            if self.depth and target.id in _names(rhs) and not opaque:
+            if self.depth and current in _names(rhs) and not opaque:
+                # the value reads what it overwrites: a temporary keeps the two apart, so the
+                # adjoint holds the target's cotangent, zeroes it, then adds into the inputs
                 rhs = self.fresh_assign(rhs)
             self.emit(ast.Assign([self.write(target.id)], rhs), opaque=opaque)
         elif isinstance(target, (ast.Tuple, ast.List)):

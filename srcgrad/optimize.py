@@ -127,12 +127,13 @@ class _Replace(Transformer):
 def _propagate(
     body: list[ast.stmt], params: set[str], cache: UsageCache | None = None,
 ) -> tuple[list[ast.stmt], set[int]]:
-    """Replace names bound once, at top level, to a number or to another name bound once;
-    also returns the ids of the statements that changed."""
+    """Replace names bound once, at top level, to a number or to another name bound once
+    (or to a parameter the body never rebinds); also returns the ids of the statements that
+    changed."""
     cache = cache or UsageCache()
     stores, _ = cache.counts(body)
     once = {name for name, count in stores.items() if count == 1 and name not in params}
-    fixed_params = {name for name in params if stores.get(name, 1) == 1}
+    fixed_params = {name for name in params if not stores.get(name)}  # `body` holds no binding of a parameter
     mapping: dict[str, ast.expr] = {}
     kept: list[ast.stmt] = []
     for stmt in body:
@@ -220,7 +221,15 @@ def _drop_dead(
     fed the dropped one goes in the same pass."""
     cache = cache or UsageCache()
     _, reads = cache.counts(body)
+    reads.update(_self_reads(body))
     return _pruned(body, is_pure, cache, reads)
+
+
+def _self_reads(body: list[ast.stmt]) -> Counter[str]:
+    """The names that `x += e` statements of `body` (nested ones too) read as they rebind them,
+    which a statement's usage (its `Load` names) leaves out."""
+    return Counter(s.target.id for s in statements(body)  # type: ignore[attr-defined]
+                   if type(s) is ast.AugAssign and type(s.target) is ast.Name)  # type: ignore[attr-defined]
 
 
 def _pruned(
@@ -240,6 +249,14 @@ def _pruned(
                     reads.get(t.id) for t in targets)  # type: ignore[attr-defined]
             if unread and all(is_pure(c) for c in walk(stmt.value) if isinstance(c, ast.Call)):
                 reads.subtract(cache.of(stmt).read)
+                continue
+        elif type(stmt) is ast.AugAssign:
+            target = stmt.target
+            if isinstance(target, ast.Name) and reads.get(target.id) == 1 \
+                    and all(is_pure(c) for c in walk(stmt.value) if isinstance(c, ast.Call)):
+                # `x += e` and nothing else reads `x` (a trip count whose replay was dropped)
+                reads.subtract(cache.of(stmt).read)
+                reads[target.id] -= 1
                 continue
         elif not isinstance(stmt, ast.FunctionDef):
             for field in ("body", "orelse"):
@@ -270,6 +287,7 @@ def _drop_dead_stores(
             live |= usage.loads
         elif isinstance(stmt, (ast.For, ast.While)):
             live |= usage_of(stmt).loads
+            live.update(_self_reads(stmt.body))
             stmt.body = _drop_dead_stores(stmt.body, live, cache) or [ast.Pass()]
         elif isinstance(stmt, ast.If):
             stmt.body = _drop_dead_stores(stmt.body, live, cache) or [ast.Pass()]
@@ -277,10 +295,13 @@ def _drop_dead_stores(
             if all(isinstance(s, ast.Pass) for s in stmt.body + stmt.orelse) and isinstance(stmt.test, ast.Name):
                 continue
             live |= usage_of(stmt).loads
+            live.update(_self_reads(stmt.body + stmt.orelse))
         else:
             usage = usage_of(stmt)
             live -= usage.stores
             live |= usage.loads
+            if kind is ast.AugAssign and type(stmt.target) is ast.Name:  # type: ignore[attr-defined]
+                live.add(stmt.target.id)  # `x += e` reads `x`  # type: ignore[attr-defined]
         out.append(stmt)
     return out[::-1]
 

@@ -14,7 +14,7 @@ import copy
 import inspect
 import itertools
 import operator
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
@@ -103,7 +103,7 @@ class ReverseBuilder(Builder):
             self.active = analysis.activity(body, set(wrt), returned_names, self.carries_derivative, self.shift_free,
                                             names_of)
         self.defined: set[str] = set()
-        self.local_temps = _block_local_names(body, names_of)
+        self.local_temps = _block_local_names(body, names_of, self.params)
         self.scalars = scalar_names(body, set(scalar_params), resolver.static_value, set(self.params))
         self.depth = 0
         self.saved: set[str] = set()
@@ -292,9 +292,10 @@ class ReverseBuilder(Builder):
         fwd: list[ast.stmt] = [make_assign(count, ast.Constant(0)), loop]
         bwd: list[ast.stmt] = []
         if body_bwd:
-            if self.depth > 1:
-                fwd.append(ast.Expr(make_call(f"{self.tape}.append", [ast.Name(count, ast.Load())])))
-                bwd.append(make_assign(count, make_call(f"{self.tape}.pop", [])))
+            if self.depth > 1:  # a tape pair like the others: `finish` keeps it while the replay is kept
+                save, restore = self.tape_pair(count, stmt)
+                fwd.append(save)
+                bwd.append(restore)
             bwd.append(ast.For(target, steps, body_bwd, []))
         return fwd, bwd
 
@@ -308,6 +309,11 @@ class ReverseBuilder(Builder):
         forward: list[ast.stmt] = [*self.shift_note(name), stmt] if name in self.shift_free else [stmt]
         backward: list[ast.stmt] = []
         if self.carries_derivative(stmt) and name in self.active and self._has_adjoint(name):
+            if self.depth and name in analysis.loads(stmt.value):
+                # Normalization puts such a value in a temporary first (`_t = f(a); a = _t`), whose
+                # adjoint holds `a_bar`, zeroes it, then adds into `a`: built here in one statement,
+                # the adjoint would read the cotangent it adds into and the new value as the old.
+                raise self.located(stmt, f"internal error: `{name}` is overwritten by a value that reads it")
             self.shape_sensitive = False
             forward, backward = self.adjoint_of(stmt, name)
             if self.shape_sensitive and (self.depth or name in self.zeroed) and name not in self.scalars and backward:
@@ -569,7 +575,6 @@ class ReverseBuilder(Builder):
         if _popped_list(call) is not None:  # a discarded `lst.pop()`: keep the value to put back
             popped = self.namer.fresh("_popped")
             lst = _popped_list(call)
-            assert lst is not None
             forward = [ast.copy_location(make_assign(popped, call), stmt)]
             if lst not in self.active:  # no derivative, but its appends are undone: so is this
                 return self.with_save(popped, forward, [ast.Expr(make_call(f"{lst}.append", [ast.Name(popped, ast.Load())]))], stmt)
@@ -710,22 +715,33 @@ class _TapeMarkers(Transformer):
         return node if isinstance(node, ast.expr) else super().generic_visit(node)  # markers are statements
 
 
-def _block_local_names(body: list[ast.stmt], names_of: Callable[[ast.stmt], list[ast.Name]]) -> set[str]:
-    """Names assigned once and read once, both in the same statement list: their adjoint
-    is assigned by the one reader and consumed by the one definition, even inside loops.
+def _block_local_names(
+    body: list[ast.stmt], names_of: Callable[[ast.stmt], list[ast.Name]], params: Iterable[str] = (),
+) -> set[str]:
+    """Names assigned once and read once, both in the same statement list, the read after the
+    assignment: their adjoint is assigned by the one reader and consumed by the one
+    definition, even inside loops. (A parameter has a binding before the body; a read before
+    the assignment, in a loop, reads the value of the iteration before: not local.)
     `names_of(stmt)` gives a simple statement's `Name` nodes."""
-    stores: dict[str, list[int]] = {}
-    reads: dict[str, list[int]] = {}
+    stores: dict[str, list[tuple[int, int]]] = {}
+    reads: dict[str, list[tuple[int, int]]] = {}
     _note_blocks(body, stores, reads, names_of)
-    return {name for name, where in stores.items() if len(where) == 1 and reads.get(name) == where}
+    local = set()
+    for name, where in stores.items():
+        read = reads.get(name)
+        if len(where) == 1 and read is not None and len(read) == 1 and read[0][0] == where[0][0] \
+                and read[0][1] > where[0][1]:
+            local.add(name)
+    return local - set(params)
 
 
 def _note_blocks(
-    stmts: list[ast.stmt], stores: dict[str, list[int]], reads: dict[str, list[int]],
+    stmts: list[ast.stmt], stores: dict[str, list[tuple[int, int]]], reads: dict[str, list[tuple[int, int]]],
     names_of: Callable[[ast.stmt], list[ast.Name]],
 ) -> None:
-    """For each name, the statement lists (by id) of its stores and reads, from `stmts` down."""
-    for stmt in stmts:
+    """For each name, where it is stored and read, from `stmts` down: (the statement list by
+    id, the statement's position in it)."""
+    for position, stmt in enumerate(stmts):
         inner = [getattr(stmt, f) for f in ("body", "orelse") if isinstance(getattr(stmt, f, None), list)]
         if inner:
             heads = [stmt.test] if isinstance(stmt, (ast.If, ast.While)) else [stmt.iter, stmt.target] if isinstance(stmt, ast.For) else []
@@ -734,7 +750,7 @@ def _note_blocks(
             found = names_of(stmt)
         for node in found:
             table = stores if type(node.ctx) is ast.Store else reads
-            table.setdefault(node.id, []).append(id(stmts))
+            table.setdefault(node.id, []).append((id(stmts), position))
         for block in inner:
             _note_blocks(block, stores, reads, names_of)
 
