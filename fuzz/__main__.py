@@ -8,6 +8,7 @@ import time
 from collections import Counter
 
 from . import oracles, runner
+from .generator import Program
 
 KINDS = ("pass", "skip", "refused", "crash", "wrong", "invalid")
 
@@ -44,18 +45,24 @@ def table(counts: dict[str, Counter], seconds: dict[str, float]) -> str:
     return "\n".join(lines)
 
 
+def call(program: Program) -> str:
+    """How the oracle calls `f`: its arguments and `wrt`, on one line."""
+    args = ", ".join(f"np.array({a.tolist()})" if hasattr(a, "tolist") else repr(a) for a in program.args)
+    return f"f({args}), wrt={program.wrt!r}"
+
+
 def describe(result: runner.Result, shrink: bool) -> str:
     """A failure as Markdown: its identity, outcome, and source (shrunk if asked)."""
     program = runner.program_for(result.seed, result.index, result.mode)
     outcome = result.outcome
     head = f"### {result.mode} seed {result.seed} index {result.index}: {outcome.kind}"
     blame = f" (clean-up at fault: {outcome.culprit})" if outcome.culprit else ""
-    text = [head, "", f"{outcome.detail}{blame}; args {program.args!r}, wrt={program.wrt!r}", ""]
+    text = [head, "", f"{outcome.detail}{blame}; {call(program)}", ""]
     if shrink:
         from .shrink import shrink as shrink_program
 
         small, small_outcome = shrink_program(program, result.mode, outcome, seed=result.seed * 1_000_003 + result.index)
-        text += [f"shrunk ({small_outcome.detail}); args {small.args!r}, wrt={small.wrt!r}:", ""]
+        text += [f"shrunk ({small_outcome.detail}); {call(small)}:", ""]
         program = small
     body = program.source.split("\n\n\n", 1)[-1] if shrink else program.source
     return "\n".join(text + ["```python", body.rstrip(), "```", ""])

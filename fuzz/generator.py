@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-S, V, M, I = "s", "v", "m", "i"  # float, shape (3,), shape (2, 3), int loop counter
+S, V, M, C = "s", "v", "m", "i"  # float, shape (3,), shape (2, 3), int loop counter
 SHAPES = {S: (), V: (3,), M: (2, 3)}
 
 FEATURES: dict[str, float] = {
@@ -90,8 +90,8 @@ class _Gen:
 
     def atom(self, kind: str) -> str:
         names = self.names(kind)
-        if kind == S and self.names(I) and self.rng.random() < 0.2:
-            return f"(0.2 * {self.rng.choice(self.names(I))})"
+        if kind == S and self.names(C) and self.rng.random() < 0.2:
+            return f"(0.2 * {self.rng.choice(self.names(C))})"
         if names and self.rng.random() < 0.9:
             return self.rng.choice(names)
         if kind == S:
@@ -120,7 +120,7 @@ class _Gen:
             if key == "c":
                 return self.const()
             if key in ("k2", "k3"):
-                loops = self.names(I)
+                loops = self.names(C)
                 if loops and self.rng.random() < 0.5:
                     return f"{self.rng.choice(loops)} % {key[1]}"
                 return str(self.rng.randrange(int(key[1])))
@@ -143,7 +143,7 @@ class _Gen:
         if self.output == S:
             terms = []
             for name, kind in self.rng.sample(sorted(self.env.items()), min(3, len(self.env))):
-                if kind == I:
+                if kind == C:
                     continue
                 terms.append(name if kind == S else f"np.{self.rng.choice(['sum', 'mean'])}({name})")
             return " + ".join(terms) or self.expr(S)
@@ -188,7 +188,7 @@ class _Gen:
 
     def target(self) -> tuple[str, str]:
         """An existing non-counter name to rebind (with its kind), or a fresh one."""
-        names = [n for n, k in self.env.items() if k != I]
+        names = [n for n, k in self.env.items() if k != C]
         if names and self.rng.random() < 0.5:
             name = self.rng.choice(names)
             return name, self.env[name]
@@ -237,7 +237,7 @@ class _Gen:
         self.emit(f"{name} = np.zeros(3)")
         self.emit(f"for {counter} in range(3):")
         self.indent += 1
-        self.env[counter] = I
+        self.env[counter] = C
         self.emit(f"{name}[{counter}] = {self.squashed(S)}")
         self.indent -= 1
         del self.env[counter]
@@ -266,7 +266,7 @@ class _Gen:
     def st_for(self, depth: int, loop: bool) -> None:
         counter = self.fresh("i")
         self.emit(f"for {counter} in range({self.rng.randint(1, 3)}):")
-        self.env[counter] = I
+        self.env[counter] = C
         self.nested(depth, True)
         del self.env[counter]
         if self.rng.random() < 0.2:
@@ -319,7 +319,7 @@ class _Gen:
             counter = self.fresh("i")
             self.emit(f"{name} = []")
             self.emit(f"for {counter} in range(3):")
-            self.env[counter] = I
+            self.env[counter] = C
             self.indent += 1
             self.emit(f"{name}.append({self.squashed(S)})")
             self.indent -= 1

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from . import oracles
-from .generator import S, Program, generate
+from .generator import Program, S, generate
 
 TIMEOUT = 30  # seconds per program; a hang is a crash
 _COUNTER = itertools.count()
@@ -52,10 +52,11 @@ def _alarm(signum: int, frame: Any) -> None:
     raise Timeout()
 
 
-def check_source(program: Program, mode: str, seed: int = 0, blame: bool = True) -> oracles.Outcome:
+def check_source(program: Program, mode: str, seed: int = 0, blame: bool = True,
+                 timeout: float = TIMEOUT) -> oracles.Outcome:
     """Load and check one program under a time limit; a program that does not even load is invalid."""
     previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(TIMEOUT)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -65,11 +66,11 @@ def check_source(program: Program, mode: str, seed: int = 0, blame: bool = True)
                 return oracles.Outcome(oracles.INVALID, f"does not load: {type(exc).__name__}: {exc}")
             return oracles.check(f, program, mode, seed, blame)
     except Timeout:
-        return oracles.Outcome(oracles.CRASH, f"Timeout: over {TIMEOUT} s")
+        return oracles.Outcome(oracles.CRASH, f"Timeout: over {timeout} s")
     except RecursionError as exc:
         return oracles.classify(exc)
     finally:
-        signal.alarm(0)
+        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
 
