@@ -2,11 +2,14 @@
 
 from . import optim, rules  # noqa: F401  (rules: registers the built-in rules)
 from .api import adjoint, grad, jvp, no_grad, source, stop_gradient, tangent, value_and_grad, vjp
-from .errors import NotDifferentiableError, SrcGradError, UsageError
+from .cleanups import CLEANUPS
+from .errors import InternalError, NotDifferentiableError, SrcGradError, UsageError
 from .jacobians import hessian, hvp, jacobian
 from .testing import check_grad, check_jvp
 
 __all__ = [
+    "CLEANUPS",
+    "InternalError",
     "NotDifferentiableError",
     "SrcGradError",
     "UsageError",

@@ -8,6 +8,7 @@ import types
 from typing import Any, Callable
 
 from . import fence, runtime, transform
+from .cleanups import Optimize, enabled
 from .entry import install, make_entry
 from .errors import UsageError
 from .parse import unwrap
@@ -79,8 +80,9 @@ class _Derivative:
     """A derivative function's machinery: transforms `f` on first call, specialised on the
     argument types, then only runs compiled code. Users call `entry` (see entry.py)."""
 
-    def __init__(self, f: Callable[..., Any], wrt: Wrt, mode: str) -> None:
+    def __init__(self, f: Callable[..., Any], wrt: Wrt, mode: str, optimize: Optimize = True) -> None:
         self.f, self.mode = f, mode
+        self.cleanups = enabled(optimize)
         self.wrt, self.single = _resolve_wrt(f, wrt)
         self.names = _parameters(f)[0]
         self.positions = [self.names.index(n) for n in self.wrt]
@@ -98,7 +100,7 @@ class _Derivative:
     def generated(self) -> transform.Generated:
         """The derivative as built for the most recent call (general code before any call)."""
         if self._generated is None:
-            self._generated = transform.generate(_code_of(self.f), self.wrt, self.mode)
+            self._generated = transform.generate(_code_of(self.f), self.wrt, self.mode, cleanups=self.cleanups)
         return self._generated
 
     def differentiable_code(self, scalars: frozenset[str] = frozenset()) -> types.FunctionType:
@@ -109,7 +111,8 @@ class _Derivative:
                 f"srcgrad can differentiate again a grad or value_and_grad of a plain function, not this {self!r}"
             )
         target = _code_of(self.f, scalars)
-        return transform.generate(target, self.wrt, self.mode, scalars=scalars, higher_order=True, single=self.single).function
+        return transform.generate(target, self.wrt, self.mode, scalars=scalars, higher_order=True, single=self.single,
+                                  cleanups=self.cleanups).function
 
     def _first_call(self, *args: Any, **kwargs: Any) -> Any:
         """Specialise on these arguments' types; from then on `entry` runs that code itself
@@ -128,7 +131,7 @@ class _Derivative:
                   and all(kinds.get(name) is float for name in self.wrt))
         guards = tuple(kinds.items()) if direct else ()
         generated = transform.generate(_code_of(self.f, scalars), self.wrt, self.mode, scalars=scalars,
-                                       single=self.single and direct, guards=guards)
+                                       single=self.single and direct, guards=guards, cleanups=self.cleanups)
         self._generated = generated
         key = _types_of(args, kwargs)
         if direct:
@@ -200,30 +203,32 @@ def _match(g: Any, x: Any) -> Any:
     return runtime.match(g, x)
 
 
-def grad(f: Callable[..., Any] | None = None, *, wrt: Wrt = 0) -> Any:
+def grad(f: Callable[..., Any] | None = None, *, wrt: Wrt = 0, optimize: Optimize = True) -> Any:
     """The gradient of scalar-valued `f` w.r.t. the parameter(s) `wrt` (positions or names).
 
     Usable as `@grad`, `@grad(wrt=1)` or `grad(f, wrt=("x", "y"))`. The result has the
     structure, shape and float dtype of the argument; with a tuple `wrt`, a tuple of them.
+    `optimize=False` builds the reference derivative, without clean-up passes (a collection
+    of names from `srcgrad.CLEANUPS` runs just those).
     """
     if f is None:
-        return lambda fn: grad(fn, wrt=wrt)
-    return _Derivative(f, wrt, "grad").entry
+        return lambda fn: grad(fn, wrt=wrt, optimize=optimize)
+    return _Derivative(f, wrt, "grad", optimize).entry
 
 
-def value_and_grad(f: Callable[..., Any] | None = None, *, wrt: Wrt = 0) -> Any:
+def value_and_grad(f: Callable[..., Any] | None = None, *, wrt: Wrt = 0, optimize: Optimize = True) -> Any:
     """Like `grad`, but the derivative function returns `(value, gradient)`."""
     if f is None:
-        return lambda fn: value_and_grad(fn, wrt=wrt)
-    return _Derivative(f, wrt, "value_and_grad").entry
+        return lambda fn: value_and_grad(fn, wrt=wrt, optimize=optimize)
+    return _Derivative(f, wrt, "value_and_grad", optimize).entry
 
 
-def vjp(f: Callable[..., Any], *primals: Any, wrt: Wrt = 0) -> tuple[Any, Callable[[Any], Any]]:
+def vjp(f: Callable[..., Any], *primals: Any, wrt: Wrt = 0, optimize: Optimize = True) -> tuple[Any, Callable[[Any], Any]]:
     """Run `f(*primals)` and return `(out, pullback)`; `pullback(v)` gives v^T J for `wrt`.
 
     The output may have any shape or structure; the cotangent `v` has the output's.
     """
-    derivative = _Derivative(f, wrt, "vjp")
+    derivative = _Derivative(f, wrt, "vjp", optimize)
     generated = derivative.generated
     self_arg = derivative.self_arg
     out, first = generated.function(*self_arg, *primals)
@@ -236,7 +241,7 @@ def vjp(f: Callable[..., Any], *primals: Any, wrt: Wrt = 0) -> tuple[Any, Callab
     return out, pullback
 
 
-def source(derivative: Any, *, mode: str = "reverse", wrt: Wrt = 0) -> str:
+def source(derivative: Any, *, mode: str = "reverse", wrt: Wrt = 0, optimize: Optimize = True) -> str:
     """The generated code of a derivative made by `grad` or `value_and_grad`; or, given a
     plain function, of its reverse (`mode="reverse"`) or forward (`mode="forward"`)
     derivative w.r.t. `wrt`."""
@@ -248,7 +253,7 @@ def source(derivative: Any, *, mode: str = "reverse", wrt: Wrt = 0) -> str:
     if not callable(derivative):
         raise UsageError("srcgrad.source takes a function, or a function made by srcgrad.grad or srcgrad.value_and_grad")
     names, _ = _resolve_wrt(derivative, wrt)
-    return transform.generate(derivative, names, "jvp" if mode == "forward" else "grad").source
+    return transform.generate(derivative, names, "jvp" if mode == "forward" else "grad", cleanups=enabled(optimize)).source
 
 
 def stop_gradient(x: Any) -> Any:
@@ -297,7 +302,7 @@ def tangent(fn: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[.
     return register
 
 
-def jvp(f: Callable[..., Any], primals: tuple, tangents: tuple, wrt: Wrt = 0) -> tuple[Any, Any]:
+def jvp(f: Callable[..., Any], primals: tuple, tangents: tuple, wrt: Wrt = 0, optimize: Optimize = True) -> tuple[Any, Any]:
     """Forward mode: run `f(*primals)` and return `(out, J u)`, the tangent of the output
     along `tangents` (one per `wrt` parameter, each shaped like its argument).
 
@@ -311,18 +316,20 @@ def jvp(f: Callable[..., Any], primals: tuple, tangents: tuple, wrt: Wrt = 0) ->
             f"jvp got {len(tangents)} tangent(s) for {len(names)} differentiated parameter(s) "
             f"({', '.join(names)}); pass one tangent per wrt parameter, shaped like its argument"
         )
-    forward = forward_function(f, primals, names)
+    forward = forward_function(f, primals, names, optimize)
     out, out_dot = forward(*primals, **dict(zip(names, tangents)))
     return out, runtime.match(out_dot, out)
 
 
-def forward_function(f: Callable[..., Any], primals: tuple, names: tuple[str, ...]) -> Callable[..., tuple]:
+def forward_function(
+    f: Callable[..., Any], primals: tuple, names: tuple[str, ...], optimize: Optimize = True,
+) -> Callable[..., tuple]:
     """The generated forward function of `f` for these argument types, called as
     `forward(*primals, name=tangent...)` with tangents keyed by parameter name; returns
     `(out, raw tangent of out)`. For callers that run many sweeps (jacobian, hessian)."""
     params = _parameters(f)[0]
     scalars = frozenset(name for name, a in zip(params, primals) if type(a) in (float, int))
-    generated = transform.generate(_code_of(f, scalars), names, "jvp", scalars=scalars)
+    generated = transform.generate(_code_of(f, scalars), names, "jvp", scalars=scalars, cleanups=enabled(optimize))
     function = generated.function
     if isinstance(f, types.MethodType):
         function = functools.partial(function, f.__self__)

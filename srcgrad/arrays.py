@@ -26,6 +26,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from .analysis import loads
+from .cleanups import ALL
 from .fastast import walk
 from .fusion import fuse_single_use
 from .rules.reduction_rules import expand_reduced, reduced_count
@@ -299,7 +300,7 @@ def _callee(call: ast.Call, value_of: Callable[[ast.expr], Any]) -> Any:
 def lighten(
     node: ast.FunctionDef, scalars: set[str], value_of: Callable[[ast.expr], Any],
     is_pure: Callable[[ast.Call], bool], adjoints: dict[str, str], bind: Callable[[str, Any], str] | None,
-    usage: UsageCache, named: Callable[[Any], str | None],
+    usage: UsageCache, named: Callable[[Any], str | None], passes: frozenset[str] = ALL,
 ) -> ast.FunctionDef:
     """The array passes on a cleaned derivative function: shape bookkeeping, then
     `clean_function` again for the values it left unread, then one buffer per sliced
@@ -307,17 +308,17 @@ def lighten(
     the cotangents, the values of `adjoints`, which maps a name to its cotangent's). `bind` names a runtime helper in the
     generated code; without it (code that is differentiated again) nothing is done in place.
     `usage` knows what `node`'s statements read; `named(helper)` is the name the code has
-    for a runtime helper (None if it has none)."""
+    for a runtime helper (None if it has none). `passes`: the clean-ups `clean_function` may run."""
     from .optimize import clean_function, fold_statement
 
     called = _helpers_read(node, usage, named)
     if called & {id(unbroadcast), id(expand_reduced), id(reduced_count), id(seed)}:
         if drop_shape_bookkeeping(node, scalars, value_of, bind):
-            node = clean_function(node, is_pure)
+            node = clean_function(node, is_pure, passes=passes)
         for _ in range(3):  # each round can leave another value read only for its shape
             if not read_shapes_from_kept_values(node, scalars, value_of):
                 break
-            node = clean_function(node, is_pure)
+            node = clean_function(node, is_pure, passes=passes)
     if bind is not None and id(getitem_vjp) in called:
         scatter_into_one_buffer(node, value_of, bind("add_at", add_at))
     numbers = scalars | {adjoints[name] for name in scalars if name in adjoints}

@@ -14,6 +14,11 @@ class NotDifferentiableError(SrcGradError):
     """A construct in the user's code that srcgrad refuses to differentiate."""
 
 
+class InternalError(SrcGradError):
+    """A failure inside srcgrad itself (in a transform, or in the code it generated): a bug
+    to report. The message names the user's function and line, and the pass if known."""
+
+
 class UsageError(SrcGradError, ValueError):
     """Bad input from the caller: an unknown `wrt`, a non-scalar output, no source."""
 

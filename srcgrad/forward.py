@@ -15,8 +15,10 @@ from typing import Any, Callable
 
 from . import analysis
 from .builder import Builder
+from .cleanups import ALL
 from .emit import Namespace, drop_calls, index_value, make_assign, make_call, receivers, simple_name, substitute
 from .errors import SourceInfo
+from .failures import note_line
 from .fastast import fix_missing_locations
 from .naming import Namer
 from .normalize import Normalized
@@ -58,6 +60,7 @@ class ForwardBuilder(Builder):
         wrt = set(tangent_params)
         self.active = analysis.activity(body, wrt, analysis.loads(self.returned), self.carries_derivative)
         self.scalars = scalar_names(body, set(scalar_params), resolver.static_value, set(self.params))
+        self.cleanups = ALL  # the clean-up passes to run (cleanups.CLEANUPS)
         for param, name in tangent_params.items():
             namer.tangents[param] = name
 
@@ -76,13 +79,17 @@ class ForwardBuilder(Builder):
             arguments.kw_defaults.append(None)  # type: ignore[arg-type]
         definition = ast.FunctionDef(name=name, args=arguments, body=stmts, decorator_list=[], returns=None,
                                      type_comment=None, type_params=[])
-        return fix_missing_locations(clean_function(definition, self.is_pure))
+        return fix_missing_locations(clean_function(definition, self.is_pure, passes=self.cleanups))
 
     # ---- statements ------------------------------------------------------------------
     def block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
         out: list[ast.stmt] = []
         for stmt in stmts:
-            out.extend(self.statement(stmt))
+            try:
+                out.extend(self.statement(stmt))
+            except Exception as error:
+                note_line(error, getattr(stmt, "lineno", 0))
+                raise
         return out
 
     def statement(self, stmt: ast.stmt) -> list[ast.stmt]:

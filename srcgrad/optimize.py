@@ -5,9 +5,10 @@ from __future__ import annotations
 import ast
 import operator
 from collections import Counter
-from typing import Callable
+from typing import Any, Callable
 
 from .analysis import count_statements, statements
+from .cleanups import ALL
 from .fastast import Transformer, walk
 from .usage import UsageCache
 
@@ -304,7 +305,7 @@ def _rewrite_values(
 
 def clean_function(
     node: ast.FunctionDef, is_pure: Callable[[ast.Call], bool], rewrite: Callable[[ast.expr], ast.expr] | None = None,
-    cache: UsageCache | None = None, rewrite_reads: frozenset[str] | None = None,
+    cache: UsageCache | None = None, rewrite_reads: frozenset[str] | None = None, passes: frozenset[str] = ALL,
 ) -> ast.FunctionDef:
     """Propagate constants and copies, fold, merge first accumulations, drop dead values;
     `rewrite` is applied to the values of the statements that changed, after folding; it
@@ -312,18 +313,26 @@ def clean_function(
     If `rewrite_reads` is given, `rewrite` changes only values that read one of those
     names or hold numbers to fold (`Usage.foldable`), and is applied to no others.
     `cache` (the passes ask every round what each statement reads and writes) is right
-    about the statements of the result, for a later pass to go on with."""
+    about the statements of the result, for a later pass to go on with. `passes` names the
+    clean-ups to run (see `cleanups.CLEANUPS`: "propagate", "fold", "merge", "dead")."""
+    if passes.isdisjoint(_OWN_PASSES):
+        return node
+    merge = _merge_accumulations if "merge" in passes else _unchanged
+    drop = _drop_dead if "dead" in passes else _unchanged
+    drop_stores = _drop_dead_stores if "dead" in passes else _unchanged
+    fold = _folded_statement if "fold" in passes else _unchanged
+    propagate = _propagate if "propagate" in passes else _no_propagation
     params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
     cache = cache or UsageCache()
     cache.check(node.body)
     # first, so that the first round's propagation finds all it can: a gradient summed in one
     # statement is bound once (its copies can go), and dead values are gone
-    body = _drop_dead(_merge_accumulations(node.body, cache, rewrite), is_pure, cache)
+    body = drop(merge(node.body, cache, rewrite), is_pure, cache)
     changed: set[int] | None = None  # at first every statement may fold
     settled = False  # whether merging and dropping left last round's propagation as it was
     for _ in range(10):
         size = count_statements(body)
-        body = [_folded_statement(s, cache) if changed is None or id(s) in changed else s for s in body]
+        body = [fold(s, cache) if changed is None or id(s) in changed else s for s in body]
         touched = [s for s in body if changed is None or id(s) in changed]
         if rewrite is not None:
             _rewrite_values(touched, rewrite, cache, rewrite_reads)
@@ -331,16 +340,28 @@ def clean_function(
             # Folding and rewriting change numbers, never which names a statement reads or
             # binds, so the passes would meet what they left last round.
             break
-        body, changed = _propagate(body, params, cache)
+        body, changed = propagate(body, params, cache)
         propagated = _identities(body)
-        body = _merge_accumulations(body, cache, rewrite)
-        body = _drop_dead(body, is_pure, cache)
-        body = _drop_dead_stores(body, set(), cache)
+        body = merge(body, cache, rewrite)
+        body = drop(body, is_pure, cache)
+        body = drop_stores(body, set(), cache)
         settled = _identities(body) == propagated
         if not changed and count_statements(body) == size:
             break
     node.body = body
     return node
+
+
+_OWN_PASSES = frozenset({"propagate", "fold", "merge", "dead"})
+
+
+def _unchanged(body: Any, *args: Any) -> Any:
+    """A switched-off pass: its input as it is."""
+    return body
+
+
+def _no_propagation(body: list[ast.stmt], *args: Any) -> tuple[list[ast.stmt], set[int]]:
+    return body, set()
 
 
 def _propagates(stmt: ast.stmt) -> bool:

@@ -21,6 +21,7 @@ import numpy as np
 from . import analysis
 from .arrays import lighten
 from .builder import Builder, literal
+from .cleanups import ALL
 from .emit import (
     Namespace,
     index_value,
@@ -32,6 +33,7 @@ from .emit import (
     simple_name,
 )
 from .errors import SourceInfo
+from .failures import note_line, stage
 from .fastast import Transformer, fix_missing_locations, walk
 from .inplace import accumulate_in_place
 from .invariance import shift_free
@@ -109,6 +111,7 @@ class ReverseBuilder(Builder):
         self.pairs = itertools.count(1)
         self.shape_sensitive = False
         self.record_all = False
+        self.cleanups = ALL  # the clean-up passes to run (cleanups.CLEANUPS)
         self.higher_order = False  # emit only what srcgrad can differentiate again
         self.single = False  # return the one gradient itself rather than a 1-tuple
         self.simplifier: FloatSimplifier | None = None  # entry form: rewrites of float arithmetic
@@ -130,7 +133,8 @@ class ReverseBuilder(Builder):
         if isinstance(returned, ast.Name) and returned.id in self.active:
             self.defined.add(returned.id)
         forward, backward = self.block(body[:-1])
-        forward, backward = self.finish(forward, backward, comments_tidied_later=form != "vjp")
+        with stage("tape"):
+            forward, backward = self.finish(forward, backward, comments_tidied_later=form != "vjp")
         gradients = [self.final_adjoint(p) for p in self.outputs]
         if self.higher_order and form != "backward":
             # return what the derivative function itself returns, shaped like its arguments
@@ -166,21 +170,26 @@ class ReverseBuilder(Builder):
             definition.args.kwonlyargs.append(ast.arg(self.seed_param))
             definition.args.kw_defaults.append(None)  # type: ignore[arg-type]
         if form != "vjp":
-            if self.simplifier is not None:
-                self.simplifier.prepare(definition)
-            rewrite = self.simplifier.expression if self.simplifier is not None else None
-            floats = frozenset(self.simplifier.floats) if self.simplifier is not None else None
+            simplifier = self.simplifier if "simplify" in self.cleanups else None
+            if simplifier is not None:
+                simplifier.prepare(definition)
+            rewrite = simplifier.expression if simplifier is not None else None
+            floats = frozenset(simplifier.floats) if simplifier is not None else None
             usage = UsageCache()
-            definition = clean_function(definition, self.is_pure, rewrite, usage, floats)
-            if self.simplifier is not None:
-                self.simplifier.finish(definition, usage)
+            with stage("clean-up"):
+                definition = clean_function(definition, self.is_pure, rewrite, usage, floats, self.cleanups)
+                if simplifier is not None:
+                    simplifier.finish(definition, usage)
             bind = None if self.higher_order else self.namespace.bind
-            definition = lighten(definition, self.scalars, self.value_of, self.is_pure, self.namer.adjoints, bind,
-                                 usage, lambda helper: self.namespace.by_id.get(id(helper)))
+            if "arrays" in self.cleanups:
+                with stage("arrays"):
+                    definition = lighten(definition, self.scalars, self.value_of, self.is_pure, self.namer.adjoints,
+                                         bind, usage, lambda helper: self.namespace.by_id.get(id(helper)), self.cleanups)
             adjoints = set(self.namer.adjoints.values())
-            if bind is not None:
+            if bind is not None and "in_place" in self.cleanups:
                 numbers = self.scalars | {self.namer.adjoints[p] for p in self.scalars if p in self.namer.adjoints}
-                accumulate_in_place(definition, adjoints, numbers.__contains__, self.value_of, bind)
+                with stage("in_place"):
+                    accumulate_in_place(definition, adjoints, numbers.__contains__, self.value_of, bind)
             definition.body = drop_empty(definition.body, self.comments)  # comments of removed code
         return definition  # compiled from its text: positions are not needed
 
@@ -196,7 +205,11 @@ class ReverseBuilder(Builder):
         backward: list[ast.stmt] = []
         outer, self.last_comment = self.last_comment, None
         for stmt in reversed(stmts):
-            fwd, bwd = self.statement(stmt)
+            try:
+                fwd, bwd = self.statement(stmt)
+            except Exception as error:
+                note_line(error, getattr(stmt, "lineno", 0))
+                raise
             forward[:0] = fwd
             backward.extend(bwd)
             if any(isinstance(b, (ast.If, ast.For, ast.While)) for b in bwd):
@@ -572,16 +585,17 @@ class ReverseBuilder(Builder):
     ) -> tuple[list, list]:
         """The tape: pushes and pops for the saves and restores that are needed, the rest
         dropped. `comments_tidied_later`: `drop_empty` runs on the finished function."""
-        if not self.record_all and not has_markers(forward) and not has_markers(backward) \
+        record_all = self.record_all or "tape" not in self.cleanups
+        if not record_all and not has_markers(forward) and not has_markers(backward) \
                 and not any(isinstance(s, (ast.If, ast.For, ast.While)) for s in backward):  # nothing taped
             if comments_tidied_later:
                 return forward, backward
             return drop_empty(forward, self.comments), drop_empty(backward, self.comments)
-        if not (self.record_all or self.higher_order):  # keep only the shape of what only that is read of
+        if not (record_all or self.higher_order):  # keep only the shape of what only that is read of
             forward, backward = shape_stand_ins(forward, backward, self.params, self.scalars, self.value_of, self.namer.reserve,
                                                 lambda: next(self.pairs), self.namespace.bind)
         while True:
-            kept = live_restores(backward, set()) if not self.record_all else set(range(1, next(self.pairs)))
+            kept = live_restores(backward, set()) if not record_all else set(range(1, next(self.pairs)))
             pruned = prune(backward, kept)
             if analysis.count_statements(pruned) == analysis.count_statements(backward):
                 break

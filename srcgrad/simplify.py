@@ -194,8 +194,8 @@ def _reuse_common_subexpressions(
                 aliases[target] = value.id
                 dropped.add(id(stmt))
             elif target in stable and reusable(value):
-                key = _key(value)
-                if key not in available:
+                key = _key(value)  # None: a value with parts it cannot compare (`a if c else b`)
+                if key is not None and key not in available:
                     available[key] = target  # type: ignore[index]
                     reads = frozenset(loads(value))
                     if reads:
@@ -217,7 +217,7 @@ def _replace_available(
     if isinstance(node, ast.Constant):
         return node
     key = keys[id(node)] if id(node) in keys else _key(node, keys)
-    name = available.get(key)  # type: ignore[arg-type]
+    name = available.get(key) if key is not None else None  # type: ignore[arg-type]
     if name is not None:
         return ast.Name(name, ast.Load())
     for field, value in ast.iter_fields(node):

@@ -44,20 +44,28 @@ def check_grad(
     atol: float = 1e-6,
     seed: int = 0,
     elementwise: bool = True,
+    optimize: Any = True,
 ) -> None:
     """Check srcgrad's reverse derivative of `f` at `args` against finite differences.
 
     Runs the inner-product test <v, J u> = <J^T v, u> with random u and v (J u by central
     differences) and, for arguments with at most 64 entries, compares every partial
-    derivative. Raises AssertionError showing the discrepancy.
+    derivative; for a scalar output, `grad`'s own answer too (its code is not the pullback's).
+    Raises AssertionError showing the discrepancy. `optimize` is passed to `vjp` and `grad`.
     """
-    from .api import _normalize_wrt, vjp
+    from .api import _normalize_wrt, grad, vjp
 
     rng = np.random.default_rng(seed)
     positions = _normalize_wrt(f, wrt, len(args))
-    out, pullback = vjp(f, *args, wrt=tuple(positions))
+    out, pullback = vjp(f, *args, wrt=tuple(positions), optimize=optimize)
     v = _random_like(out, rng)
     bars = pullback(v)
+    if np.ndim(out) == 0 and isinstance(out, (float, int, np.number, np.ndarray)):
+        direct = grad(f, wrt=tuple(positions), optimize=optimize)(*args)
+        for position, bar, got in zip(positions, bars, direct):
+            for got_leaf, bar_leaf in zip(tree.leaves(got), tree.leaves(bar)):
+                if not np.allclose(np.asarray(got_leaf, float) * float(v), np.asarray(bar_leaf, float), rtol=rtol, atol=atol):
+                    raise AssertionError(f"grad gives {got!r} for argument {position}, vjp gives {bar!r} for v={v!r}")
     directions = [_random_like(args[p], rng) for p in positions]
     jvp_fd = directional_fd(f, args, positions, directions)
     want = tree.vdot(v, jvp_fd)
@@ -168,6 +176,7 @@ def check_jvp(
     rtol: float = 1e-5,
     atol: float = 1e-6,
     seed: int = 0,
+    optimize: Any = True,
 ) -> None:
     """Check srcgrad's forward derivative of `f` at `args` along random directions u: the
     tangent against central finite differences, entry by entry, and forward against reverse
@@ -177,14 +186,14 @@ def check_jvp(
     rng = np.random.default_rng(seed)
     positions = _normalize_wrt(f, wrt, len(args))
     directions = [_random_like(args[p], rng) for p in positions]
-    out, tangent = jvp(f, args, tuple(directions), wrt=tuple(positions))
+    out, tangent = jvp(f, args, tuple(directions), wrt=tuple(positions), optimize=optimize)
     want = directional_fd(f, args, positions, directions)
     for got_leaf, want_leaf, out_leaf in zip(tree.leaves(tangent), tree.leaves(want), tree.leaves(out)):
         assert np.shape(got_leaf) == np.shape(out_leaf), f"tangent has shape {np.shape(got_leaf)}, output has {np.shape(out_leaf)}"
         scale = 1 + float(np.max(np.abs(want_leaf), initial=0.0))
         if not np.allclose(np.asarray(got_leaf, float), want_leaf, rtol=rtol, atol=atol * scale):
             raise AssertionError(f"jvp gives {got_leaf!r}, finite differences give {want_leaf!r}")
-    _, pullback = vjp(f, *args, wrt=tuple(positions))
+    _, pullback = vjp(f, *args, wrt=tuple(positions), optimize=optimize)
     v = _random_like(out, rng)
     reverse = sum(tree.vdot(bar, u) for bar, u in zip(pullback(v), directions))
     forward = tree.vdot(v, tangent)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import gc
 import threading
 import types
@@ -11,9 +12,11 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from . import fence, jumps, runtime
+from . import failures, fence, jumps, runtime
+from .cleanups import ALL
 from .compile import build_function
 from .entry import entry_form
+from .errors import SrcGradError
 from .forward import ForwardBuilder
 from .naming import Namer
 from .normalize import Normalizer
@@ -60,6 +63,7 @@ def generate(
     higher_order: bool = False,
     single: bool = False,
     guards: tuple[tuple[str, type], ...] = (),
+    cleanups: frozenset[str] = ALL,
 ) -> Generated:
     """The derivative of `fn` w.r.t. the parameters named in `wrt`, built once and cached.
 
@@ -77,15 +81,18 @@ def generate(
     `guards` (name, type) asks for the *entry form* of grad or value_and_grad code (see
     entry.py): it checks those parameters have those types, else calls `Generated.fallback`'s
     contents, and returns what the derivative returns.
+
+    `cleanups` names the clean-up passes to run (`cleanups.CLEANUPS`; none is the reference
+    pipeline); callees are differentiated with the same ones.
     """
     plain = unwrap(fn)
-    key = (wrt, mode, outputs, scalars, record_all, higher_order, single, guards)
+    key = (wrt, mode, outputs, scalars, record_all, higher_order, single, guards, cleanups)
     with _LOCK:
         per_function = _CACHE.setdefault(plain, {})
         if key not in per_function:
-            with _without_cycle_collection():
+            with _without_cycle_collection(), _internal_failures(plain):
                 per_function[key] = _generate(
-                    plain, wrt, mode, outputs or wrt, scalars, record_all, higher_order, single, dict(guards))
+                    plain, wrt, mode, outputs or wrt, scalars, record_all, higher_order, single, dict(guards), cleanups)
         return per_function[key]
 
 
@@ -105,11 +112,29 @@ def _without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
+@contextlib.contextmanager
+def _internal_failures(fn: types.FunctionType) -> Iterator[None]:
+    """A failure of srcgrad's while building `fn`'s derivative raised as an `InternalError`
+    naming the function, the pass and the line; srcgrad's own errors go on as they are."""
+    try:
+        yield
+    except SrcGradError:
+        raise
+    except Exception as error:
+        try:
+            info = parse_function(fn).info
+        except Exception:
+            info = None
+        raise failures.transform_failure(error, getattr(fn, "__qualname__", repr(fn)), info) from error
+
+
 def _generate(
     fn: types.FunctionType, wrt: tuple[str, ...], mode: str, outputs: tuple[str, ...], scalars: frozenset[str],
     record_all: bool = False, higher_order: bool = False, single: bool = False, guards: dict[str, type] | None = None,
+    cleanups: frozenset[str] = ALL,
 ) -> Generated:
-    parsed = parse_function(fn)
+    with failures.stage("parse"):
+        parsed = parse_function(fn)
     names = usage([parsed.node])
     local_names = set(parsed.param_names) | names.stores
     namer = Namer.for_usage(names)
@@ -119,58 +144,73 @@ def _generate(
     seed_param = namer.reserve("_out_bar") if mode == "backward" else ""
     injected: dict[str, Any] = {}
     resolver = Resolver(parsed, injected, local_names)
-    fence.check(parsed.node, parsed.info, lambda expr: _is_no_grad(resolver, expr))
+    with failures.stage("fence"):
+        fence.check(parsed.node, parsed.info, lambda expr: _is_no_grad(resolver, expr))
     normalizer = Normalizer(parsed.info, namer, parsed.param_names, resolver.is_opaque_call)
     injected[normalizer.sequence_name] = runtime.as_sequence
-    norm = normalizer.run(jumps.lower(parsed.fresh_node(), namer))
+    with failures.stage("jumps"):
+        lowered = jumps.lower(parsed.fresh_node(), namer)
+    with failures.stage("normalize"):
+        norm = normalizer.run(lowered)
+    origin = failures.Origin(fn.__qualname__, parsed.info.filename, parsed.info.first_line, names.ids | set(parsed.param_names))
     resolver.local_names |= usage([norm.node]).stores
     if mode == "jvp":
-        return _generate_forward(parsed, norm, resolver, namer, wrt, scalars, injected)
+        return _generate_forward(parsed, norm, resolver, namer, wrt, scalars, injected, cleanups, origin)
     runtime_names = {name: getattr(runtime, name) for name in _RUNTIME_NAMES}
     from .dispatch import call_vjp
 
     runtime_names["call_vjp"] = call_vjp
-    builder = ReverseBuilder(norm, parsed.info, resolver, namer, list(wrt), vjp_cell, runtime_names, scalars)
+    callee_vjp = functools.partial(vjp_cell, cleanups=cleanups)
+    builder = ReverseBuilder(norm, parsed.info, resolver, namer, list(wrt), callee_vjp, runtime_names, scalars)
+    builder.cleanups = cleanups
     builder.outputs = list(outputs)
     builder.record_all = record_all  # benchmarks: push every overwritten value, needed or not
     builder.higher_order = higher_order or mode == "backward"
     builder.single = single and builder.higher_order
     builder.seed_param = seed_param
-    builder.callee_backward = backward_cell
+    builder.callee_backward = functools.partial(backward_cell, cleanups=cleanups)
     if guards:  # entry form: arithmetic on Python floats is simplified
         builder.simplifier = FloatSimplifier({n for n, kind in guards.items() if kind is float}, resolver.static_value)
     name = namer.reserve(f"{mode}_{_identifier(parsed.name)}")
-    node = builder.build(name, mode)
+    with failures.stage("reverse"):
+        node = builder.build(name, mode)
     namespace = dict(builder.namespace.values)
     namespace.update(injected)
     fallback = None
     if guards:
         fallback_name, fallback = namer.reserve("_general"), types.CellType()
-        node = entry_form(node, guards, fallback_name, mode, single, builder.simplifier.floats)
+        with failures.stage("entry form"):
+            node = entry_form(node, guards, fallback_name, mode, single, builder.simplifier.floats)
         namespace[fallback_name] = fallback
-    function, source = build_function(
-        node, builder.comments, namespace, parsed.globals, parsed.closure,
-        fn.__defaults__, fn.__kwdefaults__,
-    )
+    with failures.stage("compile"):
+        function, source = build_function(
+            node, builder.comments, namespace, parsed.globals, parsed.closure,
+            fn.__defaults__, fn.__kwdefaults__, origin,
+        )
     return Generated(function, source, parsed, wrt, namespace, fallback=fallback)
 
 
 def _generate_forward(
     parsed: ParsedFunction, norm: Any, resolver: Resolver, namer: Namer, wrt: tuple[str, ...],
-    scalars: frozenset[str], injected: dict[str, Any],
+    scalars: frozenset[str], injected: dict[str, Any], cleanups: frozenset[str] = ALL,
+    origin: failures.Origin | None = None,
 ) -> Generated:
     from .dispatch import call_jvp
 
     runtime_names = {name: getattr(runtime, name) for name in _FORWARD_RUNTIME_NAMES}
     runtime_names["call_jvp"] = call_jvp
     tangent_params = {param: namer.tangent(param) for param in wrt}
-    builder = ForwardBuilder(norm, parsed.info, resolver, namer, tangent_params, jvp_cell, runtime_names, scalars)
-    node = builder.build(namer.reserve(f"jvp_{_identifier(parsed.name)}"))
+    callee_jvp = functools.partial(jvp_cell, cleanups=cleanups)
+    builder = ForwardBuilder(norm, parsed.info, resolver, namer, tangent_params, callee_jvp, runtime_names, scalars)
+    builder.cleanups = cleanups
+    with failures.stage("forward"):
+        node = builder.build(namer.reserve(f"jvp_{_identifier(parsed.name)}"))
     namespace = {**builder.namespace.values, **injected}
     fn = parsed.fn
-    function, source = build_function(
-        node, {}, namespace, parsed.globals, parsed.closure, fn.__defaults__, fn.__kwdefaults__,
-    )
+    with failures.stage("compile"):
+        function, source = build_function(
+            node, {}, namespace, parsed.globals, parsed.closure, fn.__defaults__, fn.__kwdefaults__, origin,
+        )
     return Generated(function, source, parsed, wrt, namespace, tangent_params)
 
 
@@ -180,31 +220,31 @@ def tangent_params(fn: Any, wrt: tuple[str, ...]) -> dict[str, str]:
     return {param: namer.tangent(param) for param in wrt}
 
 
-def jvp_cell(fn: Any, mask: tuple[int, ...]) -> tuple[types.CellType, dict[str, str]]:
+def jvp_cell(fn: Any, mask: tuple[int, ...], cleanups: frozenset[str] = ALL) -> tuple[types.CellType, dict[str, str]]:
     """A cell holding the forward function of user function `fn` with the parameters at
     `mask` carrying tangents (filled once the transform finishes, for recursion), and the
     names of its tangent parameters."""
-    return _callee_cell(_JVP_CELLS, fn, mask, "jvp", False, tangent_params)
+    return _callee_cell(_JVP_CELLS, fn, mask, "jvp", False, tangent_params, cleanups)
 
 
-def backward_cell(fn: Any, mask: tuple[int, ...]) -> tuple[types.CellType, str]:
+def backward_cell(fn: Any, mask: tuple[int, ...], cleanups: frozenset[str] = ALL) -> tuple[types.CellType, str]:
     """A cell holding the "backward" form of user function `fn` (both sweeps, cotangents of
     all its parameters for the cotangent `_out_bar`), and that parameter's name."""
     def seed_name(plain: types.FunctionType, wrt: tuple[str, ...]) -> str:
         return Namer.for_tree(parse_function(plain).node).reserve("_out_bar")
 
-    return _callee_cell(_BACKWARD_CELLS, fn, mask, "backward", True, seed_name)
+    return _callee_cell(_BACKWARD_CELLS, fn, mask, "backward", True, seed_name, cleanups)
 
 
-def vjp_cell(fn: Any, mask: tuple[int, ...]) -> types.CellType:
+def vjp_cell(fn: Any, mask: tuple[int, ...], cleanups: frozenset[str] = ALL) -> types.CellType:
     """A cell holding the vjp form of user function `fn` with the parameters at `mask`
     active; filled once the transform finishes, so recursive functions can refer to it."""
-    return _callee_cell(_VJP_CELLS, fn, mask, "vjp", True, lambda plain, wrt: None)[0]
+    return _callee_cell(_VJP_CELLS, fn, mask, "vjp", True, lambda plain, wrt: None, cleanups)[0]
 
 
 def _callee_cell(
     table: weakref.WeakKeyDictionary, fn: Any, mask: tuple[int, ...], mode: str, all_outputs: bool,
-    describe: Callable[[types.FunctionType, tuple[str, ...]], Any],
+    describe: Callable[[types.FunctionType, tuple[str, ...]], Any], cleanups: frozenset[str] = ALL,
 ) -> tuple[types.CellType, Any]:
     """The cell (and what `describe` says of the callee) for `fn` in `mode` with the
     parameters at `mask` differentiated, cached in `table`. The cell is cached before the
@@ -212,18 +252,20 @@ def _callee_cell(
     plain = unwrap(fn)
     with _LOCK:
         cells = table.setdefault(plain, {})
-        if mask in cells:
-            return cells[mask]
+        key = (mask, cleanups)
+        if key in cells:
+            return cells[key]
         params = _param_names(plain)
         wrt = tuple(params[i] for i in mask if i < len(params))
         cell = types.CellType()
-        cells[mask] = (cell, describe(plain, wrt))
+        cells[key] = (cell, describe(plain, wrt))
         try:
-            cell.cell_contents = generate(plain, wrt, mode, tuple(params) if all_outputs else None).function
+            outputs = tuple(params) if all_outputs else None
+            cell.cell_contents = generate(plain, wrt, mode, outputs, cleanups=cleanups).function
         except BaseException:
-            del cells[mask]
+            del cells[key]
             raise
-        return cells[mask]
+        return cells[key]
 
 
 def _param_names(fn: types.FunctionType) -> list[str]:
