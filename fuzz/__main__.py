@@ -31,7 +31,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def table(counts: dict[str, Counter], seconds: dict[str, float]) -> str:
     """The Markdown table of outcomes per mode, then refusal and crash reasons."""
-    lines = ["| mode | programs | pass | skip | refused | crash | wrong | invalid | programs/s |",
+    lines = ["| mode | programs | pass | skip | refused | crash | wrong | invalid | programs/s per core |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for mode, c in counts.items():
         total = sum(c[k] for k in KINDS)
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     indices = range(args.start, args.start + args.n)
     for k, result in enumerate(runner.run(args.seed, indices, modes, args.jobs), 1):
         results.append(result)
-        seconds[result.mode] += result.seconds / max(1, args.jobs)
+        seconds[result.mode] += result.seconds
         if k % args.every == 0:
             c = Counter(f"{r.mode}.{r.outcome.kind}" for r in results)
             rate = k / (time.perf_counter() - start)
@@ -108,7 +108,7 @@ def _distinct(failures: list[runner.Result]) -> list[runner.Result]:
     seen: set[str] = set()
     first, rest = [], []
     for r in failures:
-        key = r.outcome.key() + r.outcome.detail.split(":", 1)[-1][:40]
+        key = r.outcome.kind + r.outcome.reason() + r.outcome.culprit
         (rest if key in seen else first).append(r)
         seen.add(key)
     return first + rest

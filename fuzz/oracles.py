@@ -31,6 +31,9 @@ class Outcome:
         """What shrinking keeps fixed: the outcome, and for a crash the exception type."""
         return f"{self.kind}:{self.detail.split(':', 1)[0]}" if self.kind == CRASH else self.kind
 
+    def reason(self) -> str:
+        return reason(self.detail)
+
 
 class Verdict(Exception):
     """Raised inside an oracle to end it with an outcome."""
@@ -45,13 +48,26 @@ def cleanups() -> tuple[str, ...]:
 
 
 def classify(exc: BaseException) -> Outcome:
-    """A refusal for NotDifferentiableError (by its message without the location), else a crash."""
+    """A refusal for NotDifferentiableError (by its message without the location), else a crash: the
+    exception type (for an InternalError, with its cause's), its message, and the clean-up it names."""
     text = str(exc).strip()
     first = text.splitlines()[0] if text else ""
     if isinstance(exc, srcgrad.NotDifferentiableError):
         return Outcome(REFUSED, _LOCATION.sub("", first))
-    named = [p for p in cleanups() if re.search(rf"\b{re.escape(p)}\b", text)]
-    return Outcome(CRASH, f"{type(exc).__name__}: {first[:160]}", ",".join(named))
+    named = re.search(r"in the pass '(\w+)'", text)
+    cause = exc.__cause__ or exc.__context__
+    if type(exc).__name__ == "InternalError" and cause is not None:
+        where = re.search(r"in generated code: `([^`]*)`", text)
+        message = str(cause).splitlines()[0] if str(cause) else ""
+        detail = f"InternalError({type(cause).__name__}): {message[:120]}" + (f" at `{where.group(1)[:60]}`" if where else "")
+    else:
+        detail = f"{type(exc).__name__}: {first[:160]}"
+    return Outcome(CRASH, detail + (f" in pass {named.group(1)}" if named else ""), named.group(1) if named else "")
+
+
+def reason(detail: str) -> str:
+    """`detail` with numbers and generated names' suffixes made generic, for counting by reason."""
+    return re.sub(r"#\d+|:\d+\)|(?<=[A-Za-z_])\d+", "N", detail.split(" at `")[0])
 
 
 def _fail(kind: str, detail: str) -> None:

@@ -119,5 +119,6 @@ def tally(results: list[Result]) -> dict[str, Counter]:
         counts = table.setdefault(r.mode, Counter())
         counts[r.outcome.kind] += 1
         if r.outcome.kind in (oracles.REFUSED, oracles.CRASH, oracles.SKIP):
-            counts[f"{r.outcome.kind}: {r.outcome.detail}"] += 1
+            blame = f" [clean-up at fault: {r.outcome.culprit}]" if r.outcome.culprit else ""
+            counts[f"{r.outcome.kind}: {r.outcome.reason()}{blame}"] += 1
     return table

@@ -189,11 +189,11 @@ def candidates(program: Program) -> Iterator[Program]:
             try:
                 if not edit(mutated):
                     continue
-                source = ast.unparse(ast.fix_missing_locations(mutated)) + "\n"
-            except Exception:  # an edit that leaves no valid tree is simply not a candidate
+                smaller = replace(program, source=ast.unparse(ast.fix_missing_locations(mutated)) + "\n")
+                shrunk = size(smaller) < size(program)
+            except Exception:  # an edit that leaves no valid program is simply not a candidate
                 continue
-            smaller = replace(program, source=source)
-            if size(smaller) < size(program):
+            if shrunk:
                 yield smaller
 
 
