@@ -40,7 +40,17 @@ def evaluate(f: Callable[..., Any], args: Sequence[Any]) -> Any:
         raise Invalid(f"{type(exc).__name__}: {exc}") from None
     if not np.all(np.isfinite(values)):
         raise Invalid("non-finite value")
+    if any(leaf.dtype.kind == "f" and leaf.dtype.itemsize < 8 for leaf in _raw_leaves(out)):
+        raise Invalid("a value below double precision (e.g. np.tanh of a bool is float16)")
     return out
+
+
+def _raw_leaves(value: Any) -> list[np.ndarray]:
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in _raw_leaves(v)]
+    if isinstance(value, (list, tuple)):
+        return [leaf for item in value for leaf in _raw_leaves(item)]
+    return [np.asarray(value)]
 
 
 def moved(args: Sequence[Any], position: int, delta: Any) -> list[Any]:
@@ -99,10 +109,10 @@ def two_step(compute: Callable[[float], np.ndarray], scale: float) -> np.ndarray
     return fine
 
 
-def worst(got: Any, want: Any) -> str:
-    """A short description of the largest discrepancy."""
+def worst(got: Any, want: Any, source: str = "finite differences") -> str:
+    """A short description of the largest discrepancy with `want`, which `source` gave."""
     got, want = flat(got), flat(want)
     if got.shape != want.shape:
         return f"shape {got.shape} vs {want.shape}"
     i = int(np.argmax(np.abs(got - want)))
-    return f"entry {i}: got {got[i]:.10g}, finite differences {want[i]:.10g}"
+    return f"entry {i}: got {got[i]:.10g}, {source} {want[i]:.10g}"

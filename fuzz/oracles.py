@@ -12,7 +12,7 @@ import numpy as np
 import srcgrad
 
 from . import numeric as nm
-from .generator import Program
+from .generator import Program, S
 
 MODES = ("reverse", "forward", "vjp", "second")
 PASS, SKIP, REFUSED, CRASH, WRONG, INVALID = "pass", "skip", "refused", "crash", "wrong", "invalid"
@@ -94,9 +94,10 @@ def _check_shapes(got: list[Any], program: Program, positions: list[int], what: 
             _fail(WRONG, f"{what}: shape {np.shape(g)} for an argument of shape {np.shape(program.args[p])}")
 
 
-def _compare(got: Any, want: Any, scale: float, what: str, rtol: float = nm.RTOL, atol: float = nm.ATOL) -> None:
+def _compare(got: Any, want: Any, scale: float, what: str, rtol: float = nm.RTOL, atol: float = nm.ATOL,
+             source: str = "finite differences") -> None:
     if not nm.close(got, want, scale, rtol, atol):
-        _fail(WRONG, f"{what}: {nm.worst(got, want)}")
+        _fail(WRONG, f"{what}: {nm.worst(got, want, source)}")
 
 
 def _fd_gradient(g: Callable[..., Any], program: Program, position: int, scale: float) -> np.ndarray:
@@ -113,6 +114,8 @@ class Oracle:
     def __init__(self, f: Callable[..., Any], program: Program, rng: np.random.Generator) -> None:
         self.f, self.program, self.rng = f, program, rng
         self.out = nm.evaluate(f, program.args)
+        if program.output == S and (isinstance(self.out, (list, tuple, dict)) or np.ndim(self.out) != 0):
+            raise nm.Invalid(f"a scalar program returned {type(self.out).__name__} of shape {np.shape(self.out)}")
         self.scale = nm.scale_of(self.out)
 
     def truth(self) -> None:
@@ -151,14 +154,14 @@ class Forward(Oracle):
     def judge(self, optimize: Any) -> None:
         program, opt = self.program, _opt(optimize)
         out, dot = srcgrad.jvp(self.f, tuple(program.args), tuple(self.tangents), wrt=program.wrt, **opt)
-        _compare(out, self.out, self.scale, "jvp primal output", 1e-9, 1e-12)
+        _compare(out, self.out, self.scale, "jvp primal output", 1e-9, 1e-12, "plain Python")
         _compare(dot, self.want, self.scale, "jvp")
         try:
             g = _as_list(srcgrad.grad(self.f, wrt=program.wrt, **opt)(*program.args), program.wrt)
         except Exception:
             return  # the inner-product test needs both; reverse mode is judged on its own
         inner = sum(float(np.sum(np.asarray(a) * t)) for a, t in zip(g, self.tangents))
-        _compare(inner, dot, self.scale, "inner product <grad, u> vs jvp", 1e-7, 1e-9)
+        _compare(inner, dot, self.scale, "inner product: <grad, u>", 1e-7, 1e-9, "jvp")
 
 
 class Pullback(Oracle):
@@ -177,7 +180,7 @@ class Pullback(Oracle):
         program = self.program
         out, pullback = srcgrad.vjp(self.f, *program.args, wrt=program.wrt, **_opt(optimize))
         kept = copy.deepcopy(out)
-        _compare(out, self.out, self.scale, "vjp primal output", 1e-9, 1e-12)
+        _compare(out, self.out, self.scale, "vjp primal output", 1e-9, 1e-12, "plain Python")
         got = _as_list(pullback(self.cotangent), program.wrt)
         if not nm.close(out, kept, 1.0, 0.0, 0.0):
             _fail(WRONG, "the pullback changed the output it was given")
@@ -282,6 +285,8 @@ def check(f: Callable[..., Any], program: Program, mode: str, seed: int = 0, bla
         return Outcome(INVALID, str(exc))
     except Verdict as verdict:
         return verdict.outcome
+    except Exception as exc:  # the truth needs plain Python only; a program it cannot use is discarded
+        return Outcome(INVALID, f"oracle: {type(exc).__name__}: {exc}")
     passes = cleanups()
     outcome = attempt(oracle, True if passes else None)
     if outcome.kind in (WRONG, CRASH) and passes and blame:
