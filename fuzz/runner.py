@@ -1,0 +1,124 @@
+"""Runs generated programs through the oracles: one program per (seed, index, mode), in processes."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import linecache
+import signal
+import tempfile
+import time
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from . import oracles
+from .generator import Program, S, generate
+
+TIMEOUT = 30  # seconds per program; a hang is a crash
+_COUNTER = itertools.count()
+_DIRECTORY: list[Path] = []
+
+
+class Timeout(BaseException):
+    """A program took longer than TIMEOUT (a BaseException, so no `except Exception` swallows it)."""
+
+
+def directory() -> Path:
+    """This process's temporary directory for generated modules (one per run and process)."""
+    if not _DIRECTORY:
+        _DIRECTORY.append(Path(tempfile.mkdtemp(prefix="srcgrad-fuzz-")))
+    return _DIRECTORY[0]
+
+
+def load(source: str, stem: str = "prog") -> Callable[..., Any]:
+    """Function `f` of `source`, written to a fresh .py file (srcgrad reads source from files) and imported."""
+    path = directory() / f"{stem}_{next(_COUNTER)}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module.f
+
+
+def program_for(seed: int, index: int, mode: str) -> Program:
+    """The program (seed, index) of `mode`: vjp gets the vector-valued variant."""
+    return generate(seed, index, "v" if mode == "vjp" else S)
+
+
+def _alarm(signum: int, frame: Any) -> None:
+    raise Timeout()
+
+
+def check_source(program: Program, mode: str, seed: int = 0, blame: bool = True,
+                 timeout: float = TIMEOUT) -> oracles.Outcome:
+    """Load and check one program under a time limit; a program that does not even load is invalid."""
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                f = load(program.source)
+            except Exception as exc:
+                return oracles.Outcome(oracles.INVALID, f"does not load: {type(exc).__name__}: {exc}")
+            return oracles.check(f, program, mode, seed, blame)
+    except Timeout:
+        return oracles.Outcome(oracles.CRASH, f"Timeout: over {timeout} s")
+    except RecursionError as exc:
+        return oracles.classify(exc)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@dataclass
+class Result:
+    """One program's outcome in one mode, with what identifies it."""
+
+    seed: int
+    index: int
+    mode: str
+    outcome: oracles.Outcome
+    seconds: float
+    features: list[str] = field(default_factory=list)
+
+
+def run_one(seed: int, index: int, mode: str) -> Result:
+    """Generate and check program (seed, index) in `mode`."""
+    start = time.perf_counter()
+    program = program_for(seed, index, mode)
+    outcome = check_source(program, mode, seed * 1_000_003 + index)
+    if index % 100 == 0:
+        linecache.clearcache()
+    return Result(seed, index, mode, outcome, time.perf_counter() - start, program.features)
+
+
+def _task(job: tuple[int, int, str]) -> Result:
+    return run_one(*job)
+
+
+def run(seed: int, indices: range | list[int], modes: list[str], jobs: int = 1) -> Iterator[Result]:
+    """Results of every (index, mode), in order; with `jobs` > 1 in a pool of processes."""
+    tasks = [(seed, i, m) for m in modes for i in indices]
+    if jobs <= 1:
+        yield from map(_task, tasks)
+        return
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        yield from pool.imap(_task, tasks, chunksize=8)
+
+
+def tally(results: list[Result]) -> dict[str, Counter]:
+    """Per mode: counts of each outcome kind, and of refusal reasons as `refused: <reason>`."""
+    table: dict[str, Counter] = {}
+    for r in results:
+        counts = table.setdefault(r.mode, Counter())
+        counts[r.outcome.kind] += 1
+        if r.outcome.kind in (oracles.REFUSED, oracles.CRASH, oracles.SKIP):
+            blame = f" [clean-up at fault: {r.outcome.culprit}]" if r.outcome.culprit else ""
+            counts[f"{r.outcome.kind}: {r.outcome.reason()}{blame}"] += 1
+    return table
