@@ -249,10 +249,11 @@ class ForwardBuilder(Builder):
             return self.zero(ans)
         wrapper = substitutions.get("broadcast_like")
         operands = [a for a in args if isinstance(a, ast.expr)]
+        beside_numbers = len(terms) == 1 and all(self._is_scalar(a) for a in operands if a is not terms[0][0])
         if all(self._is_scalar(a) for a in [ans, *operands, *keywords.values()]) or (
-                rule.primal in _ELEMENTWISE_OPERATORS and (len(terms) > 1 or any(self._is_scalar(a) for a in operands))):
+                rule.primal in _ELEMENTWISE_OPERATORS and (len(terms) > 1 or beside_numbers)):
             # the terms already have the result's shape (a sum of both operands' tangents,
-            # or one operand's tangent beside a number)
+            # or one operand's tangent beside numbers; not a number's tangent beside an array)
             terms = [(arg, drop_calls(term, wrapper)) for arg, term in terms]
         terms = [(arg, fold_constants(term)) for arg, term in terms]
         nonzero = [(arg, term) for arg, term in terms if not _is_zeros(term)]

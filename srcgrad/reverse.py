@@ -110,7 +110,12 @@ class ReverseBuilder(Builder):
         self.tape = namer.reserve("_tape")
         self.pairs = itertools.count(1)
         self.shape_sensitive = False
-        self.zeroed: set[str] = set()  # names whose adjoint a branch or loop may leave the scalar zero
+        # Outside loops: the names whose adjoint may still be the scalar zero of an initialisation
+        # at the point of the backward sweep being built (a branch that did not run leaves it so,
+        # and a rule applied to that zero gives zero again); rules that reshape their cotangent
+        # must then skip it. In loops every adjoint may be.
+        self.maybe_zero: set[str] = set()
+        self.cotangent_may_be_zero = False  # of the statement being built: see `block`
         self.record_all = False
         self.cleanups = ALL  # the clean-up passes to run (cleanups.CLEANUPS)
         self.higher_order = False  # emit only what srcgrad can differentiate again
@@ -214,6 +219,7 @@ class ReverseBuilder(Builder):
         outer, self.last_comment = self.last_comment, None
         for stmt in reversed(stmts):
             try:
+                self.cotangent_may_be_zero = bool(self.depth) or not self.maybe_zero.isdisjoint(_written(stmt))
                 fwd, bwd = self.statement(stmt)
             except Exception as error:
                 note_line(error, getattr(stmt, "lineno", 0))
@@ -247,7 +253,7 @@ class ReverseBuilder(Builder):
             for name in sorted(touched - self.defined):
                 zeros.append(make_assign(self.adjoint(name), ast.Constant(0.0)))
                 self.defined.add(name)
-                self.zeroed.add(name)
+            self.maybe_zero |= touched  # zero if the body did not run, or (in a loop) reset to zero
         self.depth += 1
         try:
             body_fwd, body_bwd = self.block(stmt.body)
@@ -316,7 +322,7 @@ class ReverseBuilder(Builder):
                 raise self.located(stmt, f"internal error: `{name}` is overwritten by a value that reads it")
             self.shape_sensitive = False
             forward, backward = self.adjoint_of(stmt, name)
-            if self.shape_sensitive and (self.depth or name in self.zeroed) and name not in self.scalars and backward:
+            if self.shape_sensitive and (self.depth or name in self.maybe_zero) and name not in self.scalars and backward:
                 # In a loop, or after a branch that may not have run, the adjoint may still be
                 # the scalar zero of its initialisation; rules that reshape or split it need a
                 # real cotangent, so skip the zero.
@@ -606,8 +612,14 @@ class ReverseBuilder(Builder):
             if isinstance(contribution, ast.Constant) and contribution.value is None:
                 continue
             bar = self.adjoint(arg.id)
-            if arg.id in self.defined or (self.depth and arg.id not in self.local_temps):
+            accumulated = arg.id in self.defined or (self.depth and arg.id not in self.local_temps)
+            if accumulated:
                 contribution = ast.BinOp(ast.Name(bar, ast.Load()), ast.Add(), contribution)
+            if not self.depth:  # zero only if the contribution may be, and (when added) the adjoint was too
+                if self.cotangent_may_be_zero and (not accumulated or arg.id in self.maybe_zero):
+                    self.maybe_zero.add(arg.id)
+                else:
+                    self.maybe_zero.discard(arg.id)
             self.defined.add(arg.id)
             out.append(make_assign(bar, contribution))
         return out
@@ -753,6 +765,18 @@ def _note_blocks(
             table.setdefault(node.id, []).append((id(stmts), position))
         for block in inner:
             _note_blocks(block, stores, reads, names_of)
+
+
+def _written(stmt: ast.stmt) -> set[str]:
+    """The names whose cotangents a simple statement's adjoint reads: its targets' root
+    names, and a method call's receiver (`lst.append(v)`)."""
+    if isinstance(stmt, ast.Assign):
+        roots = [t.value if isinstance(t, ast.Subscript) else t for t in stmt.targets]
+    elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute):
+        roots = [stmt.value.func.value]
+    else:
+        return set()
+    return {r.id for r in roots if isinstance(r, ast.Name)}
 
 
 def _breaks(body: list[ast.stmt]) -> bool:

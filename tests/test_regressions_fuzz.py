@@ -98,3 +98,52 @@ def test_second_order_through_a_loop_left_by_an_early_return(fn):
     np.testing.assert_allclose(srcgrad.hessian(fn)(x), want, rtol=1e-6, atol=1e-8)
     v = np.array([0.3, -0.2, 0.7])
     np.testing.assert_allclose(srcgrad.hvp(fn)(x, v), want @ v, rtol=1e-6, atol=1e-8)
+
+
+A = np.array([[0.2, 0.4, 0.6], [0.5, 0.1, 0.3]])
+
+
+def number_beside_an_array(x):
+    # forward mode dropped `broadcast_like` from the tangent of `A + x` for a number x (it is
+    # only right for an array's tangent beside numbers): `x_dot[0, 2]` on a float
+    y = (A + x)[0, 2]
+    return y * x
+
+
+def test_tangent_of_a_number_beside_an_array_has_the_arrays_shape():
+    from srcgrad.testing import directional_fd
+
+    _, tangent = srcgrad.jvp(number_beside_an_array, (-0.017,), (1.0,))
+    assert tangent == pytest.approx(directional_fd(number_beside_an_array, (-0.017,), [0], [1.0]), rel=1e-6)
+
+
+def outer_then_early_return(x):
+    # the adjoint of `b1` is zero when the loop returns early; np.outer's rule was applied to
+    # the copy of that zero the subtraction made (a zero can reach a rule through other rules)
+    b1 = 0.5
+    b1 -= np.outer(0.7, x)
+    for _ in x:
+        return x * b1[0, 1]
+    return b1
+
+
+def matmul_then_overwritten_in_a_loop(x):
+    # the loop resets the adjoint of `y` to zero; matmul's rule then met that zero
+    b = x[0].copy()
+    y = x @ b
+    for _ in y:
+        y = 0.7 * np.sum(b)
+    return y
+
+
+def test_rules_that_reshape_skip_a_cotangent_that_became_zero():
+    x = np.array([0.221, 0.997, 0.61])
+    out, pullback = srcgrad.vjp(outer_then_early_return, x)
+    v = np.array([0.5, -1.0, 2.0])
+    want = fd_grad(lambda y: np.dot(v, outer_then_early_return(y)), (x,), 0)
+    np.testing.assert_allclose(pullback(v), want, rtol=1e-6, atol=1e-9)
+    x2 = np.array([[-0.062, -0.501, -0.038], [1.003, -0.761, -1.052]])
+    got = srcgrad.grad(matmul_then_overwritten_in_a_loop)(x2)
+    np.testing.assert_allclose(got, fd_grad(matmul_then_overwritten_in_a_loop, (x2,), 0), rtol=1e-6, atol=1e-9)
+    hessian = srcgrad.hessian(matmul_then_overwritten_in_a_loop)(x2)
+    assert hessian.shape == (2, 3, 2, 3) and np.allclose(hessian, 0.0)  # linear in x[0]
