@@ -137,30 +137,6 @@ def test_shift_closed_form():
         assert srcgrad.grad(shift)(x) == pytest.approx(1 + (1 - x / math.hypot(0.45, x)))
 
 
-@pytest.mark.parametrize("f", SELF_UPDATES, ids=lambda f: f.__name__)
-@pytest.mark.parametrize("x", POINTS)
-def test_self_update_reverse(f, x):
-    want = _fd(f, x)
-    _close(srcgrad.grad(f)(x), want)
-    got = srcgrad.grad(f)(np.array(x))
-    assert np.shape(got) == ()
-    _close(got, want)
-
-
-@pytest.mark.parametrize("f", SELF_UPDATES, ids=lambda f: f.__name__)
-@pytest.mark.parametrize("x", POINTS)
-def test_self_update_forward(f, x):
-    _close(srcgrad.jvp(f, (x,), (1.0,))[1], _fd(f, x))
-
-
-@pytest.mark.parametrize("f", SELF_UPDATES, ids=lambda f: f.__name__)
-@pytest.mark.parametrize("x", POINTS)
-def test_self_update_second_order(f, x):
-    want = _fd2(f, x)
-    _close(srcgrad.grad(srcgrad.grad(f))(x), want, rtol=1e-4, atol=1e-4)
-    _close(np.asarray(srcgrad.hessian(f)(x)).ravel()[0], want, rtol=1e-4, atol=1e-4)
-
-
 def test_self_update_of_an_array():
     x = np.array([0.3, -0.8, 1.1])
     _close(srcgrad.grad(self_update_of_array)(x), fd_grad(self_update_of_array, [x], 0))
@@ -280,23 +256,6 @@ LOOPS = [dead_loop, dead_while, dead_loop_in_loop, half_dead_loop, while_in_for,
          active_while_in_for, active_while_in_while, active_breaking_for_in_for]
 
 
-@pytest.mark.parametrize("f", LOOPS, ids=lambda f: f.__name__)
-@pytest.mark.parametrize("x", POINTS)
-def test_loops_reverse_and_forward(f, x):
-    want = _fd(f, x)
-    _close(srcgrad.grad(f)(x), want)
-    _close(srcgrad.grad(f)(np.array(x)), want)
-    _close(srcgrad.jvp(f, (x,), (1.0,))[1], want)
-
-
-@pytest.mark.parametrize("f", LOOPS, ids=lambda f: f.__name__)
-@pytest.mark.parametrize("x", POINTS)
-def test_loops_second_order(f, x):
-    want = _fd2(f, x)
-    _close(srcgrad.grad(srcgrad.grad(f))(x), want, rtol=1e-4, atol=1e-4)
-    _close(np.asarray(srcgrad.hessian(f)(x)).ravel()[0], want, rtol=1e-4, atol=1e-4)
-
-
 def test_dead_loops_closed_form():
     for x in (-1.0, 0.8, 3.0):
         assert srcgrad.grad(dead_loop)(x) == pytest.approx(2 * x)
@@ -370,23 +329,6 @@ COPIES = [copy_then_rebind, copy_then_rebind_in_if, copy_then_rebind_in_while, c
           copy_of_copy_then_rebind, copy_of_local_then_rebind, constant_then_rebind]
 
 
-@pytest.mark.parametrize("f", COPIES, ids=lambda f: f.__name__)
-@pytest.mark.parametrize("x", POINTS)
-def test_copies_reverse_and_forward(f, x):
-    want = _fd(f, x)
-    _close(srcgrad.grad(f)(x), want)
-    _close(srcgrad.grad(f)(np.array(x)), want)
-    _close(srcgrad.jvp(f, (x,), (1.0,))[1], want)
-
-
-@pytest.mark.parametrize("f", COPIES, ids=lambda f: f.__name__)
-@pytest.mark.parametrize("x", POINTS)
-def test_copies_second_order(f, x):
-    want = _fd2(f, x)
-    _close(srcgrad.grad(srcgrad.grad(f))(x), want, rtol=1e-4, atol=1e-4)
-    _close(np.asarray(srcgrad.hessian(f)(x)).ravel()[0], want, rtol=1e-4, atol=1e-4)
-
-
 def test_copy_then_rebind_closed_form():
     for x in (-1.0, 0.7, 2.0):
         assert srcgrad.grad(copy_then_rebind)(x) == pytest.approx(math.cos(x))
@@ -433,15 +375,6 @@ def discarded_pop(x):
     return x
 
 
-@pytest.mark.parametrize("f", [pops_and_appends, discarded_pop], ids=lambda f: f.__name__)
-@pytest.mark.parametrize("x", POINTS)
-def test_lists_without_derivative(f, x):
-    want = _fd(f, x)
-    _close(srcgrad.grad(f)(x), want)
-    _close(srcgrad.jvp(f, (x,), (1.0,))[1], want)
-    _close(srcgrad.grad(srcgrad.grad(f))(x), _fd2(f, x), rtol=1e-4, atol=1e-4)
-
-
 # ---- a loop-carried name taken for a block-local temporary ------------------------------
 # reverse._block_local_names took a name stored once and read once in the same statement
 # list for a temporary whose adjoint its one reader assigns, also when the name is a
@@ -485,20 +418,33 @@ def carried_local(x):
 CARRIED = [carried_parameter, carried_parameter_in_while, carried_local]
 
 
-@pytest.mark.parametrize("f", CARRIED, ids=lambda f: f.__name__)
-@pytest.mark.parametrize("x", POINTS)
-def test_carried_names(f, x):
-    want = _fd(f, x)
-    _close(srcgrad.grad(f)(x), want)
-    _close(srcgrad.grad(f)(np.array(x)), want)
-    _close(srcgrad.jvp(f, (x,), (1.0,))[1], want)
-    want = _fd2(f, x)
-    _close(srcgrad.grad(srcgrad.grad(f))(x), want, rtol=1e-4, atol=1e-4)
-    _close(np.asarray(srcgrad.hessian(f)(x)).ravel()[0], want, rtol=1e-4, atol=1e-4)
-
-
 def test_carried_parameter_closed_form():
     x = 0.7
     s1, s2 = math.sin(x), math.sin(math.sin(x))
     want = math.cos(x) * (1 + math.cos(s1) * (1 + math.cos(s2)))  # d/dx of sin x + sin sin x + sin sin sin x
     assert srcgrad.grad(carried_parameter)(x) == pytest.approx(want)
+
+
+# ---- every program above, in every mode ---------------------------------------------------
+LISTS = [pops_and_appends, discarded_pop]
+PROGRAMS = SELF_UPDATES + LOOPS + COPIES + LISTS + CARRIED
+
+
+@pytest.mark.parametrize("f", PROGRAMS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("x", POINTS)
+def test_first_order(f, x):
+    """grad on a float and on a 0-d array (the gradient shaped like it), and jvp."""
+    want = _fd(f, x)
+    _close(srcgrad.grad(f)(x), want)
+    got = srcgrad.grad(f)(np.array(x))
+    assert np.shape(got) == ()
+    _close(got, want)
+    _close(srcgrad.jvp(f, (x,), (1.0,))[1], want)
+
+
+@pytest.mark.parametrize("f", PROGRAMS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("x", POINTS)
+def test_second_order(f, x):
+    want = _fd2(f, x)
+    _close(srcgrad.grad(srcgrad.grad(f))(x), want, rtol=1e-4, atol=1e-4)
+    _close(np.asarray(srcgrad.hessian(f)(x)).ravel()[0], want, rtol=1e-4, atol=1e-4)

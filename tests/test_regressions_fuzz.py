@@ -147,3 +147,24 @@ def test_rules_that_reshape_skip_a_cotangent_that_became_zero():
     np.testing.assert_allclose(got, fd_grad(matmul_then_overwritten_in_a_loop, (x2,), 0), rtol=1e-6, atol=1e-9)
     hessian = srcgrad.hessian(matmul_then_overwritten_in_a_loop)(x2)
     assert hessian.shape == (2, 3, 2, 3) and np.allclose(hessian, 0.0)  # linear in x[0]
+
+
+def comprehension_over_a_filled_buffer(x, y):
+    # second order: `'float' object is not iterable` at the comprehension's sequence tangent
+    buf = np.zeros(3)
+    for i in range(3):
+        buf[i] = np.max(y) * y[i]
+    y = buf
+    for _ in range(1):
+        squares = [c * c for c in buf]
+    return sum(squares) + np.sum(y) * x
+
+
+def test_second_order_through_a_comprehension_over_a_filled_buffer():
+    y = np.array([-0.085, 0.345, 0.269])
+    gradient = srcgrad.grad(comprehension_over_a_filled_buffer, wrt=1)
+    want = np.array([fd_grad(lambda z, i=i: gradient(1.371, z)[i], (y,), 0) for i in range(3)])
+    np.testing.assert_allclose(srcgrad.hessian(comprehension_over_a_filled_buffer, wrt=1)(1.371, y), want,
+                               rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(gradient(1.371, y), fd_grad(comprehension_over_a_filled_buffer, (1.371, y), 1),
+                               rtol=1e-6, atol=1e-8)
