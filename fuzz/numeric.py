@@ -9,6 +9,7 @@ import numpy as np
 STEPS = (1e-4, 1e-6)  # relative steps; disagreement between them means a kink or a branch boundary
 RTOL, ATOL = 1e-5, 1e-6  # for a derivative against finite differences, ATOL scaled by the magnitude
 KINK_RTOL, KINK_ATOL = 1e-4, 1e-5
+JUMP = 1e-3  # at the fine step one-sided differences differ by h * curvature, at a kink by its slope change
 
 
 class Invalid(Exception):
@@ -66,12 +67,20 @@ def step_of(x: Any, rel: float) -> float:
 
 
 def directional(g: Callable[..., Any], args: Sequence[Any], directions: dict[int, Any], rel: float) -> np.ndarray:
-    """Central difference of flat(g(*args)) along `directions` (position -> direction)."""
+    """Central difference of flat(g(*args)) along `directions` (position -> direction). At
+    the fine step, NaN where the one-sided differences disagree, which curvature cannot
+    explain at that step: a kink or jump that central differences average away (`np.clip` at
+    a bound, `np.where(x, a, x)` at x = 0), where there is no derivative to compare with."""
     h = min(step_of(args[p], rel) for p in directions)
     plus, minus = list(args), list(args)
     for p, d in directions.items():
         plus, minus = moved(plus, p, h * d), moved(minus, p, -h * d)
-    return (flat(evaluate(g, plus)) - flat(evaluate(g, minus))) / (2 * h)
+    above, here, below = (flat(evaluate(g, at)) for at in (plus, args, minus))
+    central = (above - below) / (2 * h)
+    one_sided_gap = np.abs((above - here) - (here - below)) / h
+    if rel > min(STEPS):
+        return central
+    return np.where(one_sided_gap > JUMP * scale_of(central), np.nan, central)
 
 
 def unit(x: Any, i: int) -> Any:

@@ -64,8 +64,9 @@ def call_tangent(rule: Any, dots: tuple, ans: Any, *args: Any, **kwargs: Any) ->
 
 
 def is_zero(g: Any) -> bool:
-    """True for the symbolic zero cotangents (`None`, and the Python scalar `0.0`)."""
-    return g is None or (type(g) in (float, int) and g == 0)
+    """True for the symbolic zero cotangents: `None`, and a scalar zero (the Python `0.0` of
+    an initialisation, or NumPy's `float64` that arithmetic with a NumPy scalar makes of it)."""
+    return g is None or (type(g) in (float, int, np.float64) and g == 0)
 
 
 def add(a: Any, b: Any) -> Any:

@@ -168,3 +168,49 @@ def test_second_order_through_a_comprehension_over_a_filled_buffer():
                                rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(gradient(1.371, y), fd_grad(comprehension_over_a_filled_buffer, (1.371, y), 1),
                                rtol=1e-6, atol=1e-8)
+
+
+def clip_to_one_value(x):
+    # equal bounds make the value constant; x kept the cotangent where it equals them
+    return np.sum(np.clip(x, 0.7, 0.7) * x)
+
+
+def test_clip_with_equal_bounds_passes_nothing_to_x():
+    x = np.array([[-0.267, 0.7], [0.7, 1.5]])
+    want = np.full(x.shape, 0.7)  # d/dx sum(0.7 * x)
+    np.testing.assert_allclose(srcgrad.grad(clip_to_one_value)(x), want)
+    np.testing.assert_allclose(srcgrad.jvp(clip_to_one_value, (x,), (np.ones_like(x),))[1], np.sum(want))
+
+
+def outer_copy_scaled_by_a_numpy_number(x):
+    # `0.0 * np.tanh(0.5)` is NumPy's float64 zero, which `is_zero` did not take for the zero
+    # it is, so np.outer's rule was applied to it after all
+    b = np.outer(0.7, x).copy()
+    b *= np.tanh(0.5)
+    if np.sum(x) > 0.5:
+        return np.sum(b * b)
+    return np.sum(x)
+
+
+@pytest.mark.parametrize("x", [np.zeros(3), np.array([0.3, 0.4, 0.1])])
+def test_a_numpy_scalar_zero_is_a_zero_cotangent(x):
+    got = srcgrad.grad(outer_copy_scaled_by_a_numpy_number)(x)
+    np.testing.assert_allclose(got, fd_grad(outer_copy_scaled_by_a_numpy_number, (x,), 0), rtol=1e-6, atol=1e-9)
+
+
+W = np.array([0.3, 0.5, 0.8])
+
+
+def concatenated_then_unused(x):
+    # second order: the zero an adjoint starts from is a number; reverse over `unbroadcast`
+    # stretched the array cotangent to that number's shape
+    t = np.concatenate([np.exp(np.tanh(0.5 * W))[1:], (W * x)[:1]])
+    t = np.concatenate([t[1:], t[:1]])[::1]
+    t = t + W
+    if 0.5 < 0.3:
+        return np.sum(t)
+    return 0.5
+
+
+def test_second_order_when_an_adjoint_stays_the_number_zero():
+    assert srcgrad.grad(srcgrad.grad(concatenated_then_unused))(1.348) == 0.0

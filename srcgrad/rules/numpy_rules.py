@@ -47,8 +47,8 @@ def clip_cotangent(g, x, a_min, a_max, which):
     """The part of `g` that `np.clip(x, a_min, a_max)` passes to argument `which`.
 
     `which` is 0 (x), 1 (a_min) or 2 (a_max); a bound given as None gets None. Like NumPy,
-    the result is `minimum(maximum(x, a_min), a_max)`, so a_max wins when a_min > a_max,
-    and x keeps `g` where it equals a bound.
+    the result is `minimum(maximum(x, a_min), a_max)`, so a_max wins when a_min >= a_max,
+    and x keeps `g` where it equals one bound of two that differ.
     """
     bounds = (x, a_min, a_max)
     if bounds[which] is None:
@@ -62,6 +62,8 @@ def clip_source(x, a_min, a_max, which):
     below = np.False_ if a_min is None else np.less(x, a_min)
     lifted = x if a_min is None else np.maximum(x, a_min)
     above = np.False_ if a_max is None else np.greater(lifted, a_max)
+    if a_min is not None and a_max is not None:
+        above = above | np.equal(a_min, a_max)  # equal bounds: the value is a_max's, whatever x is
     return (~(below | above), below & ~above, above)[which]
 
 

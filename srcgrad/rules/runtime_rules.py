@@ -8,6 +8,8 @@ applies the function to the tangent and the reverse rule is its transpose.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..runtime import (
     as_sequence,
     broadcast_like,
@@ -39,7 +41,9 @@ nondifferentiable(seed, is_zero, is_scalar, zero_tangent, is_absent, reason="boo
 
 @vjp_rule(unbroadcast)
 def unbroadcast_vjp(g, ans, t, x):
-    return broadcast_like(g, t), None
+    """`t` stretched to `x`'s shape gives `g` back `t`'s shape; a `t` with fewer axes than
+    `g` (the number zero an adjoint starts from, added to arrays later) gets `g` summed."""
+    return (broadcast_like(g, t) if np.ndim(t) >= np.ndim(g) else unbroadcast(g, t)), None
 
 
 @jvp_rule(unbroadcast)
