@@ -126,6 +126,13 @@ def _short(filename: str) -> str:
     return filename[len(_PACKAGE):] if filename.startswith(_PACKAGE) else filename
 
 
+def function_name(fn: object) -> str:
+    """How messages name `fn`: its qualified name, or for srcgrad's own generated code (a
+    derivative being differentiated again) its plain name (`grad_f`), without the factory."""
+    qualname = getattr(fn, "__qualname__", repr(fn))
+    return getattr(fn, "__name__", qualname) if qualname.startswith("__srcgrad_factory__") else qualname
+
+
 def transform_failure(error: Exception, function: str, info: SourceInfo | None) -> InternalError:
     """The `InternalError` for a failure while building a derivative of `function` (whose
     source is `info`, if it was read), naming the pass and the line (not raised here)."""

@@ -125,7 +125,7 @@ def _internal_failures(fn: types.FunctionType) -> Iterator[None]:
             info = parse_function(fn).info
         except Exception:
             info = None
-        raise failures.transform_failure(error, getattr(fn, "__qualname__", repr(fn)), info) from error
+        raise failures.transform_failure(error, failures.function_name(fn), info) from error
 
 
 def _generate(
@@ -152,7 +152,7 @@ def _generate(
         lowered = jumps.lower(parsed.fresh_node(), namer)
     with failures.stage("normalize"):
         norm = normalizer.run(lowered)
-    origin = failures.Origin(fn.__qualname__, parsed.info.filename, parsed.info.first_line, names.ids | set(parsed.param_names))
+    origin = failures.Origin(failures.function_name(fn), parsed.info.filename, parsed.info.first_line, names.ids | set(parsed.param_names))
     resolver.local_names |= usage([norm.node]).stores
     if mode == "jvp":
         return _generate_forward(parsed, norm, resolver, namer, wrt, scalars, injected, cleanups, origin)
