@@ -38,7 +38,9 @@ def table(counts: dict[str, Counter], seconds: dict[str, float]) -> str:
         rate = total / seconds[mode] if seconds.get(mode) else 0.0
         lines.append(f"| {mode} | {total} | " + " | ".join(str(c[k]) for k in KINDS) + f" | {rate:.1f} |")
     for kind in ("refused", "crash"):
-        reasons = Counter({k: v for c in counts.values() for k, v in c.items() if k.startswith(kind + ": ")})
+        reasons: Counter = Counter()
+        for c in counts.values():
+            reasons.update({k: v for k, v in c.items() if k.startswith(kind + ": ")})
         if reasons:
             lines += ["", f"{kind} by reason (all modes):", ""]
             lines += [f"- {v} × {k[len(kind) + 2:]}" for k, v in reasons.most_common()]

@@ -214,3 +214,19 @@ def concatenated_then_unused(x):
 
 def test_second_order_when_an_adjoint_stays_the_number_zero():
     assert srcgrad.grad(srcgrad.grad(concatenated_then_unused))(1.348) == 0.0
+
+
+def item_copied_then_unused(x):
+    # second order: the adjoint of `c` stays the number zero (the branch that reads it does not
+    # run); reverse over `zero_at(c_bar, 1)` indexed the cotangent of that number
+    b = np.tanh(A[0]).copy()
+    b *= x
+    c = b.copy()
+    c[1] = c[2]
+    if 1.0 < 0.2:
+        return np.mean(c)
+    return 0.5 * x * x
+
+
+def test_second_order_through_an_item_write_whose_adjoint_stays_zero():
+    assert srcgrad.grad(srcgrad.grad(item_copied_then_unused))(-1.293) == pytest.approx(1.0)

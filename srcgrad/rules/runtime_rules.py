@@ -93,7 +93,8 @@ def copy_item_jvp(d, ans, container, index):
 
 @vjp_rule(zero_at)
 def zero_at_vjp(g, ans, t, index):
-    return zero_at(g, index), None
+    """`zero_at` leaves the number zero an adjoint starts from as it is: so does its transpose."""
+    return (g if is_zero(t) else zero_at(g, index)), None
 
 
 @jvp_rule(zero_at)
