@@ -30,7 +30,7 @@ NONDIFF_METHODS = {
     "argmax", "argmin", "argsort", "nonzero", "any", "all", "keys", "index", "count",
     "startswith", "endswith", "format", "join", "split", "isdigit",
 }
-ATTRIBUTE_PRIMALS: dict[str, Any] = {"T": np.transpose, "real": np.real}
+ATTRIBUTE_PRIMALS: dict[str, Any] = {"T": np.transpose, "real": np.real, "imag": np.imag}
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from . import failures, fence, jumps, runtime
+from . import complexity, failures, fence, jumps, runtime
 from .cleanups import ALL
 from .compile import build_function
 from .entry import entry_form
@@ -154,6 +154,8 @@ def _generate(
         norm = normalizer.run(lowered)
     origin = failures.Origin(failures.function_name(fn), parsed.info.filename, parsed.info.first_line, names.ids | set(parsed.param_names))
     resolver.local_names |= usage([norm.node]).stores
+    with failures.stage("complex"):
+        complexity.Complexity(parsed.info, resolver, namer, injected, mode in ("grad", "value_and_grad")).run(norm.node)
     if mode == "jvp":
         return _generate_forward(parsed, norm, resolver, namer, wrt, scalars, injected, cleanups, origin)
     runtime_names = {name: getattr(runtime, name) for name in _RUNTIME_NAMES}

@@ -5,6 +5,8 @@ from . import (  # noqa: F401
     array_rules,
     builtin_jvp,
     builtin_rules,
+    complex_jvp,
+    complex_rules,
     container_jvp,
     container_rules,
     linalg_jvp,

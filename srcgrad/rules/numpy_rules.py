@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from ..runtime import unbroadcast
-from .registry import nondifferentiable, vjp_rule
+from .registry import complex_safe, nondifferentiable, vjp_rule
 
 
 def div0(a, b):
@@ -351,4 +351,10 @@ nondifferentiable(
     np.zeros_like, np.ones_like, np.empty_like, np.zeros, np.ones, np.empty, np.eye,
     np.identity, np.arange, np.shape, np.ndim, np.size,
     reason="depends only on shapes, or is a constant array",
+)
+# Holomorphic (or, for np.real and np.conj, written for complex values): these rules hold for
+# complex arguments.
+complex_safe(
+    np.sin, np.cos, np.tan, np.sinh, np.cosh, np.tanh, np.exp, np.log, np.sqrt, np.square, np.reciprocal,
+    np.real, np.conjugate, np.where,
 )

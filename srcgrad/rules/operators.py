@@ -8,7 +8,7 @@ import operator
 import numpy as np
 
 from ..runtime import unbroadcast
-from .registry import nondifferentiable, vjp_rule
+from .registry import complex_safe, nondifferentiable, vjp_rule
 
 
 @vjp_rule(ast.Add, np.add, operator.add)
@@ -86,4 +86,11 @@ nondifferentiable(
     ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot, ast.In, ast.NotIn,
     ast.Not, ast.Invert, ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift,
     reason="integer-valued or boolean result",
+)
+# Holomorphic: the rules above hold for complex operands (a complex base of `**` only with an
+# exponent that carries no derivative: srcgrad's complex pass checks that).
+complex_safe(
+    ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd, np.add, np.subtract, np.multiply,
+    np.divide, np.true_divide, np.negative, np.positive, operator.add, operator.sub, operator.mul,
+    operator.truediv, operator.neg, operator.pos,
 )

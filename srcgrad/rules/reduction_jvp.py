@@ -29,7 +29,7 @@ from .reduction_rules import (
     tie_share,
     unsort,
 )
-from .registry import jvp_rule, nondifferentiable, vjp_rule
+from .registry import complex_safe, jvp_rule, nondifferentiable, vjp_rule
 
 nondifferentiable(count_share, tie_share, ptp_derivative, reason="a share of a tie: piecewise constant")
 nondifferentiable(reduced_count, reason="a count of entries")
@@ -273,3 +273,6 @@ def sort_like_vjp(h, ans, d, x, axis=-1):
 @jvp_rule(sort_like)
 def sort_like_jvp(t, ans, d, x, axis=-1):
     return sort_like(t, x, axis), None
+
+
+complex_safe(expand_reduced)  # linear: the rules hold for complex arrays

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .numpy_rules import div0
-from .registry import vjp_rule
+from .registry import complex_safe, vjp_rule
 
 
 def expand_reduced(g, x, axis=None, keepdims=False):
@@ -174,3 +174,6 @@ def cumsum_vjp(g, ans, x, axis=None, dtype=None, out=None):
 @vjp_rule(np.sort)
 def sort_vjp(g, ans, x, axis=-1, kind=None, order=None):
     return (unsort(g, x, axis),)
+
+
+complex_safe(np.sum, np.mean)  # linear: the rules hold for complex arrays

@@ -151,6 +151,7 @@ def _is_docstring(stmt: ast.stmt) -> bool:
 _VJP_RULES: dict[Key, list[Rule]] = {}
 _JVP_RULES: dict[Key, list[Rule]] = {}
 _NONDIFF: dict[Key, str] = {}
+_COMPLEX: set[Key] = set()
 
 
 def vjp_rule(*primals: Key) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -200,6 +201,16 @@ def nondifferentiable(*primals: Key, reason: str = "") -> None:
     """Declare primals whose outputs carry no derivative (comparisons, shapes, floor...)."""
     for primal in primals:
         _NONDIFF[_key(primal)] = reason
+
+
+def complex_safe(*primals: Key) -> None:
+    """Declare primals whose reverse and forward rules hold for complex arguments too (holomorphic
+    formulas, unconjugated, or rules written for complex values; see docs/how-it-works.md)."""
+    _COMPLEX.update(_key(primal) for primal in primals)
+
+
+def is_complex_safe(primal: Key) -> bool:
+    return _key(primal) in _COMPLEX
 
 
 def find_vjp_rule(primal: Key, n_positional: int, keywords: tuple[str, ...]) -> Rule | None:

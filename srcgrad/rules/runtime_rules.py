@@ -34,7 +34,7 @@ from ..runtime import (
     zero_at,
     zero_tangent,
 )
-from .registry import jvp_rule, nondifferentiable, register_adjoint, register_tangent, vjp_rule
+from .registry import complex_safe, jvp_rule, nondifferentiable, register_adjoint, register_tangent, vjp_rule
 
 nondifferentiable(seed, is_zero, is_scalar, zero_tangent, is_absent, reason="bookkeeping: constant results")
 
@@ -226,3 +226,10 @@ def call_rule_tangent(dots, out, rule, g, ans, *args, **kwargs):
 
 register_adjoint(call_rule, call_rule_adjoint)
 register_tangent(call_rule, call_rule_tangent)
+
+
+# They move values about (or cast them to an argument's dtype): the rules hold for complex values.
+complex_safe(
+    unbroadcast, broadcast_like, getitem_vjp, getitem, copy_item, zero_at, restored, with_item, drop_last,
+    pushed, match, split, as_sequence, unmatch, undrop_last, unsplit,
+)
