@@ -34,6 +34,7 @@ from ..runtime import (
     zero_at,
     zero_tangent,
 )
+from ..objects import child_cotangent, getattr_tangent, getattr_vjp
 from .registry import jvp_rule, nondifferentiable, register_adjoint, register_tangent, vjp_rule
 
 nondifferentiable(seed, is_zero, is_scalar, zero_tangent, is_absent, reason="bookkeeping: constant results")
@@ -226,3 +227,23 @@ def call_rule_tangent(dots, out, rule, g, ans, *args, **kwargs):
 
 register_adjoint(call_rule, call_rule_adjoint)
 register_tangent(call_rule, call_rule_tangent)
+
+
+@vjp_rule(getattr_vjp)
+def getattr_vjp_vjp(g, ans, t, x, name):
+    return child_cotangent(g, x, name), None, None
+
+
+@jvp_rule(getattr_vjp)
+def getattr_vjp_jvp(d, ans, t, x, name):
+    return getattr_vjp(d, x, name), None, None
+
+
+@vjp_rule(getattr_tangent)
+def getattr_tangent_vjp(g, ans, t, x, name):
+    return getattr_vjp(g, x, name), None, None
+
+
+@jvp_rule(getattr_tangent)
+def getattr_tangent_jvp(d, ans, t, x, name):
+    return getattr_tangent(d, x, name), None, None
