@@ -125,7 +125,7 @@ def call_method_vjp(receiver: Any, name: str, *args: Any, **kwargs: Any) -> tupl
     values = (receiver, *args, *kwargs.values())
     mask = tuple(p for i, (p, v) in enumerate(zip(positions, values)) if i == 0 or _differentiable(v))
     out, back = transform.vjp_cell(plain, tuple(sorted(mask))).cell_contents(receiver, *args, **kwargs)
-    return out, lambda g: tuple(back(g)[p] for p in positions)
+    return out, lambda g: _pick(back(g), positions)
 
 
 def call_method_jvp(receiver: Any, receiver_dot: Any, name: str, dots: tuple, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
@@ -165,3 +165,8 @@ def check_argument(x: Any, what: str) -> None:
 
 REVERSE = {"getattr_vjp": getattr_vjp, "call_method_vjp": call_method_vjp}  # what generated code calls
 FORWARD = {"getattr_tangent": getattr_tangent, "call_method_jvp": call_method_jvp}
+
+
+def _pick(cotangents: tuple, positions: list[int]) -> tuple:
+    """The cotangents at `positions` (a pullback runs once: its tape is used up)."""
+    return tuple(cotangents[p] for p in positions)

@@ -491,6 +491,11 @@ class ReverseBuilder(Builder):
         """`z = f(a, b)` forward and `backward_f(a, b, _out_bar=z_bar)` backward, which runs
         f's sweeps again: no pullback closure, so the code can be differentiated again."""
         if callee.kind != "user" or self.callee_backward is None:
+            receiver, method = self._active_receiver(call)
+            if receiver is not None:
+                raise self.located(call, f"a higher-order derivative through the method call `{callee.name}(...)` "
+                                    f"is not supported; call the method through its class by name: "
+                                    f"`ClassName.{method}({ast.unparse(receiver)}, ...)`")
             raise self.located(call, f"a higher-order derivative through `{callee.name}(...)`, whose "
                                 "target is only known at run time, is not supported; call a function by its name")
         self.shape_sensitive = True

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..objects import child_cotangent, getattr_tangent, getattr_vjp
 from ..runtime import (
     as_sequence,
     broadcast_like,
@@ -34,7 +35,6 @@ from ..runtime import (
     zero_at,
     zero_tangent,
 )
-from ..objects import child_cotangent, getattr_tangent, getattr_vjp
 from .registry import jvp_rule, nondifferentiable, register_adjoint, register_tangent, vjp_rule
 
 nondifferentiable(seed, is_zero, is_scalar, zero_tangent, is_absent, reason="bookkeeping: constant results")
