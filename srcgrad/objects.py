@@ -163,6 +163,17 @@ def check_argument(x: Any, what: str) -> None:
             "are differentiated too), or register the class with srcgrad.register_pytree(cls, flatten, unflatten)")
 
 
+def misrouted(x: Any) -> None:
+    """Refuse a node that received an array's cotangent: a method of its class named like an
+    array method (`.sum()`, `.dot(...)`), which srcgrad takes for the array method."""
+    names = sorted(name for name in dir(type(x)) if hasattr(np.ndarray, name) and not name.startswith("_")
+                   and isinstance(inspect.getattr_static(x, name, None), types.FunctionType))
+    raise NotDifferentiableError(
+        f"a {type(x).__name__} object got the derivative of an array: srcgrad takes a method call named like an "
+        f"array method ({', '.join(f'.{n}()' for n in names) or '.sum(), .dot()...'}) for the array method; "
+        "rename that method of your class")
+
+
 REVERSE = {"getattr_vjp": getattr_vjp, "call_method_vjp": call_method_vjp}  # what generated code calls
 FORWARD = {"getattr_tangent": getattr_tangent, "call_method_jvp": call_method_jvp}
 

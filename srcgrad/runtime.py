@@ -252,6 +252,9 @@ def match(g: Any, x: Any) -> Any:
         return items if isinstance(x, list) else _rebuild_tuple(x, items)
     if is_node(x):  # a dataclass or registered class: its cotangent holds one entry per child
         children = flatten(x)[0]
+        if not (is_zero(g) or isinstance(g, tuple) or is_node(g)):
+            from .objects import misrouted
+            misrouted(x)
         parts = flatten(g)[0] if is_node(g) else split(g, len(children))
         return rebuild(x, [match(part, child) for part, child in zip(parts, children)])
     if isinstance(x, np.ndarray):

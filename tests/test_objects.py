@@ -243,3 +243,29 @@ def reads_property(p, x):
 def test_a_property_is_refused_not_zero():
     with pytest.raises(srcgrad.NotDifferentiableError, match="property.*make it a method"):
         srcgrad.grad(reads_property)(WithProperty(np.ones(3)), X)
+
+
+@dataclass
+class Summed:
+    w: np.ndarray
+
+    def sum(self):
+        return np.sum(self.w * 3.0)
+
+    def total(self):
+        return np.sum(self.w * 3.0)
+
+
+def calls_sum(p):
+    return p.sum() ** 2
+
+
+def calls_total(p):
+    return p.total() ** 2
+
+
+def test_a_method_named_like_an_array_method_is_refused_and_renaming_works():
+    p = Summed(np.array([0.3, -0.2, 1.1]))
+    with pytest.raises(srcgrad.NotDifferentiableError, match=r"\.sum\(\).*rename"):
+        srcgrad.grad(calls_sum)(p)
+    np.testing.assert_allclose(srcgrad.grad(calls_total)(p).w, 2 * np.sum(p.w * 3.0) * 3.0)  # closed form
