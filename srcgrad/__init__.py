@@ -6,6 +6,7 @@ from .cleanups import CLEANUPS
 from .errors import InternalError, NotDifferentiableError, SrcGradError, UsageError
 from .jacobians import hessian, hvp, jacobian
 from .testing import check_grad, check_jvp
+from .tree import register_pytree
 
 __all__ = [
     "CLEANUPS",
@@ -22,6 +23,7 @@ __all__ = [
     "jacobian",
     "jvp",
     "no_grad",
+    "register_pytree",
     "source",
     "stop_gradient",
     "tangent",

@@ -7,7 +7,7 @@ import inspect
 import types
 from typing import Any, Callable
 
-from . import fence, runtime, transform
+from . import fence, objects, runtime, transform
 from .cleanups import Optimize, enabled
 from .entry import install, make_entry
 from .errors import UsageError
@@ -125,6 +125,7 @@ class _Derivative:
         derivative returns (entry form): parameters that hold Python numbers get scalar
         arithmetic without broadcasting bookkeeping."""
         passed = [*zip(self.names, args), *kwargs.items()]
+        self.check_arguments(dict(passed))
         kinds = {name: type(a) for name, a in passed if type(a) in (float, int)}
         scalars = frozenset(kinds)
         direct = (self.mode in ("grad", "value_and_grad") and not self.self_arg
@@ -140,6 +141,13 @@ class _Derivative:
         if self.entry.__closure__[0].cell_contents == self._first_call:  # type: ignore[index]
             install(self.entry, generated.function if direct else None, self)
         return self._by_types[key]
+
+    def check_arguments(self, passed: dict[str, Any]) -> None:
+        """Refuse differentiated arguments holding objects that are not pytrees."""
+        fname = getattr(self.f, "__name__", "the function")
+        for name in self.wrt:
+            if name in passed:
+                objects.check_argument(passed[name], f"the argument {name!r} of {fname}")
 
     @property
     def source(self) -> str:
@@ -229,6 +237,7 @@ def vjp(f: Callable[..., Any], *primals: Any, wrt: Wrt = 0, optimize: Optimize =
     The output may have any shape or structure; the cotangent `v` has the output's.
     """
     derivative = _Derivative(f, wrt, "vjp", optimize)
+    derivative.check_arguments(dict(zip(derivative.names, primals)))
     generated = derivative.generated
     self_arg = derivative.self_arg
     out, first = generated.function(*self_arg, *primals)
@@ -316,6 +325,9 @@ def jvp(f: Callable[..., Any], primals: tuple, tangents: tuple, wrt: Wrt = 0, op
             f"jvp got {len(tangents)} tangent(s) for {len(names)} differentiated parameter(s) "
             f"({', '.join(names)}); pass one tangent per wrt parameter, shaped like its argument"
         )
+    for name, value in zip(_parameters(f)[0], primals):
+        if name in names:
+            objects.check_argument(value, f"the argument {name!r} of {getattr(f, '__name__', 'the function')}")
     forward = forward_function(f, primals, names, optimize)
     out, out_dot = forward(*primals, **dict(zip(names, tangents)))
     return out, runtime.match(out_dot, out)

@@ -54,7 +54,7 @@ def _user_pullback(fn: Any, args: tuple, kwargs: dict) -> tuple[Any, Callable[[A
     mask = tuple(sorted(p for p, value in zip(positions, (*args, *kwargs.values())) if _differentiable(value)))
     vjp_fn = transform.vjp_cell(plain, mask).cell_contents
     out, back = vjp_fn(*bound_self, *args, **kwargs)
-    return out, lambda g: tuple(back(g)[p] for p in positions)
+    return out, lambda g: _pick(back(g), positions)
 
 
 def _differentiable(value: Any) -> bool:
@@ -90,3 +90,8 @@ def call_jvp(fn: Any, dots: tuple, *args: Any, **kwargs: Any) -> tuple[Any, Any]
         f"`{callee.name}` has no derivative rule and no Python source srcgrad can read; "
         f"register one with @srcgrad.tangent({getattr(fn, '__name__', 'fn')})"
     )
+
+
+def _pick(cotangents: tuple, positions: list[int]) -> tuple:
+    """The cotangents at `positions` (a pullback runs once: its tape is used up)."""
+    return tuple(cotangents[p] for p in positions)

@@ -51,6 +51,9 @@ def make_function(name: str, params: list[str], body: list[ast.stmt]) -> ast.Fun
 
 
 def receivers(call: ast.Call) -> list[ast.expr]:
+    """The object a call is made on: `m` in `m.pred(x)`, and in `m(x)` (a callable object)."""
+    if isinstance(call.func, ast.Name):
+        return [call.func]
     return [call.func.value] if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) else []
 
 

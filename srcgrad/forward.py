@@ -51,7 +51,7 @@ class ForwardBuilder(Builder):
         self.callee_jvp = callee_jvp
         self.namespace = Namespace(namer, lambda name: resolver.static_value(ast.Name(name, ast.Load())))
         self.rt = {name: self.namespace.bind(name, value) for name, value in runtime_names.items()}
-        self.impure = (self.rt["call_tangent"], self.rt["call_jvp"])
+        self.impure = (self.rt["call_tangent"], self.rt["call_jvp"], self.rt["call_method_jvp"])
         self.rule_decorator = "srcgrad.tangent"
         body = norm.node.body
         arguments = norm.node.args
@@ -156,8 +156,9 @@ class ForwardBuilder(Builder):
         if isinstance(value, ast.Attribute):
             primal = ATTRIBUTE_PRIMALS.get(value.attr)
             rule = find_jvp_rule(primal, 1, ()) if primal is not None else None
-            if rule is None:
-                raise self.located(value, f"cannot differentiate the attribute `.{value.attr}` of a differentiated value")
+            if rule is None:  # a field of a pytree node (NamedTuple, dataclass, registered class)
+                base = self.tangent_name(value.value)
+                return None if base is None else make_call(self.rt["getattr_tangent"], [base, value.value, ast.Constant(value.attr)])
             return self.apply_rule(rule, ans, [value.value], {})
         if isinstance(value, (ast.Tuple, ast.List)):
             return type(value)([self.tangent_or_zero(e) for e in value.elts], ast.Load())
@@ -217,7 +218,13 @@ class ForwardBuilder(Builder):
                     raise self.located(keyword.value, "a keyword argument of a call known only at run time "
                                         "cannot carry a derivative in forward mode; pass it by position")
             dots = ast.Tuple([self.tangent_name(a) or ast.Constant(None) for a in call.args], ast.Load())
-            new_call = make_call(self.rt["call_jvp"], [call.func, dots, *call.args], call.keywords)
+            func = call.func
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and self._is_active(func.value):
+                new_call = make_call(self.rt["call_method_jvp"], [func.value, self.tangent_name(func.value), ast.Constant(func.attr), dots, *call.args], call.keywords)
+            elif isinstance(func, ast.Name) and self._is_active(func):  # `model(x)`: its `__call__`
+                new_call = make_call(self.rt["call_method_jvp"], [func, self.tangent_name(func), ast.Constant("__call__"), dots, *call.args], call.keywords)
+            else:
+                new_call = make_call(self.rt["call_jvp"], [call.func, dots, *call.args], call.keywords)
         targets = ast.Tuple([ast.Name(name, ast.Store()), ast.Name(self.tangent(name), ast.Store())], ast.Store())
         return fix_missing_locations(ast.copy_location(ast.Assign([targets], new_call), stmt))
 

@@ -82,7 +82,7 @@ class ReverseBuilder(Builder):
         self.callee_vjp = callee_vjp
         self.namespace = Namespace(namer, lambda name: resolver.static_value(ast.Name(name, ast.Load())))
         self.rt = {name: self.namespace.bind(name, value) for name, value in runtime_names.items()}
-        self.impure = tuple(self.rt[name] for name in ("seed", "call_rule", "call_vjp") if name in self.rt)
+        self.impure = tuple(self.rt[name] for name in ("seed", "call_rule", "call_vjp", "call_method_vjp") if name in self.rt)
         body = norm.node.body
         arguments = norm.node.args
         self.params = [a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs]
@@ -404,8 +404,9 @@ class ReverseBuilder(Builder):
         if isinstance(value, ast.Attribute):
             primal = ATTRIBUTE_PRIMALS.get(value.attr)
             rule = find_vjp_rule(primal, 1, ()) if primal is not None else None
-            if rule is None:
-                raise self.located(value, f"cannot differentiate the attribute `.{value.attr}` of a differentiated value")
+            if rule is None:  # a field of a pytree node (NamedTuple, dataclass, registered class)
+                cotangent = make_call(self.rt["getattr_vjp"], [g, value.value, ast.Constant(value.attr)])
+                return [stmt], self.accumulate([(value.value, cotangent)])
             return [stmt], self.apply_rule(rule, g, ans, [value.value], {}, stmt)
         if isinstance(value, (ast.Tuple, ast.List)):
             pairs = [(e, make_call(self.rt["getitem"], [g, ast.Constant(i)])) for i, e in enumerate(value.elts)]
@@ -456,7 +457,12 @@ class ReverseBuilder(Builder):
             picks = [positions[i] for i in range(len(args))]
             cotangent_of = {i: pick for i, pick in enumerate(picks)}
         else:
-            new_call = make_call(self.rt["call_vjp"], [call.func, *call.args], call.keywords)
+            receiver, method = self._active_receiver(call)
+            if receiver is None:
+                new_call = make_call(self.rt["call_vjp"], [call.func, *call.args], call.keywords)
+            else:  # a method of a differentiated object: `self` gets a cotangent too
+                new_call = make_call(self.rt["call_method_vjp"], [receiver, ast.Constant(method), *call.args], call.keywords)
+                args = [receiver, *args]
             cotangent_of = {i: i for i in range(len(args))}
         target = stmt.targets[0]
         forward = ast.Assign([ast.Tuple([target, ast.Name(pullback, ast.Store())], ast.Store())], new_call)
@@ -471,10 +477,25 @@ class ReverseBuilder(Builder):
         save, restore = self.tape_pair(pullback, stmt)
         return [save, forward], [*backward, restore]
 
+    def _active_receiver(self, call: ast.Call) -> tuple[ast.expr | None, str]:
+        """The differentiated object a call found at run time is a method of (`model.pred(x)`,
+        or `model(x)`, which calls `__call__`), and the method's name; else `(None, "")`."""
+        func = call.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and self._is_active(func.value):
+            return ast.Name(func.value.id, ast.Load()), func.attr
+        if isinstance(func, ast.Name) and self._is_active(func):
+            return ast.Name(func.id, ast.Load()), "__call__"
+        return None, ""
+
     def recomputed_call(self, stmt: ast.Assign, call: ast.Call, callee: Callee, g: ast.expr) -> tuple[list, list]:
         """`z = f(a, b)` forward and `backward_f(a, b, _out_bar=z_bar)` backward, which runs
         f's sweeps again: no pullback closure, so the code can be differentiated again."""
         if callee.kind != "user" or self.callee_backward is None:
+            receiver, method = self._active_receiver(call)
+            if receiver is not None:
+                raise self.located(call, f"a higher-order derivative through the method call `{callee.name}(...)` "
+                                    f"is not supported; call the method through its class by name: "
+                                    f"`ClassName.{method}({ast.unparse(receiver)}, ...)`")
             raise self.located(call, f"a higher-order derivative through `{callee.name}(...)`, whose "
                                 "target is only known at run time, is not supported; call a function by its name")
         self.shape_sensitive = True

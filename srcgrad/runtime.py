@@ -16,6 +16,7 @@ from .broadcast import ShapeOf as ShapeOf  # re-exported: helpers generated code
 from .broadcast import add_into as add_into
 from .broadcast import shape_of as shape_of
 from .broadcast import unbroadcast as unbroadcast
+from .tree import flatten, is_node, rebuild
 
 _SCALARS = (float, int, complex, np.floating, np.integer, np.complexfloating, np.bool_, bool)
 
@@ -37,6 +38,8 @@ def zero_tangent(x: Any) -> Any:
         return type(x)(zero_tangent(v) for v in x) if not hasattr(x, "_fields") else type(x)(*map(zero_tangent, x))
     if isinstance(x, np.ndarray):
         return np.zeros(x.shape, dtype=_float_dtype(x))
+    if is_node(x):  # a dataclass or registered class: the same class, zero in each child
+        return rebuild(x, [zero_tangent(child) for child in flatten(x)[0]])
     if isinstance(x, range):  # a loop's steps (second order reads them off the tape): sliced and indexed like it
         return np.zeros(len(x))
     return 0.0
@@ -247,6 +250,13 @@ def match(g: Any, x: Any) -> Any:
         parts = split(g, len(x))
         items = [match(part, value) for part, value in zip(parts, x)]
         return items if isinstance(x, list) else _rebuild_tuple(x, items)
+    if is_node(x):  # a dataclass or registered class: its cotangent holds one entry per child
+        children = flatten(x)[0]
+        if not (is_zero(g) or isinstance(g, tuple) or is_node(g)):
+            from .objects import misrouted
+            misrouted(x)
+        parts = flatten(g)[0] if is_node(g) else split(g, len(children))
+        return rebuild(x, [match(part, child) for part, child in zip(parts, children)])
     if isinstance(x, np.ndarray):
         dtype = _float_dtype(x)
         if is_zero(g):
@@ -306,7 +316,7 @@ def snapshot(value: Any) -> Any:
         return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
     if isinstance(value, dict):
         return type(value)((key, snapshot(item)) for key, item in value.items())
-    return value
+    return rebuild(value, [snapshot(c) for c in flatten(value)[0]]) if is_node(value) else value
 
 
 class _Absent:

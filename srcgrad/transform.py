@@ -159,9 +159,11 @@ def _generate(
     if mode == "jvp":
         return _generate_forward(parsed, norm, resolver, namer, wrt, scalars, injected, cleanups, origin)
     runtime_names = {name: getattr(runtime, name) for name in _RUNTIME_NAMES}
+    from . import objects
     from .dispatch import call_vjp
 
     runtime_names["call_vjp"] = call_vjp
+    runtime_names.update(objects.REVERSE)
     callee_vjp = functools.partial(vjp_cell, cleanups=cleanups)
     builder = ReverseBuilder(norm, parsed.info, resolver, namer, list(wrt), callee_vjp, runtime_names, scalars)
     builder.cleanups = cleanups
@@ -197,10 +199,12 @@ def _generate_forward(
     scalars: frozenset[str], injected: dict[str, Any], cleanups: frozenset[str] = ALL,
     origin: failures.Origin | None = None,
 ) -> Generated:
+    from . import objects
     from .dispatch import call_jvp
 
     runtime_names = {name: getattr(runtime, name) for name in _FORWARD_RUNTIME_NAMES}
     runtime_names["call_jvp"] = call_jvp
+    runtime_names.update(objects.FORWARD)
     tangent_params = {param: namer.tangent(param) for param in wrt}
     callee_jvp = functools.partial(jvp_cell, cleanups=cleanups)
     builder = ForwardBuilder(norm, parsed.info, resolver, namer, tangent_params, callee_jvp, runtime_names, scalars)

@@ -1,10 +1,61 @@
-"""Pytrees: nested dicts, lists and tuples whose leaves are numbers or arrays."""
+"""Pytrees: nested dicts, lists and tuples (NamedTuples too), dataclass instances and classes
+registered with `register_pytree`, whose leaves are numbers or arrays."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable
 
 import numpy as np
+
+_REGISTERED: dict[type, tuple[Callable[[Any], tuple], Callable[[Any, Any], Any]]] = {}
+
+
+def register_pytree(cls: type, flatten: Callable[[Any], tuple], unflatten: Callable[[Any, Any], Any]) -> type:
+    """Make instances of `cls` pytrees: `flatten(obj) -> (children, aux)` and
+    `unflatten(aux, children) -> obj`, as `jax.tree_util.register_pytree_node`."""
+    from .errors import UsageError
+
+    if not isinstance(cls, type) or issubclass(cls, (dict, list, tuple)):
+        raise UsageError(f"register_pytree takes a class that is not a dict, list or tuple, not {cls!r}")
+    if not callable(flatten) or not callable(unflatten):
+        raise UsageError("register_pytree(cls, flatten, unflatten) needs two functions: "
+                         "flatten(obj) -> (children, aux) and unflatten(aux, children) -> obj")
+    _REGISTERED[cls] = (flatten, unflatten)
+    return cls
+
+
+def is_node(x: Any) -> bool:
+    """Whether `x` is a dataclass instance or an instance of a registered class."""
+    return type(x) in _REGISTERED or (dataclasses.is_dataclass(x) and not isinstance(x, type))
+
+
+def flatten(x: Any) -> tuple[list, Any]:
+    """The children of the node `x` in order, and what `unflatten` needs to rebuild it."""
+    registered = _REGISTERED.get(type(x))
+    if registered is not None:
+        children, aux = registered[0](x)
+        return list(children), (type(x), aux)
+    names = tuple(field.name for field in dataclasses.fields(x))
+    return [getattr(x, name) for name in names], (type(x), names)
+
+
+def unflatten(aux: Any, children: Any) -> Any:
+    """The node `flatten` took apart, with `children` in place of its children. A dataclass
+    is rebuilt field by field, without calling its `__init__` (frozen ones too)."""
+    cls, data = aux
+    registered = _REGISTERED.get(cls)
+    if registered is not None:
+        return registered[1](data, list(children))
+    out = object.__new__(cls)
+    for name, child in zip(data, children):
+        object.__setattr__(out, name, child)
+    return out
+
+
+def rebuild(x: Any, children: list) -> Any:
+    """The node `x` with `children` in place of its own."""
+    return unflatten(flatten(x)[1], children)
 
 
 def leaves(tree: Any) -> list[Any]:
@@ -13,6 +64,8 @@ def leaves(tree: Any) -> list[Any]:
         return [leaf for value in tree.values() for leaf in leaves(value)]
     if isinstance(tree, (list, tuple)):
         return [leaf for value in tree for leaf in leaves(value)]
+    if is_node(tree):
+        return [leaf for value in flatten(tree)[0] for leaf in leaves(value)]
     return [tree]
 
 
@@ -25,6 +78,10 @@ def map_leaves(fn: Callable[..., Any], tree: Any, *others: Any) -> Any:
         if isinstance(tree, list):
             return items
         return type(tree)(*items) if hasattr(tree, "_fields") else tuple(items)
+    if is_node(tree):
+        children, aux = flatten(tree)
+        parts = [flatten(o)[0] for o in others]
+        return unflatten(aux, [map_leaves(fn, c, *(p[i] for p in parts)) for i, c in enumerate(children)])
     return fn(tree, *others)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..objects import child_cotangent, getattr_tangent, getattr_vjp
 from ..runtime import (
     as_sequence,
     broadcast_like,
@@ -233,3 +234,23 @@ complex_safe(
     unbroadcast, broadcast_like, getitem_vjp, getitem, copy_item, zero_at, restored, with_item, drop_last,
     pushed, match, split, as_sequence, unmatch, undrop_last, unsplit,
 )
+
+
+@vjp_rule(getattr_vjp)
+def getattr_vjp_vjp(g, ans, t, x, name):
+    return child_cotangent(g, x, name), None, None
+
+
+@jvp_rule(getattr_vjp)
+def getattr_vjp_jvp(d, ans, t, x, name):
+    return getattr_vjp(d, x, name), None, None
+
+
+@vjp_rule(getattr_tangent)
+def getattr_tangent_vjp(g, ans, t, x, name):
+    return getattr_vjp(g, x, name), None, None
+
+
+@jvp_rule(getattr_tangent)
+def getattr_tangent_jvp(d, ans, t, x, name):
+    return getattr_tangent(d, x, name), None, None
