@@ -32,8 +32,8 @@ _UNSUPPORTED: dict[type, str] = {
     ast.ImportFrom: "`import` inside a differentiated function is not supported; "
     "import at module level",
     ast.Starred: "`*` unpacking is not supported here; pass or assign the items one by one",
-    ast.FunctionDef: "a `def` inside a differentiated function is not supported; define "
-    "it at module level (it is then differentiated too) or use a lambda",
+    ast.FunctionDef: "a `def` inside a block of a differentiated function is not supported; define "
+    "it at the top of the function body or at module level (it is then differentiated too)",
 }
 if hasattr(ast, "TryStar"):
     _UNSUPPORTED[ast.TryStar] = _UNSUPPORTED[ast.Try]

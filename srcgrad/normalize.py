@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from . import walrus
-from .errors import SourceInfo, located_error
+from .errors import SourceInfo, located_error, plain_name
 from .fastast import fix_missing_locations, location, walk
 from .naming import Namer
 
@@ -108,7 +108,8 @@ class Normalizer:
     def read(self, name: str) -> ast.Name:
         if name in self.lambdas:
             raise located_error(self.info, self.origin, f"the lambda `{name}` is used as a "
-                                "value; srcgrad differentiates lambdas only where they are called")
+                                "value; srcgrad differentiates lambdas only where they are called: call it "
+                                f"(`[{name}(y) for y in xs]` rather than `map({name}, xs)`)")
         return ast.Name(self.current.get(name, name), ast.Load())
 
     def write(self, name: str) -> ast.Name:
@@ -137,8 +138,8 @@ class Normalizer:
     def statement(self, stmt: ast.stmt) -> None:
         method = getattr(self, "stmt_" + type(stmt).__name__, None)
         if method is None:
-            raise located_error(self.info, stmt, f"`{type(stmt).__name__}` statements are "
-                                "not supported inside a differentiated function")
+            raise located_error(self.info, stmt, f"{plain_name(stmt)} is not supported "
+                                "inside a differentiated function; move it outside the function")
         method(stmt)
 
     def stmt_Pass(self, stmt: ast.Pass) -> None:
@@ -350,9 +351,10 @@ class Normalizer:
             return self.lower_comprehension(expr), False
         if isinstance(expr, ast.Lambda):
             raise located_error(self.info, expr, "a lambda used as a value cannot be "
-                                "differentiated; assign it to a name and call it, or use `def`")
-        raise located_error(self.info, expr, f"`{type(expr).__name__}` expressions are not "
-                            "supported inside a differentiated function")
+                                "differentiated; call it where you need its value instead (`[f(y) for y in xs]` "
+                                "rather than `map(f, xs)`)")
+        raise located_error(self.info, expr, f"{plain_name(expr)} is not supported "
+                            "here; compute the value on its own line first, or outside the function")
 
     def call(self, call: ast.Call) -> ast.expr:
         func = call.func

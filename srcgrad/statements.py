@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import matching
+from . import matching, nested
 from .analysis import statements
 from .errors import SourceInfo, located_error
 from .fastast import walk
@@ -37,10 +37,12 @@ class Lowerer:
         self.sequence_name = sequence_name
         self.throw_name = namer.reserve("throw")
         self.node: ast.FunctionDef | None = None
+        self.helpers: dict[str, Any] = {}
 
-    def run(self, node: ast.FunctionDef) -> ast.FunctionDef:
-        """Lower `node`'s body in place."""
+    def run(self, node: ast.FunctionDef, globals_: dict[str, Any]) -> ast.FunctionDef:
+        """Lower `node`'s body in place; its helpers (`def` in the body) go to `self.helpers`."""
         self.node = node
+        self.helpers = nested.lift(node, self.info, globals_)
         node.body = self.block(node.body) or [ast.copy_location(ast.Pass(), node)]
         return node
 

@@ -149,7 +149,8 @@ def _generate(
     lowerer = statements.Lowerer(parsed.info, namer, resolver.static_value, normalizer.sequence_name)
     injected[lowerer.throw_name] = runtime.throw
     with failures.stage("statements"):
-        node = lowerer.run(parsed.fresh_node())
+        node = lowerer.run(parsed.fresh_node(), parsed.globals)
+    injected.update(lowerer.helpers)
     with failures.stage("fence"):
         fence.check(node, parsed.info, lambda expr: _is_no_grad(resolver, expr))
     with failures.stage("jumps"):

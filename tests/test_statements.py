@@ -278,3 +278,68 @@ def chatty(x):
 def test_logging_print_and_fstrings_read_values(x, capsys):
     check_everything(chatty, x)
     assert capsys.readouterr().out
+
+
+# ---- nested def ------------------------------------------------------------------------------
+
+def with_helper(x):
+    def helper(y, scale=2.0):
+        z = np.sin(y) * scale
+        return z * y
+
+    total = helper(x) + helper(x * x, scale=3.0)
+    return np.sum(total)
+
+
+def with_closure(x):
+    a = 2.0 * x
+
+    def helper(y):
+        return y * a
+
+    return helper(x)
+
+
+def helper_as_value(xs):
+    def helper(y):
+        return y * y
+
+    return sum(map(helper, xs))
+
+
+@pytest.mark.parametrize("x", [0.7, np.array([0.3, 1.1])])
+def test_nested_def_called_in_the_body(x):
+    check_everything(with_helper, x)
+
+
+def test_nested_def_that_would_need_a_closure_is_refused_with_advice_that_works():
+    with pytest.raises(srcgrad.NotDifferentiableError, match=r":\d+:20: the nested function `helper` reads `a`.*"
+                       r"add a parameter `a` to `helper` and write `helper\(\.\.\., a\)`"):
+        srcgrad.grad(with_closure)(1.0)
+    with pytest.raises(srcgrad.NotDifferentiableError, match=r":\d+:20: the nested function `helper` is used here"):
+        srcgrad.grad(helper_as_value)([1.0])
+
+
+def with_closure_followed(x):
+    a = 2.0 * x
+
+    def helper(y, a):
+        return y * a
+
+    return helper(x, a)
+
+
+def test_following_the_closure_advice_works():
+    check_everything(with_closure_followed, 0.9)
+
+
+def helper_in_comprehension(xs):
+    def helper(y):
+        return y * y
+
+    return sum([helper(y) for y in xs])
+
+
+def test_following_the_used_as_value_advice_works():
+    check_everything(helper_in_comprehension, [0.5, 1.5], second=False)
+    check_everything(helper_in_comprehension, np.array([0.5, 1.5]))
