@@ -63,3 +63,17 @@ def located_error(
 ) -> SrcGradError:
     """Build (not raise) an error of class `cls` located at `node` in the user's source."""
     return cls(located_message(info, node, message))
+
+
+_PLAIN_NAMES = {
+    "Raise": "a `raise` statement", "Try": "a `try` block", "With": "this `with` block", "Delete": "a `del` statement",
+    "Assert": "an `assert` statement", "Match": "a `match` statement", "Global": "a `global` statement",
+    "Nonlocal": "a `nonlocal` statement", "Import": "an `import`", "ImportFrom": "an `import`",
+    "FunctionDef": "a `def`", "ClassDef": "a `class`", "NamedExpr": "an assignment expression (`:=`)",
+    "Starred": "`*` unpacking", "Set": "a set display", "Await": "`await`", "Yield": "`yield`", "Slice": "a slice",
+}
+
+
+def plain_name(node: ast.AST) -> str:
+    """How a message names the construct `node` in words (not its AST class)."""
+    return _PLAIN_NAMES.get(type(node).__name__, "this construct")

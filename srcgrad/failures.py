@@ -51,6 +51,8 @@ def internal_failure(error: BaseException) -> None:
     if isinstance(error, SrcGradError) or not isinstance(error, Exception) or isinstance(error, _ARITHMETIC):
         return  # arithmetic failing at this point is the point's (an infinite derivative), not a bug
     frames = _frames(error.__traceback__)
+    if _thrown(error.__traceback__):
+        return  # the user's `raise` or `assert`, raised by `runtime.throw` as their code would
     for filename, lineno in reversed(frames):  # innermost first
         kind = _kind(filename)
         if kind == "user":
@@ -77,6 +79,13 @@ def _srcgrads_line(error: Exception, filename: str, lineno: int) -> bool:
         return getattr(error, "name", None) not in origin.user_names
     text = linecache.getline(filename, lineno)
     return _adjoint_line(filename, lineno) is not None or bool(_MADE.search(text.split("#")[0]))
+
+
+def _thrown(tb: types.TracebackType | None) -> bool:
+    """Whether the innermost frame of `tb` is `runtime.throw` (the user's `raise`)."""
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_code.co_name == "throw" and _kind(tb.tb_frame.f_code.co_filename) == "srcgrad"
 
 
 def _frames(tb: types.TracebackType | None) -> list[tuple[str, int]]:

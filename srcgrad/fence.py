@@ -27,16 +27,13 @@ _UNSUPPORTED: dict[type, str] = {
     "define it at module level",
     ast.Try: "`try` blocks are not supported inside a differentiated function; "
     "move the `try` outside it",
-    ast.Delete: "`del` is not supported inside a differentiated function",
-    ast.NamedExpr: "assignment expressions (`:=`) are not supported; use a plain assignment",
     ast.Import: "`import` inside a differentiated function is not supported; "
     "import at module level",
     ast.ImportFrom: "`import` inside a differentiated function is not supported; "
     "import at module level",
     ast.Starred: "`*` unpacking is not supported here; pass or assign the items one by one",
-    ast.Match: "`match` statements are not supported; use `if`/`elif`",
-    ast.FunctionDef: "a `def` inside a differentiated function is not supported; define "
-    "it at module level (it is then differentiated too) or use a lambda",
+    ast.FunctionDef: "a `def` inside a block of a differentiated function is not supported; define "
+    "it at the top of the function body or at module level (it is then differentiated too)",
 }
 if hasattr(ast, "TryStar"):
     _UNSUPPORTED[ast.TryStar] = _UNSUPPORTED[ast.Try]
@@ -73,8 +70,9 @@ def _check_node(child: ast.AST, info: SourceInfo, aliases: dict[str, int], is_no
             if not is_no_grad(item.context_expr):
                 raise located_error(
                     info, item.context_expr,
-                    "only `with srcgrad.no_grad():` is supported inside a differentiated "
-                    "function; move other `with` blocks outside it",
+                    "this `with` block is not supported inside a differentiated function (only "
+                    "`srcgrad.no_grad()` and context managers that leave values alone, such as `np.errstate` "
+                    "and `warnings.catch_warnings`, are); move it outside the function",
                 )
     elif isinstance(child, ast.Call):
         _check_call(child, info, aliases)

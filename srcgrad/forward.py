@@ -17,7 +17,7 @@ from . import analysis
 from .builder import Builder
 from .cleanups import ALL
 from .emit import Namespace, drop_calls, index_value, make_assign, make_call, receivers, simple_name, substitute
-from .errors import SourceInfo
+from .errors import SourceInfo, plain_name
 from .failures import note_line
 from .fastast import fix_missing_locations
 from .naming import Namer
@@ -107,7 +107,7 @@ class ForwardBuilder(Builder):
             return self.assignment(stmt)
         if isinstance(stmt, ast.Expr):
             return self.expression_statement(stmt)
-        raise self.located(stmt, f"cannot differentiate `{type(stmt).__name__}` here")
+        raise self.located(stmt, f"cannot differentiate {plain_name(stmt)} here")
 
     def assignment(self, stmt: ast.Assign) -> list[ast.stmt]:
         target = stmt.targets[0]

@@ -14,7 +14,8 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .errors import SourceInfo, located_error
+from . import walrus
+from .errors import SourceInfo, located_error, plain_name
 from .fastast import fix_missing_locations, location, walk
 from .naming import Namer
 
@@ -53,9 +54,11 @@ class Normalizer:
         self.out: list[ast.stmt] = []
         self.origin: ast.stmt | None = None
         self.sequence_name = namer.reserve("as_sequence")
+        self.has_walrus = False
 
     # ---- driver -------------------------------------------------------------------
     def run(self, node: ast.FunctionDef) -> Normalized:
+        self.has_walrus = any(isinstance(n, ast.NamedExpr) for n in walk(node))
         body = self.block(node.body)
         if not body or not isinstance(body[-1], ast.Return):
             body.append(self._located(ast.Return(ast.Constant(None)), node.body[-1]))
@@ -105,7 +108,8 @@ class Normalizer:
     def read(self, name: str) -> ast.Name:
         if name in self.lambdas:
             raise located_error(self.info, self.origin, f"the lambda `{name}` is used as a "
-                                "value; srcgrad differentiates lambdas only where they are called")
+                                "value; srcgrad differentiates lambdas only where they are called: call it "
+                                f"(`[{name}(y) for y in xs]` rather than `map({name}, xs)`)")
         return ast.Name(self.current.get(name, name), ast.Load())
 
     def write(self, name: str) -> ast.Name:
@@ -118,15 +122,24 @@ class Normalizer:
         return ast.Name(new, ast.Store())
 
     def rename(self, expr: ast.expr) -> ast.expr:
-        """A copy of a whole (opaque) expression with reads renamed to current versions."""
+        """A copy of a whole (opaque) expression with reads renamed to current versions; its
+        `:=` assignments are made first, as statements (`walrus.hoisted` checks that is exact)."""
+        for named in walrus.hoisted(expr, self.info) if self.has_walrus else ():
+            self.walrus(named)
         return _Renamer(self.read).visit(_copy(expr))
+
+    def walrus(self, named: ast.NamedExpr) -> ast.Name:
+        """`(y := value)` as the statement `y = value`; the expression then reads `y`."""
+        self.assign_one(ast.Name(named.target.id, ast.Store()), named.value)
+        named.value = ast.Name(named.target.id, ast.Load())  # the renamed copy reads the name
+        return self.read(named.target.id)
 
     # ---- statements -------------------------------------------------------------------
     def statement(self, stmt: ast.stmt) -> None:
         method = getattr(self, "stmt_" + type(stmt).__name__, None)
         if method is None:
-            raise located_error(self.info, stmt, f"`{type(stmt).__name__}` statements are "
-                                "not supported inside a differentiated function")
+            raise located_error(self.info, stmt, f"{plain_name(stmt)} is not supported "
+                                "inside a differentiated function; move it outside the function")
         method(stmt)
 
     def stmt_Pass(self, stmt: ast.Pass) -> None:
@@ -328,6 +341,8 @@ class Normalizer:
             if any(k is None for k in expr.keys):
                 raise located_error(self.info, expr, "`**` in a dict display is not supported")
             return ast.Dict([self.atom(k) for k in expr.keys], [self.atom(v) for v in expr.values]), False
+        if isinstance(expr, ast.NamedExpr):
+            return self.walrus(expr), False
         if isinstance(expr, ast.IfExp):
             return self.lower_ifexp(expr), False
         if isinstance(expr, ast.BoolOp):
@@ -336,9 +351,10 @@ class Normalizer:
             return self.lower_comprehension(expr), False
         if isinstance(expr, ast.Lambda):
             raise located_error(self.info, expr, "a lambda used as a value cannot be "
-                                "differentiated; assign it to a name and call it, or use `def`")
-        raise located_error(self.info, expr, f"`{type(expr).__name__}` expressions are not "
-                            "supported inside a differentiated function")
+                                "differentiated; call it where you need its value instead (`[f(y) for y in xs]` "
+                                "rather than `map(f, xs)`)")
+        raise located_error(self.info, expr, f"{plain_name(expr)} is not supported "
+                            "here; compute the value on its own line first, or outside the function")
 
     def call(self, call: ast.Call) -> ast.expr:
         func = call.func
@@ -508,3 +524,6 @@ class _Renamer(ast.NodeTransformer):
 
     def visit_Lambda(self, node: ast.Lambda) -> ast.Lambda:
         return node
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> ast.expr:
+        return self.visit(node.value)  # made a statement before (`Normalizer.walrus`)

@@ -91,9 +91,9 @@ def _place(primal: Any) -> tuple[str, str]:
         return "methods", ""
     if module.startswith("srcgrad.") and primal is not api.stop_gradient:
         return "internal", ""  # helpers that rules call, with rules of their own for higher order
-    for prefix, module in _NAMESPACES:
+    for prefix, namespace in _NAMESPACES:
         name = getattr(primal, "__name__", None)
-        if isinstance(name, str) and vars(module).get(name) is primal:
+        if isinstance(name, str) and vars(namespace).get(name) is primal:
             group = {"np.": "NumPy", "np.linalg.": "numpy.linalg", "": "Builtins"}.get(prefix, prefix.rstrip("."))
             return group, prefix + name
     if primal is api.stop_gradient:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import logging
 import types
 from dataclasses import dataclass
 from typing import Any
@@ -83,6 +84,15 @@ class Resolver:
         return self.callee(call).kind == "nondiff"
 
 
+_LOG_METHODS = {"debug", "info", "warning", "warn", "error", "critical", "exception", "log"}
+
+
+def _is_log_method(value: Any) -> bool:
+    """`logger.info` and the like of a `logging.Logger` (or adapter): they read values only."""
+    return isinstance(value, types.MethodType) and value.__name__ in _LOG_METHODS \
+        and isinstance(value.__self__, (logging.Logger, logging.LoggerAdapter))
+
+
 def _written_name(func: ast.expr) -> str:
     """How the code names a callee: `np.linalg.norm` (`ast.unparse`, quicker for dotted names)."""
     if type(func) is ast.Name:
@@ -94,7 +104,8 @@ def _written_name(func: ast.expr) -> str:
 
 def classify(value: Any, name: str = "") -> Callee:
     """How calls to the object `value` are differentiated."""
-    if is_nondifferentiable(value) or isinstance(value, type) and value in (int, bool, str, range, type):
+    if is_nondifferentiable(value) or isinstance(value, type) and value in (int, bool, str, range, type) \
+            or _is_log_method(value):
         return Callee("nondiff", value, name)
     if has_vjp_rule(value) or has_jvp_rule(value):
         return Callee("rule", value, name)

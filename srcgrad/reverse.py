@@ -32,7 +32,7 @@ from .emit import (
     receivers,
     simple_name,
 )
-from .errors import SourceInfo
+from .errors import SourceInfo, plain_name
 from .failures import note_line, stage
 from .fastast import Transformer, fix_missing_locations, walk
 from .inplace import accumulate_in_place
@@ -244,7 +244,7 @@ class ReverseBuilder(Builder):
             return self.assignment(stmt)
         if isinstance(stmt, ast.Expr):
             return self.expression_statement(stmt)
-        raise self.located(stmt, f"cannot differentiate `{type(stmt).__name__}` here")
+        raise self.located(stmt, f"cannot differentiate {plain_name(stmt)} here")
 
     def compound(self, stmt: ast.stmt) -> tuple[list[ast.stmt], list[ast.stmt]]:
         zeros = []

@@ -397,3 +397,13 @@ def restore_item(container: Any, index: Any, old: Any) -> None:
         del container[index]
     else:
         container[index] = old
+
+
+_NO_CAUSE = object()
+
+
+def throw(exception: Any, cause: Any = _NO_CAUSE) -> None:
+    """Raise `exception` (from `cause`): a `raise` or failed `assert` of the user's code."""
+    if cause is _NO_CAUSE:
+        raise exception
+    raise exception from cause

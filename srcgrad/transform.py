@@ -12,7 +12,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from . import complexity, failures, fence, jumps, runtime
+from . import complexity, failures, fence, jumps, runtime, statements
 from .cleanups import ALL
 from .compile import build_function
 from .entry import entry_form
@@ -144,12 +144,17 @@ def _generate(
     seed_param = namer.reserve("_out_bar") if mode == "backward" else ""
     injected: dict[str, Any] = {}
     resolver = Resolver(parsed, injected, local_names)
-    with failures.stage("fence"):
-        fence.check(parsed.node, parsed.info, lambda expr: _is_no_grad(resolver, expr))
     normalizer = Normalizer(parsed.info, namer, parsed.param_names, resolver.is_opaque_call)
     injected[normalizer.sequence_name] = runtime.as_sequence
+    lowerer = statements.Lowerer(parsed.info, namer, resolver.static_value, normalizer.sequence_name)
+    injected[lowerer.throw_name] = runtime.throw
+    with failures.stage("statements"):
+        node = lowerer.run(parsed.fresh_node(), parsed.globals)
+    injected.update(lowerer.helpers)
+    with failures.stage("fence"):
+        fence.check(node, parsed.info, lambda expr: _is_no_grad(resolver, expr))
     with failures.stage("jumps"):
-        lowered = jumps.lower(parsed.fresh_node(), namer)
+        lowered = jumps.lower(node, namer)
     with failures.stage("normalize"):
         norm = normalizer.run(lowered)
     origin = failures.Origin(failures.function_name(fn), parsed.info.filename, parsed.info.first_line, names.ids | set(parsed.param_names))

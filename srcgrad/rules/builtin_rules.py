@@ -13,7 +13,9 @@ they have no rule and srcgrad reports that, instead of returning a wrong zero.
 
 from __future__ import annotations
 
+import logging
 import operator
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -148,3 +150,7 @@ nondifferentiable(
     reason="integer-valued, boolean or describes a shape or type",
 )
 nondifferentiable(print, str, repr, format, reason="no numeric output")
+nondifferentiable(
+    logging.debug, logging.info, logging.warning, logging.error, logging.critical, logging.exception, logging.log,
+    warnings.warn, reason="logs or warns: reads values, no numeric output",
+)

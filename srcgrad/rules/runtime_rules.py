@@ -27,6 +27,7 @@ from ..runtime import (
     restored,
     seed,
     split,
+    throw,
     unbroadcast,
     undrop_last,
     unmatch,
@@ -38,6 +39,7 @@ from ..runtime import (
 from .registry import complex_safe, jvp_rule, nondifferentiable, register_adjoint, register_tangent, vjp_rule
 
 nondifferentiable(seed, is_zero, is_scalar, zero_tangent, is_absent, reason="bookkeeping: constant results")
+nondifferentiable(throw, reason="raises the user's exception: no value")
 
 
 @vjp_rule(unbroadcast)
