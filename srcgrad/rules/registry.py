@@ -151,6 +151,16 @@ def _is_docstring(stmt: ast.stmt) -> bool:
 _VJP_RULES: dict[Key, list[Rule]] = {}
 _JVP_RULES: dict[Key, list[Rule]] = {}
 _NONDIFF: dict[Key, str] = {}
+_VERSION = [0]  # counts registrations: a derivative built under another count is rebuilt
+
+
+def version() -> int:
+    """How many registrations the registry has seen (derivatives record it, see depends.py)."""
+    return _VERSION[0]
+
+
+def _changed() -> None:
+    _VERSION[0] += 1
 
 
 def vjp_rule(*primals: Key) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -163,6 +173,7 @@ def vjp_rule(*primals: Key) -> Callable[[Callable[..., Any]], Callable[..., Any]
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         for primal in primals:
             _VJP_RULES.setdefault(_key(primal), []).append(Rule(primal, fn))
+        _changed()
         return fn
 
     return register
@@ -175,6 +186,7 @@ def jvp_rule(*primals: Key, inline: bool = True) -> Callable[[Callable[..., Any]
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         for primal in primals:
             _JVP_RULES.setdefault(_key(primal), []).append(Rule(primal, fn, inline=inline))
+        _changed()
         return fn
 
     return register
@@ -185,6 +197,7 @@ def register_tangent(primal: Key, rule: Callable[..., Any]) -> None:
     inlined; it replaces every earlier forward rule of `primal`."""
     _JVP_RULES[_key(primal)] = [Rule(primal, rule, inline=False)]
     _NONDIFF.pop(_key(primal), None)
+    _changed()
 
 
 def register_adjoint(primal: Key, rule: Callable[..., Any]) -> None:
@@ -194,12 +207,14 @@ def register_adjoint(primal: Key, rule: Callable[..., Any]) -> None:
     """
     _VJP_RULES[_key(primal)] = [Rule(primal, rule, inline=False)]
     _NONDIFF.pop(_key(primal), None)
+    _changed()
 
 
 def nondifferentiable(*primals: Key, reason: str = "") -> None:
     """Declare primals whose outputs carry no derivative (comparisons, shapes, floor...)."""
     for primal in primals:
         _NONDIFF[_key(primal)] = reason
+    _changed()
 
 
 def find_vjp_rule(primal: Key, n_positional: int, keywords: tuple[str, ...]) -> Rule | None:
