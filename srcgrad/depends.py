@@ -73,12 +73,12 @@ class Dependencies:
         return True
 
     def frozen(self) -> bool:
-        """Whether this derivative reads no name a user program rebinds: only modules, their
-        library functions and builtins (so code in entry form may skip the per-call check)."""
+        """Whether this derivative reads no name a user program rebinds: only modules, builtins
+        and library modules' attributes (so existing code may skip the per-call check)."""
         if self.callees:
             return False
-        for _, cell, value in self.names.values():
-            if cell is not None or not (isinstance(value, types.ModuleType) or _library(value)):
+        for name, (namespace, cell, value) in self.names.items():
+            if cell is not None or name in namespace and not isinstance(value, types.ModuleType):
                 return False
         return all(isinstance(base, types.ModuleType) and _library(base) for base, _, _ in self.attributes.values())
 

@@ -7,6 +7,7 @@ import linecache
 
 import numpy as np
 import pytest
+from generated import fd_grad
 
 import srcgrad
 from srcgrad.parse import parse_function
@@ -211,3 +212,47 @@ def test_a_rule_registered_later_is_used_by_derivatives_taken_later(tmp_path, re
     srcgrad.check_grad(f, np.array([0.5, 2.0]))
     srcgrad.check_jvp(f, 0.5)
     assert srcgrad.grad(f)(0.5) == pytest.approx(4.0 / 3.0 * np.cbrt(0.5))
+
+
+def test_an_existing_derivative_follows_a_redefined_callee(tmp_path):
+    module = _module(tmp_path, CALLER)
+    df = srcgrad.grad(module.f)
+    x = np.array([0.7, 1.1])
+    assert df(0.7) == pytest.approx(2 * 0.7) and df(x) == pytest.approx(2 * x)
+    _rerun(module, tmp_path, "def g(x):\n    return x * x * x\n")
+    assert df(0.7) == pytest.approx(fd_grad(module.f, (0.7,), 0), rel=1e-6)
+    np.testing.assert_allclose(df(x), fd_grad(module.f, (x,), 0), rtol=1e-6)
+
+
+def test_an_existing_derivative_follows_a_rebound_global(tmp_path):
+    module = _module(tmp_path, ALIAS)
+    df = srcgrad.value_and_grad(module.f)
+    x = np.array([0.4, -0.2])
+    df(0.4), df(x)
+    module.ACT = np.sin
+    value, gradient = df(0.4)
+    assert value == pytest.approx(module.f(0.4)) and gradient == pytest.approx(fd_grad(module.f, (0.4,), 0), rel=1e-6)
+    np.testing.assert_allclose(df(x)[1], fd_grad(module.f, (x,), 0), rtol=1e-6)
+
+
+def test_an_existing_derivative_follows_a_changed_closure_cell(tmp_path):
+    f, use = _module(tmp_path, CLOSURE).make()
+    df = srcgrad.grad(f)
+    df(0.4)
+    use(np.sin)
+    assert df(0.4) == pytest.approx(fd_grad(f, (0.4,), 0), rel=1e-6)
+
+
+def test_a_rule_registered_later_reaches_existing_derivatives(tmp_path, restored_registry):
+    f = _module(tmp_path, "import numpy as np\n\ndef f(x):\n    return np.sum(np.sin(x) * x)\n").f
+    df = srcgrad.grad(f)
+    x = np.array([0.3, 0.9])
+    df(0.3), df(x)
+
+    @srcgrad.adjoint(np.sin)
+    def sin_vjp(g, ans, x):  # a correct rule, called instead of inlined: the source shows it
+        return (g * np.cos(x),)
+
+    assert df(0.3) == pytest.approx(fd_grad(f, (0.3,), 0), rel=1e-6)
+    np.testing.assert_allclose(df(x), fd_grad(f, (x,), 0), rtol=1e-6)
+    assert "call_rule" in srcgrad.source(df)
