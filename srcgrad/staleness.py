@@ -29,7 +29,8 @@ def check_source(parsed: ParsedFunction) -> None:
     fn = parsed.fn
     if not isinstance(fn, types.FunctionType) or not parsed.source or not os.path.isfile(fn.__code__.co_filename):
         return
-    compiled = _compiled(parsed.node, fn.__code__)
+    modules = [name for name in fn.__code__.co_names if isinstance(fn.__globals__.get(name), types.ModuleType)]
+    compiled = _compiled(parsed.node, fn.__code__, modules)
     if compiled is None or not _same_code(compiled, fn.__code__):
         raise located_error(
             parsed.info, parsed.node,
@@ -39,10 +40,11 @@ def check_source(parsed: ParsedFunction) -> None:
         )
 
 
-def _compiled(node: ast.FunctionDef, running: types.CodeType) -> types.CodeType | None:
+def _compiled(node: ast.FunctionDef, running: types.CodeType, modules: list[str]) -> types.CodeType | None:
     """The code object the definition `node` compiles to where `running` was compiled: in its
-    class (private names are mangled by the class's name, `super()` needs `__class__`) and
-    inside a function binding its other free names, so they are closure cells too."""
+    class (private names are mangled by the class's name, `super()` needs `__class__`), inside
+    a function binding its other free names, so they are closure cells too, and after imports
+    of the `modules` it reads (how a name was bound decides how `np.sum(x)` is compiled)."""
     path, body = [node.name], [node]
     owner = running.co_qualname.split(".")
     if len(owner) > 1 and owner[-2] != "<locals>":
@@ -54,7 +56,8 @@ def _compiled(node: ast.FunctionDef, running: types.CodeType) -> types.CodeType 
         body = [ast.FunctionDef("__srcgrad_outer__", ast.arguments([], [], None, [], [], None, []),
                                 binds + body, [], None, None)]
         path.insert(0, "__srcgrad_outer__")
-    module = fix_missing_locations(ast.Module(body, []))
+    imports: list[ast.stmt] = [ast.Import([ast.alias("sys", name)]) for name in modules]
+    module = fix_missing_locations(ast.Module(imports + body, []))
     try:
         code: types.CodeType | None = compile(
             module, running.co_filename, "exec", flags=running.co_flags & _FUTURE_FLAGS, dont_inherit=True)

@@ -312,7 +312,8 @@ def _identifier(name: str) -> str:
 
 
 def clear_cache() -> None:
-    """Forget every generated derivative (after a rule changes)."""
+    """Forget every cached derivative (stale ones are rebuilt anyway; this frees them). Derivative
+    objects already made keep their code: `api._rules_changed` tells them to forget it."""
     with _LOCK:
         _CACHE.clear()
         _VJP_CELLS.clear()
