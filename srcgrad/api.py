@@ -5,16 +5,19 @@ from __future__ import annotations
 import functools
 import inspect
 import types
+import weakref
 from typing import Any, Callable
 
 from . import fence, objects, runtime, transform
 from .cleanups import Optimize, enabled
+from .depends import Dependencies
 from .entry import install, make_entry
 from .errors import UsageError
 from .parse import unwrap
 from .rules.registry import nondifferentiable, register_adjoint, register_tangent
 
 Wrt = int | str | tuple
+_LIVE: weakref.WeakSet = weakref.WeakSet()  # every derivative object, told when a rule is registered
 
 
 def _parameters(f: Callable[..., Any]) -> tuple[list[str], int]:
@@ -89,9 +92,11 @@ class _Derivative:
         self.self_arg = (f.__self__,) if isinstance(f, types.MethodType) else ()
         self.defaults = inspect.signature(f).parameters
         self._generated: transform.Generated | None = None
-        self._by_types: dict[Any, tuple[Callable[..., Any], bool]] = {}
+        self._by_types: dict[Any, tuple[Callable[..., Any], bool, Dependencies | None]] = {}
         plain = unwrap(f)
         self.entry = make_entry(plain, bool(self.self_arg), getattr(f, "__name__", "derivative"), self._first_call)
+        self._stub = self.entry.__code__
+        _LIVE.add(self)
         functools.update_wrapper(self.entry, f, updated=())  # not `__dict__`: f may be a derivative
         self.entry._srcgrad_derivative = self  # type: ignore[attr-defined]
         self.entry.differentiable_code = self.differentiable_code  # type: ignore[attr-defined]
@@ -120,7 +125,14 @@ class _Derivative:
         self._specialise(args, kwargs)
         return self(*args, **kwargs)
 
-    def _specialise(self, args: tuple, kwargs: dict) -> tuple[Callable[..., Any], bool]:
+    def forget(self) -> None:
+        """Drop the code built so far (after a rule is registered): the next call builds anew."""
+        self._by_types.clear()
+        self._generated = None
+        self.entry.__code__ = self._stub
+        self.entry.__closure__[0].cell_contents = self._first_call  # type: ignore[index]
+
+    def _specialise(self, args: tuple, kwargs: dict) -> tuple[Callable[..., Any], bool, Dependencies | None]:
         """Code for this combination of argument types, and whether it returns what the
         derivative returns (entry form): parameters that hold Python numbers get scalar
         arithmetic without broadcasting bookkeeping."""
@@ -137,9 +149,10 @@ class _Derivative:
         key = _types_of(args, kwargs)
         if direct:
             generated.fallback.cell_contents = self  # type: ignore[union-attr]
-        self._by_types[key] = (generated.function, direct)
+        checked = None if generated.deps.frozen() else generated.deps  # type: ignore[union-attr]
+        self._by_types[key] = (generated.function, direct, checked)
         if self.entry.__closure__[0].cell_contents == self._first_call:  # type: ignore[index]
-            install(self.entry, generated.function if direct else None, self)
+            install(self.entry, generated.function if direct and checked is None else None, self)
         return self._by_types[key]
 
     def check_arguments(self, passed: dict[str, Any]) -> None:
@@ -172,7 +185,10 @@ class _Derivative:
         return matched[0] if self.single else matched
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        function, in_entry_form = self._by_types.get(_types_of(args, kwargs)) or self._specialise(args, kwargs)
+        found = self._by_types.get(_types_of(args, kwargs))
+        if found is None or found[2] is not None and not found[2].valid():  # what it was built from changed
+            found = self._specialise(args, kwargs)
+        function, in_entry_form, _ = found
         if in_entry_form:
             return function(*args, **kwargs)
         raw = function(*self.self_arg, *args, **kwargs)
@@ -292,10 +308,17 @@ def adjoint(fn: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[.
 
     def register(rule: Callable[..., Any]) -> Callable[..., Any]:
         register_adjoint(fn, rule)
-        transform.clear_cache()
+        _rules_changed()
         return rule
 
     return register
+
+
+def _rules_changed() -> None:
+    """Every derivative built so far forgets its code: the next call builds it with the new rule."""
+    transform.clear_cache()
+    for derivative in list(_LIVE):
+        derivative.forget()
 
 
 def tangent(fn: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -305,7 +328,7 @@ def tangent(fn: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[.
 
     def register(rule: Callable[..., Any]) -> Callable[..., Any]:
         register_tangent(fn, rule)
-        transform.clear_cache()
+        _rules_changed()
         return rule
 
     return register

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from . import runtime
+from .depends import Dependencies
 from .parse import MISSING, ParsedFunction, lookup
 from .rules import array_rules
 from .rules.registry import has_jvp_rule, has_vjp_rule, is_nondifferentiable
@@ -46,10 +47,12 @@ class Callee:
 class Resolver:
     """Resolves names and calls of one parsed function against its globals and closure."""
 
-    def __init__(self, parsed: ParsedFunction, injected: dict[str, Any], local_names: set[str]) -> None:
+    def __init__(self, parsed: ParsedFunction, injected: dict[str, Any], local_names: set[str],
+                 deps: Dependencies | None = None) -> None:
         self.parsed = parsed
         self.injected = injected
         self.local_names = local_names
+        self.deps = deps  # records what each name resolved to (see depends.py)
 
     def static_value(self, expr: ast.expr) -> Any:
         """The object a `name` or `module.attr.chain` refers to, or MISSING for locals."""
@@ -58,12 +61,18 @@ class Resolver:
                 return self.injected[expr.id]
             if expr.id in self.local_names:
                 return MISSING
-            return lookup(self.parsed, expr.id)
+            value = lookup(self.parsed, expr.id)
+            if self.deps is not None:
+                self.deps.name(self.parsed.globals, self.parsed.closure.get(expr.id), expr.id, value)
+            return value
         if isinstance(expr, ast.Attribute):
             base = self.static_value(expr.value)
             if base is MISSING:
                 return MISSING
-            return getattr(base, expr.attr, MISSING)
+            value = getattr(base, expr.attr, MISSING)
+            if self.deps is not None:
+                self.deps.attribute(base, expr.attr, value)
+            return value
         return MISSING
 
     def callee(self, call: ast.Call) -> Callee:

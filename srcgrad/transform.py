@@ -12,9 +12,10 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from . import complexity, failures, fence, jumps, runtime, statements
+from . import complexity, depends, failures, fence, jumps, runtime, statements
 from .cleanups import ALL
 from .compile import build_function
+from .depends import Dependencies
 from .entry import entry_form
 from .errors import SrcGradError
 from .forward import ForwardBuilder
@@ -24,6 +25,7 @@ from .parse import ParsedFunction, parse_function, unwrap
 from .resolve import Resolver
 from .reverse import ReverseBuilder
 from .simplify import FloatSimplifier
+from .staleness import check_source
 from .usage import usage
 
 
@@ -38,6 +40,7 @@ class Generated:
     namespace: dict[str, Any]  # objects the code reads as closure cells besides the user's
     tangent_params: dict[str, str] = field(default_factory=dict)  # forward mode: `x` -> `x_dot`
     fallback: types.CellType | None = None  # entry form: what the type guard calls otherwise
+    deps: Dependencies | None = None  # what it was built from (depends.py)
 
 
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -89,11 +92,16 @@ def generate(
     key = (wrt, mode, outputs, scalars, record_all, higher_order, single, guards, cleanups)
     with _LOCK:
         per_function = _CACHE.setdefault(plain, {})
-        if key not in per_function:
-            with _without_cycle_collection(), _internal_failures(plain):
-                per_function[key] = _generate(
-                    plain, wrt, mode, outputs or wrt, scalars, record_all, higher_order, single, dict(guards), cleanups)
-        return per_function[key]
+        found = per_function.get(key)
+        if found is None or not found.deps.valid():  # type: ignore[union-attr]
+            deps = Dependencies(plain)
+            with _without_cycle_collection(), _internal_failures(plain), depends.building(deps):
+                found = _generate(plain, wrt, mode, outputs or wrt, scalars, record_all, higher_order, single,
+                                  dict(guards), cleanups, deps)
+            found.deps = deps
+            per_function[key] = found
+        depends.used(found)
+        return found
 
 
 @contextlib.contextmanager
@@ -131,10 +139,11 @@ def _internal_failures(fn: types.FunctionType) -> Iterator[None]:
 def _generate(
     fn: types.FunctionType, wrt: tuple[str, ...], mode: str, outputs: tuple[str, ...], scalars: frozenset[str],
     record_all: bool = False, higher_order: bool = False, single: bool = False, guards: dict[str, type] | None = None,
-    cleanups: frozenset[str] = ALL,
+    cleanups: frozenset[str] = ALL, deps: Dependencies | None = None,
 ) -> Generated:
     with failures.stage("parse"):
         parsed = parse_function(fn)
+        check_source(parsed)
     names = usage([parsed.node])
     local_names = set(parsed.param_names) | names.stores
     namer = Namer.for_usage(names)
@@ -143,7 +152,7 @@ def _generate(
             namer.tangent(param)
     seed_param = namer.reserve("_out_bar") if mode == "backward" else ""
     injected: dict[str, Any] = {}
-    resolver = Resolver(parsed, injected, local_names)
+    resolver = Resolver(parsed, injected, local_names, deps)
     normalizer = Normalizer(parsed.info, namer, parsed.param_names, resolver.is_opaque_call)
     injected[normalizer.sequence_name] = runtime.as_sequence
     lowerer = statements.Lowerer(parsed.info, namer, resolver.static_value, normalizer.sequence_name)
@@ -258,25 +267,42 @@ def _callee_cell(
     describe: Callable[[types.FunctionType, tuple[str, ...]], Any], cleanups: frozenset[str] = ALL,
 ) -> tuple[types.CellType, Any]:
     """The cell (and what `describe` says of the callee) for `fn` in `mode` with the
-    parameters at `mask` differentiated, cached in `table`. The cell is cached before the
-    transform runs, so a recursive callee finds it; a failed transform leaves no entry."""
+    parameters at `mask` differentiated, cached in `table` while what it was built from holds.
+    The cell is cached before the transform runs, so a recursive callee finds it; a failed
+    transform leaves no entry."""
     plain = unwrap(fn)
     with _LOCK:
         cells = table.setdefault(plain, {})
         key = (mask, cleanups)
-        if key in cells:
-            return cells[key]
+        entry = cells.get(key)
+        if entry is not None and (entry.deps is None or entry.deps.valid()):
+            depends.used(entry)
+            return entry.cell, entry.described
         params = _param_names(plain)
         wrt = tuple(params[i] for i in mask if i < len(params))
-        cell = types.CellType()
-        cells[key] = (cell, describe(plain, wrt))
+        entry = cells[key] = _CalleeCell(types.CellType(), describe(plain, wrt))
         try:
             outputs = tuple(params) if all_outputs else None
-            cell.cell_contents = generate(plain, wrt, mode, outputs, cleanups=cleanups).function
+            entry.generated = generate(plain, wrt, mode, outputs, cleanups=cleanups)
         except BaseException:
             del cells[key]
             raise
-        return cells[key]
+        entry.cell.cell_contents = entry.generated.function
+        depends.used(entry)
+        return entry.cell, entry.described
+
+
+class _CalleeCell:
+    """A callee's cell, what `describe` said of it, and its derivative once built."""
+
+    __slots__ = ("cell", "described", "generated")
+
+    def __init__(self, cell: types.CellType, described: Any) -> None:
+        self.cell, self.described, self.generated = cell, described, None
+
+    @property
+    def deps(self) -> Dependencies | None:
+        return self.generated.deps if self.generated is not None else None
 
 
 def _param_names(fn: types.FunctionType) -> list[str]:
@@ -297,7 +323,8 @@ def _identifier(name: str) -> str:
 
 
 def clear_cache() -> None:
-    """Forget every generated derivative (after a rule changes)."""
+    """Forget every cached derivative (stale ones are rebuilt anyway; this frees them). Derivative
+    objects already made keep their code: `api._rules_changed` tells them to forget it."""
     with _LOCK:
         _CACHE.clear()
         _VJP_CELLS.clear()

@@ -152,6 +152,16 @@ _VJP_RULES: dict[Key, list[Rule]] = {}
 _JVP_RULES: dict[Key, list[Rule]] = {}
 _NONDIFF: dict[Key, str] = {}
 _COMPLEX: set[Key] = set()
+_VERSION = [0]  # counts registrations: a derivative built under another count is rebuilt
+
+
+def version() -> int:
+    """How many registrations the registry has seen (derivatives record it, see depends.py)."""
+    return _VERSION[0]
+
+
+def _changed() -> None:
+    _VERSION[0] += 1
 
 
 def vjp_rule(*primals: Key) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -164,6 +174,7 @@ def vjp_rule(*primals: Key) -> Callable[[Callable[..., Any]], Callable[..., Any]
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         for primal in primals:
             _VJP_RULES.setdefault(_key(primal), []).append(Rule(primal, fn))
+        _changed()
         return fn
 
     return register
@@ -176,6 +187,7 @@ def jvp_rule(*primals: Key, inline: bool = True) -> Callable[[Callable[..., Any]
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         for primal in primals:
             _JVP_RULES.setdefault(_key(primal), []).append(Rule(primal, fn, inline=inline))
+        _changed()
         return fn
 
     return register
@@ -186,6 +198,7 @@ def register_tangent(primal: Key, rule: Callable[..., Any]) -> None:
     inlined; it replaces every earlier forward rule of `primal`."""
     _JVP_RULES[_key(primal)] = [Rule(primal, rule, inline=False)]
     _NONDIFF.pop(_key(primal), None)
+    _changed()
 
 
 def register_adjoint(primal: Key, rule: Callable[..., Any]) -> None:
@@ -195,18 +208,21 @@ def register_adjoint(primal: Key, rule: Callable[..., Any]) -> None:
     """
     _VJP_RULES[_key(primal)] = [Rule(primal, rule, inline=False)]
     _NONDIFF.pop(_key(primal), None)
+    _changed()
 
 
 def nondifferentiable(*primals: Key, reason: str = "") -> None:
     """Declare primals whose outputs carry no derivative (comparisons, shapes, floor...)."""
     for primal in primals:
         _NONDIFF[_key(primal)] = reason
+    _changed()
 
 
 def complex_safe(*primals: Key) -> None:
     """Declare primals whose reverse and forward rules hold for complex arguments too (holomorphic
     formulas, unconjugated, or rules written for complex values; see docs/how-it-works.md)."""
     _COMPLEX.update(_key(primal) for primal in primals)
+    _changed()
 
 
 def is_complex_safe(primal: Key) -> bool:
