@@ -99,11 +99,30 @@ class _Analysis:
         self.globals: dict[str, int] = {}
         self.changed = True
         self.current: ast.stmt | None = None
+        self.state: State | None = None  # the state of the statement being analysed
         self.synthetic: dict[int, ast.expr] = {}  # `x + v` read off `x += v`, kept so its object is stable
 
     # ---- objects ------------------------------------------------------------------------
     def fresh(self, node: ast.AST, held: frozenset[int] = frozenset(), sequence: bool = False) -> frozenset[int]:
+        """The object `node` allocates. Run again (in a loop), it makes a new one: what the names
+        referred to until now becomes the site's "older" object, so a write into the new one is
+        not taken for a write into what an earlier pass left in another name."""
         obj = id(node)
+        older = obj + 1  # object addresses are aligned, so no other site has this number
+        if self.state is not None:
+            for name, objects in list(self.state.items()):
+                if obj in objects:
+                    self.state[name] = (objects - {obj}) | {older}
+        for inner in list(self.result.holds.values()):
+            if obj in inner and older not in inner:
+                inner.add(older)  # containers keep both: they are shared by all paths
+                self.changed = True
+        if obj in self.result.holds:
+            self.hold(frozenset({older}), frozenset(self.result.holds[obj]))
+        if obj in self.result.sequences:
+            self.result.sequences.add(older)
+        if obj in held:
+            held = (held - {obj}) | {older}
         if sequence:
             self.result.sequences.add(obj)
         self.hold(frozenset({obj}), held)
@@ -280,7 +299,7 @@ class _Analysis:
     # ---- statements ---------------------------------------------------------------------
     def block(self, body: list[ast.stmt], state: State) -> State:
         for stmt in body:
-            self.current = stmt
+            self.current, self.state = stmt, state
             state = self.statement(stmt, state)
         return state
 
@@ -295,8 +314,13 @@ class _Analysis:
         return state
 
     def stmt_Assign(self, stmt: ast.Assign, state: State) -> State:
-        found = self.value(stmt.value, state)
-        for target in stmt.targets:
+        value, targets = stmt.value, stmt.targets
+        if len(targets) == 1 and _pairs(targets[0], value):  # `a, b = (u, v)`: each name gets its own value
+            for target, part in zip(list(targets[0].elts), [self.value(v, state) for v in value.elts]):  # type: ignore[attr-defined]
+                self.bind(target, part, state, stmt)
+            return state
+        found = self.value(value, state)
+        for target in targets:
             self.bind(target, found, state, stmt)
         return state
 
@@ -408,6 +432,11 @@ def analyse(
         analysis.changed = False
         analysis.block(node.body, dict(analysis.start))
     return analysis.result
+
+
+def _pairs(target: ast.expr, value: ast.expr) -> bool:
+    return isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)) \
+        and len(target.elts) == len(value.elts) and not any(isinstance(e, ast.Starred) for e in (*target.elts, *value.elts))
 
 
 def _join(one: State, other: State) -> State:
