@@ -9,11 +9,6 @@ from .analysis import statements
 from .errors import SourceInfo, located_error
 from .fastast import walk
 
-_MUTATING_METHODS = {
-    "append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "update",
-    "setdefault", "popitem", "fill", "resize", "put", "itemset", "setfield", "partition",
-}
-
 _UNSUPPORTED: dict[type, str] = {
     ast.Yield: "generators (`yield`) cannot be differentiated; return a list instead",
     ast.YieldFrom: "generators (`yield from`) cannot be differentiated; return a list instead",
@@ -43,15 +38,13 @@ def check(
     node: ast.FunctionDef, info: SourceInfo, is_no_grad: Callable[[ast.expr], bool]
 ) -> None:
     """Raise a located NotDifferentiableError at the first unsupported construct in `node`."""
-    params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
     if node.args.vararg or node.args.kwarg:
         star = node.args.vararg or node.args.kwarg
         raise located_error(info, star, "`*args`/`**kwargs` parameters are not supported; "
                             "list the parameters by name")
-    aliases = _aliases_of(node, params)
     sequences = _sequence_names(node)
     for child in _walk_body(node):
-        _check_node(child, info, aliases, is_no_grad)
+        _check_node(child, info, is_no_grad)
         if isinstance(child, ast.BinOp):
             _check_sequence_arithmetic(child, info, sequences)
 
@@ -61,7 +54,7 @@ def _walk_body(node: ast.FunctionDef):
         yield from walk(stmt)
 
 
-def _check_node(child: ast.AST, info: SourceInfo, aliases: dict[str, int], is_no_grad: Any) -> None:
+def _check_node(child: ast.AST, info: SourceInfo, is_no_grad: Any) -> None:
     message = _UNSUPPORTED.get(type(child))
     if message:
         raise located_error(info, child, message)
@@ -75,11 +68,11 @@ def _check_node(child: ast.AST, info: SourceInfo, aliases: dict[str, int], is_no
                     "and `warnings.catch_warnings`, are); move it outside the function",
                 )
     elif isinstance(child, ast.Call):
-        _check_call(child, info, aliases)
+        _check_call(child, info)
     elif isinstance(child, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
         targets = child.targets if isinstance(child, ast.Assign) else [child.target]
         for target in targets:
-            _check_target(target, info, aliases)
+            _check_target(target, info)
 
 
 _DISPLAYS = (ast.List, ast.Tuple, ast.ListComp)
@@ -114,7 +107,7 @@ def _check_sequence_arithmetic(binop: ast.BinOp, info: SourceInfo, sequences: se
                             "build the list with all its items (`[a, b, c]`) or `.append`, or use np.concatenate")
 
 
-def _check_call(call: ast.Call, info: SourceInfo, aliases: dict[str, int]) -> None:
+def _check_call(call: ast.Call, info: SourceInfo) -> None:
     if isinstance(call.func, ast.Name) and call.func.id in ("eval", "exec", "compile"):
         raise located_error(info, call, f"`{call.func.id}` cannot be differentiated: "
                             "srcgrad needs the code as source; write it out directly")
@@ -125,77 +118,12 @@ def _check_call(call: ast.Call, info: SourceInfo, aliases: dict[str, int]) -> No
         if keyword.arg is None:
             raise located_error(info, keyword.value, "`**` unpacking in a call is not "
                                 "supported; pass the keyword arguments by name")
-    func = call.func
-    if (
-        isinstance(func, ast.Attribute)
-        and func.attr in _MUTATING_METHODS
-        and _depth(func.value) >= aliases.get(_root_name(func.value) or "", _depth(func.value) + 1)
-    ):
-        raise located_error(info, call, f"`.{func.attr}()` mutates an input argument in "
-                            "place; copy it first (e.g. `x = list(x)` or `x = x.copy()`)")
 
 
-def _check_target(target: ast.expr, info: SourceInfo, aliases: dict[str, int]) -> None:
+def _check_target(target: ast.expr, info: SourceInfo) -> None:
     if isinstance(target, ast.Attribute):
         raise located_error(info, target, "assigning to an attribute is not supported inside "
                             "a differentiated function; return the new value instead")
-    if isinstance(target, ast.Subscript) and _depth(target) > aliases.get(_root_name(target) or "", _depth(target)):
-        raise located_error(info, target, "this writes in place into an input argument, "
-                            "which cannot be differentiated; copy it first: `y = x.copy()`")
     if isinstance(target, (ast.Tuple, ast.List)):
         for element in target.elts:
-            _check_target(element, info, aliases)
-
-
-def _root_name(expr: ast.expr) -> str | None:
-    while isinstance(expr, (ast.Attribute, ast.Subscript)):
-        expr = expr.value
-    return expr.id if isinstance(expr, ast.Name) else None
-
-
-def _aliases_of(node: ast.FunctionDef, params: set[str]) -> dict[str, int]:
-    """Names that may refer to (part of) an input argument, each with how many levels of
-    indexing reach the input's storage: 0 for the parameters and names bound to them, their
-    items, attributes or views without a copy; 1 for a container that holds one as an item
-    (`buf[i] = x`: writing `buf[j]` replaces an item, writing `buf[i][0]` writes into `x`)."""
-    aliases = dict.fromkeys(params, 0)
-    assignments = _assignments(node)
-    changed = True
-    while changed:
-        changed = False
-        for child in assignments:
-            if not _is_view_of(child.value, aliases):
-                continue
-            reach = max(aliases.get(_root_name(child.value) or "", 0) - _depth(child.value), 0)
-            for target in child.targets:
-                if isinstance(target, ast.Subscript):  # stored as an item: the container holds it
-                    bound = [(_root_name(target), reach + _depth(target))]
-                else:
-                    bound = [(name.id, reach) for name in walk(target) if isinstance(name, ast.Name)]
-                for name, depth in bound:
-                    if name is not None and depth < aliases.get(name, depth + 1):
-                        aliases[name] = depth
-                        changed = True
-    return aliases
-
-
-def _depth(expr: ast.expr) -> int:
-    """How many subscripts lead from the root name of `expr` to it."""
-    depth = 0
-    while isinstance(expr, (ast.Attribute, ast.Subscript)):
-        depth += isinstance(expr, ast.Subscript)
-        expr = expr.value
-    return depth
-
-
-_VIEW_METHODS = {"reshape", "ravel", "view", "transpose", "swapaxes", "squeeze"}
-
-
-def _is_view_of(value: ast.expr, aliases: dict[str, int]) -> bool:
-    if isinstance(value, (ast.Name, ast.Subscript)):
-        return _root_name(value) in aliases
-    if isinstance(value, ast.Attribute):
-        return value.attr == "T" or _root_name(value) in aliases
-    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
-        return value.func.attr in _VIEW_METHODS and _root_name(value.func.value) in aliases
-    return False
+            _check_target(element, info)

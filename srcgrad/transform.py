@@ -24,6 +24,7 @@ from .normalize import Normalizer
 from .parse import ParsedFunction, parse_function, unwrap
 from .resolve import Resolver
 from .reverse import ReverseBuilder
+from .sharing import SharedWrites
 from .simplify import FloatSimplifier
 from .staleness import check_source
 from .usage import usage
@@ -160,6 +161,8 @@ def _generate(
     with failures.stage("statements"):
         node = lowerer.run(parsed.fresh_node(), parsed.globals)
     injected.update(lowerer.helpers)
+    with failures.stage("sharing"):
+        node = SharedWrites(parsed.info, resolver, namer, injected).run(node, scalars)
     with failures.stage("fence"):
         fence.check(node, parsed.info, lambda expr: _is_no_grad(resolver, expr))
     with failures.stage("jumps"):
