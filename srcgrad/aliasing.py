@@ -100,6 +100,7 @@ class _Analysis:
         self.changed = True
         self.current: ast.stmt | None = None
         self.state: State | None = None  # the state of the statement being analysed
+        self.allocated: set[int] = set()  # the sites met so far in this pass
         self.synthetic: dict[int, ast.expr] = {}  # `x + v` read off `x += v`, kept so its object is stable
 
     # ---- objects ------------------------------------------------------------------------
@@ -109,24 +110,30 @@ class _Analysis:
         not taken for a write into what an earlier pass left in another name."""
         obj = id(node)
         older = obj + 1  # object addresses are aligned, so no other site has this number
-        if self.state is not None:
+        if obj not in self.allocated:  # the first time in this pass: nothing can refer to it yet
+            self.allocated.add(obj)
+        elif self.state is not None:
             for name, objects in list(self.state.items()):
                 if obj in objects:
                     self.state[name] = (objects - {obj}) | {older}
-        for inner in list(self.result.holds.values()):
-            if obj in inner and older not in inner:
-                inner.add(older)  # containers keep both: they are shared by all paths
-                self.changed = True
-        if obj in self.result.holds:
-            self.hold(frozenset({older}), frozenset(self.result.holds[obj]))
-        if obj in self.result.sequences:
-            self.result.sequences.add(older)
+            self.age(obj, older)
         if obj in held:
             held = (held - {obj}) | {older}
         if sequence:
             self.result.sequences.add(obj)
         self.hold(frozenset({obj}), held)
         return frozenset({obj})
+
+    def age(self, obj: int, older: int) -> None:
+        """Containers holding the site's object may hold the older one: they keep both."""
+        for inner in list(self.result.holds.values()):
+            if obj in inner and older not in inner:
+                inner.add(older)
+                self.changed = True
+        if obj in self.result.holds:
+            self.hold(frozenset({older}), frozenset(self.result.holds[obj]))
+        if obj in self.result.sequences:
+            self.result.sequences.add(older)
 
     def hold(self, containers: frozenset[int], held: frozenset[int]) -> None:
         for container in containers - {NUMBER}:
@@ -369,6 +376,7 @@ class _Analysis:
         head = dict(state)
         while True:
             inner = dict(head)
+            self.state = inner
             if isinstance(stmt, ast.For):
                 self.bind(stmt.target, self.items(self.value(stmt.iter, inner)), inner)
             else:
@@ -430,6 +438,7 @@ def analyse(
     analysis = _Analysis(params, numbers, local_names, callee_kind, mutated)
     while analysis.changed:  # what containers hold is shared by all paths: run until it settles
         analysis.changed = False
+        analysis.allocated.clear()
         analysis.block(node.body, dict(analysis.start))
     return analysis.result
 
