@@ -156,7 +156,12 @@ def check_argument(x: Any, what: str) -> None:
     elif is_node(x):
         for value in flatten(x)[0]:
             check_argument(value, what)
-    elif not (isinstance(x, (int, float, complex, np.ndarray, np.generic, *_CONSTANTS)) or hasattr(x, "__array_function__")):
+    elif isinstance(x, complex) or np.iscomplexobj(x) and isinstance(x, (np.ndarray, np.generic)):
+        raise UsageError(
+            f"{what} is complex; srcgrad differentiates with respect to real numbers (complex values inside "
+            "the function are fine): pass the real and imaginary parts as two real arguments, "
+            "e.g. `def f(x, y): z = x + 1j * y; ...`, and differentiate with respect to both")
+    elif not (isinstance(x, (int, float, np.ndarray, np.generic, *_CONSTANTS)) or hasattr(x, "__array_function__")):
         raise UsageError(
             f"{what} is a {type(x).__name__} object, which srcgrad cannot differentiate with respect to: "
             "pass its numbers and arrays as a NamedTuple, a dataclass or a dict (methods of a dataclass "

@@ -53,7 +53,7 @@ class ParsedFunction:
     def _parse_again(self) -> ast.FunctionDef:
         node = ast.parse(self.source).body[0]
         node.decorator_list = []
-        return node  # type: ignore[return-value]
+        return mangle_private_names(node, self.fn)  # type: ignore[arg-type]
 
 
 _MISSING = object()
@@ -81,10 +81,31 @@ def parse_function(fn: Callable[..., Any]) -> ParsedFunction:
             f"(a builtin or C function?). Give it a derivative with @srcgrad.adjoint({name})."
         )
     node, info, source = _read_definition(plain)
+    node = mangle_private_names(node, plain)
     closure = {}
     if plain.__closure__:
         closure = dict(zip(plain.__code__.co_freevars, plain.__closure__))
     return ParsedFunction(plain, node, info, plain.__globals__, closure, source)
+
+
+def mangle_private_names(node: ast.FunctionDef, fn: Any) -> ast.FunctionDef:
+    """`self.__w` in a method of class `Model` names `self._Model__w`, as Python compiles it."""
+    parts = getattr(fn, "__qualname__", "").split(".")
+    owner = parts[-2].lstrip("_") if len(parts) >= 2 and parts[-2] != "<locals>" else ""
+    if not owner:
+        return node
+
+    def mangled(name: str) -> str:
+        return f"_{owner}{name}" if name.startswith("__") and not name.endswith("__") else name
+
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name):
+            child.id = mangled(child.id)
+        elif isinstance(child, ast.Attribute):
+            child.attr = mangled(child.attr)
+        elif isinstance(child, (ast.arg, ast.keyword)) and child.arg is not None:
+            child.arg = mangled(child.arg)
+    return node
 
 
 def _read_definition(fn: types.FunctionType) -> tuple[ast.FunctionDef, SourceInfo, str]:
