@@ -116,7 +116,9 @@ class SharedWrites:
         names = ", ".join(f"`{name}`" for name in sharers)
         return (f"{what} writes in place into storage that {names} also refer{'s' if len(sharers) == 1 else ''} to "
                 f"(a copy, a view or a container holding it), so Python changes {names} too; srcgrad cannot "
-                f"follow that: {_advice(write, write.root)}")
+                f"follow that: to leave {names} as {'it is' if len(sharers) == 1 else 'they are'}, "
+                f"{_advice(write, write.root)}; to change {'it' if len(sharers) == 1 else 'them'} too, "
+                f"write into {names} itself")
 
     def guard(self, write: aliasing.Write, message: str) -> ast.stmt:
         """`check_unshared(x, "__iadd__", _shared1)` before `x += v`: refuses when `x` is an
