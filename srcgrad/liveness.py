@@ -43,12 +43,13 @@ def _loop(stmt: ast.For | ast.While, out: frozenset[str], found: dict[int, froze
     header = _reads(stmt.iter) if isinstance(stmt, ast.For) else _reads(stmt.test)
     targets = _names_in(stmt.target) if isinstance(stmt, ast.For) else frozenset()
     after = _block(stmt.orelse, out, found) | out
-    head = after | header
+    repeated = header if isinstance(stmt, ast.While) else frozenset()  # a `for` reads its iterable once
+    head = after | repeated
     while True:
         body_in = _block(stmt.body, head, found)
         grown = head | (body_in - targets if isinstance(stmt, ast.For) else body_in)
         if grown == head:
-            return head
+            return head | header
         head = grown
 
 
