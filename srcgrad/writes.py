@@ -17,18 +17,26 @@ from .runtime import is_zero
 
 
 def _fresh(a: Any) -> np.ndarray:
-    return np.array(a, copy=True)
+    """A copy of the array written into; like NumPy's writing calls, anything else is refused
+    (a rewritten `q.fill(v)` on an object that is not an array must not become an array)."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"the array written into must be a numpy.ndarray, not {type(a).__name__} (as NumPy's "
+                        "writing calls require); for a new array from other values use np.full_like or np.array")
+    return a.copy()
 
 
-def copied_into(dst: Any, src: Any) -> np.ndarray:
-    """`dst` after `np.copyto(dst, src)`: `src` broadcast to `dst`'s shape, in `dst`'s dtype."""
+def copied_into(dst: Any, src: Any, casting: str = "same_kind") -> np.ndarray:
+    """`dst` after `np.copyto(dst, src, casting)`: `src` broadcast to `dst`'s shape, in `dst`'s dtype."""
     out = _fresh(dst)
-    np.copyto(out, src, casting="unsafe")
+    np.copyto(out, src, casting=casting)
     return out
 
 
 def filled(a: Any, value: Any) -> np.ndarray:
-    """`a` after `a.fill(value)`."""
+    """`a` after `a.fill(value)`; `a` must be an array (the rewrite of `a.fill(v)` reads no types)."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"srcgrad rewrote `a.fill(value)` as an array fill, but `a` is a {type(a).__name__}: "
+                        "write `a = np.full_like(a, value)` or leave the call out of the differentiated code")
     out = _fresh(a)
     out.fill(value)
     return out
@@ -78,9 +86,9 @@ def place_positions(mask: Any) -> np.ndarray:
     return np.flatnonzero(np.asarray(mask))
 
 
-def placed_into(a: Any, mask: Any, vals: Any) -> np.ndarray:
-    """`a` after `np.place(a, mask, vals)`: `vals` repeated cyclically over the True entries."""
-    out = _fresh(a)
+def placed_into(arr: Any, mask: Any, vals: Any) -> np.ndarray:
+    """`arr` after `np.place(arr, mask, vals)`: `vals` repeated cyclically over the True entries."""
+    out = _fresh(arr)
     np.place(out, mask, vals)
     return out
 
@@ -103,15 +111,15 @@ def diagonal_filled(a: Any, val: Any, wrap: bool = False) -> np.ndarray:
     return out
 
 
-def added_at(a: Any, ind: Any, b: Any) -> np.ndarray:
-    """`a` after `np.add.at(a, ind, b)`: repeated indices accumulate."""
+def added_at(a: Any, indices: Any, b: Any) -> np.ndarray:
+    """`a` after `np.add.at(a, indices, b)`: repeated indices accumulate."""
     out = _fresh(a)
-    np.add.at(out, ind, b)
+    np.add.at(out, indices, b)
     return out
 
 
-def subtracted_at(a: Any, ind: Any, b: Any) -> np.ndarray:
-    """`a` after `np.subtract.at(a, ind, b)`: repeated indices accumulate."""
+def subtracted_at(a: Any, indices: Any, b: Any) -> np.ndarray:
+    """`a` after `np.subtract.at(a, indices, b)`: repeated indices accumulate."""
     out = _fresh(a)
-    np.subtract.at(out, ind, b)
+    np.subtract.at(out, indices, b)
     return out

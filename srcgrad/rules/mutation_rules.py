@@ -60,14 +60,14 @@ def written_part_jvp(d, ans, g, index):
 
 
 @vjp_rule(copied_into)
-def copied_into_vjp(g, ans, dst, src):
+def copied_into_vjp(g, ans, dst, src, casting="same_kind"):
     """`dst` is overwritten everywhere; `src` was broadcast to its shape."""
-    return None, unbroadcast(g, src)
+    return None, unbroadcast(g, src), None
 
 
 @jvp_rule(copied_into)
-def copied_into_jvp(d, ans, dst, src):
-    return None, copied_into(ans, d)
+def copied_into_jvp(d, ans, dst, src, casting="same_kind"):
+    return None, copied_into(ans, d, casting), None
 
 
 @vjp_rule(filled)
@@ -116,12 +116,12 @@ def put_gather_jvp(d, ans, g, ind, v, mode="raise"):
 
 
 @vjp_rule(placed_into)
-def placed_into_vjp(g, ans, a, mask, vals):
+def placed_into_vjp(g, ans, arr, mask, vals):
     return put_zeroed(g, place_positions(mask)), None, put_gather(g, place_positions(mask), vals)
 
 
 @jvp_rule(placed_into)
-def placed_into_jvp(d, ans, a, mask, vals):
+def placed_into_jvp(d, ans, arr, mask, vals):
     return put_zeroed(d, place_positions(mask)), None, placed_into(np.zeros_like(ans), mask, d)
 
 
@@ -140,20 +140,20 @@ def diagonal_filled_jvp(d, ans, a, val, wrap=False):
 
 
 @vjp_rule(added_at)
-def added_at_vjp(g, ans, a, ind, b):
-    return g, None, unbroadcast(getitem(g, ind), b)
+def added_at_vjp(g, ans, a, indices, b):
+    return g, None, unbroadcast(getitem(g, indices), b)
 
 
 @jvp_rule(added_at)
-def added_at_jvp(d, ans, a, ind, b):
-    return d, None, added_at(np.zeros_like(ans), ind, d)
+def added_at_jvp(d, ans, a, indices, b):
+    return d, None, added_at(np.zeros_like(ans), indices, d)
 
 
 @vjp_rule(subtracted_at)
-def subtracted_at_vjp(g, ans, a, ind, b):
-    return g, None, -unbroadcast(getitem(g, ind), b)
+def subtracted_at_vjp(g, ans, a, indices, b):
+    return g, None, -unbroadcast(getitem(g, indices), b)
 
 
 @jvp_rule(subtracted_at)
-def subtracted_at_jvp(d, ans, a, ind, b):
-    return d, None, subtracted_at(np.zeros_like(ans), ind, d)
+def subtracted_at_jvp(d, ans, a, indices, b):
+    return d, None, subtracted_at(np.zeros_like(ans), indices, d)
