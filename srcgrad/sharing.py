@@ -117,6 +117,8 @@ class SharedWrites:
         value = self.resolver.static_value(func)
         if call.args and (id(value) in self.writing or _is_ufunc_at(func, self.resolver)):
             return call.args[0]
+        if isinstance(value, np.ufunc) and len(call.args) > value.nin:  # `np.sin(x, out)`: a positional output
+            return call.args[value.nin]
         return None
 
     # ---- refusals -----------------------------------------------------------------------

@@ -241,3 +241,82 @@ def test_mutates_names_the_written_local(statement, names):
     call = ast.parse(statement).body[0].value
     assert written_names(call, _static_value) == names
     assert mutates(call, _static_value) == (names[0] if names else None)
+
+
+# ---- end to end: the alias stage rewrites the writing statements of a differentiated function -------
+
+PROGRAMS = {
+    "put": "out = np.zeros(4)\n    np.put(out, [0, 2, 2], w[:3] * w[0])\n    return np.sum(out * w[:4])",
+    "put_wrap_cyclic": "out = w[:4] * 1.0\n    np.put(out, [1, 5, 9, 0], w[4:], mode='wrap')\n    return np.sum(out ** 2 * w[:4])",
+    "put_method": "out = np.zeros(4)\n    out.put([3, 1], w[2] * w[:2])\n    return np.sum(out * w[:4])",
+    "copyto": "out = np.zeros((2, 4))\n    np.copyto(out, w[:4] * w[1])\n    return np.sum(out * w[1:5])",
+    "place": "out = np.ones(6)\n    np.place(out, w > 0, w[:2] ** 2)\n    return np.sum(out * w)",
+    "fill_diagonal": ("out = np.outer(w[:3], w[3:])\n    np.fill_diagonal(out, w[:2] * w[3])\n"
+                      "    return np.sum(out * np.outer(w[3:], w[:3]))"),
+    "fill_diagonal_wrap": ("out = np.ones((5, 2))\n    np.fill_diagonal(out, w[0] * w[1], wrap=True)\n"
+                           "    return np.sum(out * w[:2] * w[2])"),
+    "add_at": "out = w * 1.0\n    np.add.at(out, [0, 0, 3], w[:3] * w[2])\n    return np.sum(out * w)",
+    "subtract_at_2d": ("out = np.outer(w[:2], w[:3])\n    np.subtract.at(out, ([1, 1], [2, 2]), w[4] ** 2)\n"
+                       "    return np.sum(out * w.reshape(2, 3))"),
+    "fill": "out = np.zeros(4)\n    out.fill(w[0] * w[1])\n    return np.sum(out * w[2:])",
+    "fill_constant": "out = w * 2.0\n    out.fill(0.5)\n    return np.sum(out * w)",
+    "out_keyword": "out = np.zeros(6)\n    np.multiply(w, w[2], out=out)\n    return np.sum(out * w)",
+    "out_positional": "out = np.zeros(6)\n    np.sin(w * w[0], out)\n    return np.sum(out * w)",
+    "in_a_loop": ("out = np.zeros(3)\n    for i in range(2):\n        np.add.at(out, [i, i + 1, i], w[i] * w[3])\n"
+                  "    return np.sum(out * w[:3])"),
+    "in_a_branch": ("out = np.zeros(3)\n    if w[0] > 0:\n        np.copyto(out, w[3:] ** 2)\n    else:\n"
+                    "        out.fill(w[1])\n    return np.sum(out * w[:3])"),
+}
+
+
+@pytest.fixture(params=sorted(PROGRAMS))
+def writing(request, tmp_path):
+    return load_function(f"import numpy as np\n\n\ndef f(w):\n    {PROGRAMS[request.param]}\n", tmp_path, "writing")
+
+
+V = np.array([0.3, -0.7, 1.1, 0.5, -1.3, 0.9])
+
+
+def test_writing_calls_reverse_and_forward(writing):
+    check_grad(writing, V)
+    check_jvp(writing, V)
+
+
+def test_writing_calls_second_order(writing):
+    hessian = srcgrad.hessian(writing)(V)
+    grad = srcgrad.grad(writing)
+    for i, unit in enumerate(np.eye(V.size)):
+        np.testing.assert_allclose(hessian[:, i], directional_fd(grad, [V], [0], [unit]), rtol=1e-5, atol=1e-6)
+
+
+def test_writing_call_leaves_no_in_place_write_in_the_derivative():
+    def f(w):
+        out = np.zeros(3)
+        np.put(out, [0, 2], w[:2])
+        return np.sum(out * w)
+
+    text = srcgrad.source(f)
+    code = [line.strip() for line in text.splitlines() if not line.strip().startswith("#")]
+    assert any("put_into(out" in line for line in code) and not any("np.put(" in line for line in code)
+
+
+REFUSED = [
+    ("out = np.zeros(3)\n    np.multiply.at(out, [0, 0], w[:2])", "np.multiply.at(...)` writes values into `out`"),
+    ("out = np.zeros(3)\n    np.putmask(out, w > 0, w)", "np.putmask(...)` writes values into `out`"),
+    ("out = np.zeros(3)\n    np.copyto(out, w, where=w > 0)", "np.copyto(...)` writes values into `out`"),
+    ("np.put(w, [0], w[1])", "writes in place into the argument `w`"),
+    ("out = np.zeros(3)\n    view = out\n    out.fill(w[0])\n    w = w * view", "`view`"),
+]
+
+
+@pytest.mark.parametrize("body, message", REFUSED)
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_writes_without_a_form_or_into_shared_storage_stay_refused(body, message, mode, tmp_path):
+    f = load_function(f"import numpy as np\n\n\ndef f(w):\n    {body}\n    return np.sum(w)\n", tmp_path, "refused")
+    w = np.array([0.3, -0.7, 1.1])
+    with pytest.raises(srcgrad.NotDifferentiableError, match=r"refused_\d+\.py:\d+:\d+") as info:
+        if mode == "reverse":
+            srcgrad.grad(f)(w)
+        else:
+            srcgrad.jvp(f, (w,), (w,))
+    assert message in str(info.value)
