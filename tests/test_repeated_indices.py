@@ -6,8 +6,11 @@ plain and augmented (`out[[2, 2]] += v` adds once: the last value)."""
 import numpy as np
 import pytest
 from generated import load_function
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import srcgrad
+from srcgrad import writes
 from srcgrad.overwrite import is_basic_index, last_writes, plainly_basic, written_part
 from srcgrad.rules import mutation_rules as rules
 from srcgrad.testing import check_grad, check_jvp, check_jvp_rule, check_vjp_rule, directional_fd
@@ -112,3 +115,35 @@ def test_plainly_basic_reads_the_source(source, basic):
     import ast
 
     assert plainly_basic(ast.parse(f"x[{source}]", mode="eval").body.slice) is basic
+
+
+# ---- properties: random repeated indices, against the definition and the inner-product test ---------
+
+_ROWS = st.lists(st.integers(-3, 2), min_size=1, max_size=7)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=_ROWS, columns=st.one_of(st.none(), st.lists(st.integers(0, 3), min_size=1, max_size=1)))
+def test_written_part_against_numpy_assignment(rows, columns):
+    """Only the last write of an element reaches the value: what assigning unit values finds."""
+    index = rows if columns is None else (rows, columns * len(rows))
+    shape = G[index].shape
+    got = written_part(G, index)
+    for position in np.ndindex(shape):
+        v = np.zeros(shape)
+        v[position] = 1.0
+        out = np.zeros_like(G)
+        out[index] = v
+        assert got[position] == np.sum(out * G)
+
+
+@settings(max_examples=60, deadline=None)
+@given(ind=st.lists(st.integers(-30, 30), min_size=1, max_size=9), n_values=st.integers(1, 5),
+       mode=st.sampled_from(["wrap", "clip"]), seed=st.integers(0, 2**16))
+def test_put_transposes_by_the_inner_product(ind, n_values, mode, seed):
+    """<put_into(a, ind, v), g> = <a, put_zeroed(g)> + <v, put_gather(g)>: the rules' transposes are exact."""
+    rng = np.random.default_rng(seed)
+    a, g, v = rng.standard_normal((3, 4)), rng.standard_normal((3, 4)), rng.standard_normal(n_values)
+    left = np.sum(writes.put_into(a, ind, v, mode) * g)
+    right = np.sum(a * writes.put_zeroed(g, ind, mode)) + np.sum(v * writes.put_gather(g, ind, v, mode))
+    assert left == pytest.approx(right, rel=1e-12, abs=1e-12)
