@@ -41,6 +41,7 @@ from .loops import shape_stand_ins
 from .naming import Namer
 from .normalize import Normalized
 from .optimize import clean_function
+from .overwrite import plainly_basic, written_part
 from .resolve import ATTRIBUTE_PRIMALS, MISSING, PACKED_METHODS, Callee, Resolver
 from .rules.registry import find_vjp_rule
 from .scalars import scalar_names
@@ -575,7 +576,10 @@ class ReverseBuilder(Builder):
         backward: list[ast.stmt] = []
         if container in self.active and self._has_adjoint(container):
             g = ast.Name(self.adjoint(container), ast.Load())
-            part = make_call(self.rt["getitem"], [g, copy.deepcopy(index)])
+            # of repeated writes to an element (`out[[2, 2]] = v`), only the last receives the cotangent
+            basic = plainly_basic(target.slice)  # type: ignore[attr-defined]
+            reader = self.rt["getitem"] if basic else self.namespace.bind("written_part", written_part)
+            part = make_call(reader, [g, copy.deepcopy(index)])
             backward = self.accumulate([(stmt.value, part)])
             backward.append(make_assign(g.id, make_call(self.rt["zero_at"], [g, copy.deepcopy(index)])))
         restore_args = [ast.Name(container, ast.Load()), copy.deepcopy(index), ast.Name(old, ast.Load())]

@@ -22,6 +22,7 @@ from . import aliasing
 from .errors import SourceInfo, located_error, located_message
 from .guards import check_unshared
 from .liveness import live_after
+from .mutators import functional_form
 from .resolve import MISSING, Resolver
 
 _OPERATORS = {
@@ -58,12 +59,15 @@ class SharedWrites:
         found = aliasing.analyse(node, set(numbers), self.resolver.local_names, self.callee_kind, self.mutated)
         live = live_after(node.body)
         guards: dict[int, ast.stmt] = {}
+        rewrites: dict[int, ast.stmt] = {}
         for write in found.writes.values():
             inputs, sharers = _sharing(write, found, live.get(id(write.statement), frozenset()))
             inputs = [("the module-level " if name in found.module_names() else "the argument ") + f"`{name}`"
                       for name in inputs]
             if not inputs and not sharers or write.kind == "rebinding" and not write.objects:
-                self.refuse_untracked(write)
+                rewrite = self.refuse_untracked(write)
+                if rewrite is not None:
+                    rewrites[id(write.statement)] = rewrite
                 continue
             message = self.message(write, inputs, sharers)
             if write.kind != "rebinding":
@@ -71,16 +75,24 @@ class SharedWrites:
             guards[id(write.statement)] = self.guard(write, located_message(self.info, write.node, message))
         if guards:
             _insert_before(node, guards)
+        if rewrites:
+            _replace(node, rewrites)
         return node
 
-    def refuse_untracked(self, write: aliasing.Write) -> None:
-        """A call that writes values into an array in place with no derivative rule for the write
-        (`out.fill(w[0])`, `np.put(out, i, w)`) is refused: run as it is, its derivative would be lost."""
+    def refuse_untracked(self, write: aliasing.Write) -> ast.stmt | None:
+        """A NumPy call that writes into an array nothing else shares becomes its functional form
+        (`out = put_into(out, i, w)`, returned: `mutators.py`); one with no derivative for the write
+        (`np.putmask(out, m, w)`) is refused: run as it is, its derivative would be lost."""
         call = write.node
+        if write.kind == "call" and write.statement.value is call:  # type: ignore[attr-defined]
+            rewrite = functional_form(write.statement, self.resolver.static_value, self.namer.reserve)  # type: ignore[arg-type]
+            if rewrite is not None:
+                self.injected.update(rewrite[1])
+                return rewrite[0]
         if write.kind != "call" or not write.sources - {aliasing.NUMBER}:
-            return
+            return None
         if isinstance(call.func, ast.Attribute) and call.func.attr in _ENGINE_METHODS:  # type: ignore[attr-defined]
-            return
+            return None
         raise located_error(self.info, call, f"{_describe(write)} writes values into `{write.root}` in place, and "
                             "srcgrad has no derivative for that write; build a new array instead (e.g. "
                             f"`{write.root} = np.where(...)`, `{write.root}[index] = value`, `np.full_like(...)`)")
@@ -105,6 +117,8 @@ class SharedWrites:
         value = self.resolver.static_value(func)
         if call.args and (id(value) in self.writing or _is_ufunc_at(func, self.resolver)):
             return call.args[0]
+        if isinstance(value, np.ufunc) and len(call.args) > value.nin:  # `np.sin(x, out)`: a positional output
+            return call.args[value.nin]
         return None
 
     # ---- refusals -----------------------------------------------------------------------
@@ -181,3 +195,12 @@ def _insert_before(node: ast.AST, guards: dict[int, ast.stmt]) -> None:
             if isinstance(body, list) and any(id(stmt) in guards for stmt in body):
                 setattr(holder, field, [part for stmt in body for part in (
                     [guards[id(stmt)], stmt] if id(stmt) in guards else [stmt])])
+
+
+def _replace(node: ast.AST, rewrites: dict[int, ast.stmt]) -> None:
+    """Put each rewrite in place of its statement, in whatever body holds it."""
+    for holder in ast.walk(node):
+        for field in ("body", "orelse", "finalbody"):
+            body = getattr(holder, field, None)
+            if isinstance(body, list) and any(id(stmt) in rewrites for stmt in body):
+                setattr(holder, field, [rewrites.get(id(stmt), stmt) for stmt in body])

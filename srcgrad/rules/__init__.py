@@ -13,6 +13,7 @@ from . import (  # noqa: F401
     linalg_rules,
     math_jvp,
     math_rules,
+    mutation_rules,
     numpy_jvp,
     numpy_rules,
     operators,
