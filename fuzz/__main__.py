@@ -7,7 +7,7 @@ import sys
 import time
 from collections import Counter
 
-from . import oracles, runner
+from . import aliasing, oracles, runner
 from .generator import Program
 
 KINDS = ("pass", "skip", "refused", "crash", "wrong", "invalid")
@@ -26,7 +26,16 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--show", type=int, default=5, help="failures shown per mode")
     p.add_argument("--out", help="also write the report to this file")
     p.add_argument("--every", type=int, default=200, help="progress line every this many programs")
-    return p.parse_args(argv)
+    p.add_argument("--aliasing", action="store_true",
+                   help="mix the in-place/aliasing statement families in (about a quarter of the programs)")
+    p.add_argument("--families", help="only programs containing one of these families (comma-separated, or "
+                   "'all'): " + ",".join(aliasing.FAMILIES))
+    args = p.parse_args(argv)
+    try:
+        args.mix = aliasing.parse_mix(args.families, args.aliasing)
+    except ValueError as exc:
+        p.error(str(exc))
+    return args
 
 
 def table(counts: dict[str, Counter], seconds: dict[str, float]) -> str:
@@ -47,17 +56,35 @@ def table(counts: dict[str, Counter], seconds: dict[str, float]) -> str:
     return "\n".join(lines)
 
 
+def family_table(counts: dict[tuple[str, str], Counter]) -> str:
+    """Outcomes per mode and family, then each family's refusals by the first words of the reason."""
+    if not counts:
+        return ""
+    lines = ["Per family (a program with several families counts in each):", "",
+             "| mode | family | programs | pass | skip | refused | crash | wrong | invalid |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for (mode, family), c in sorted(counts.items()):
+        lines.append(f"| {mode} | {family} | {sum(c[k] for k in KINDS)} | " + " | ".join(str(c[k]) for k in KINDS) + " |")
+    refusals = [(mode, family, k[len("refused: "):], v) for (mode, family), c in sorted(counts.items())
+                for k, v in c.most_common() if k.startswith("refused: ")]
+    if refusals:
+        lines += ["", "refused by family and reason:", ""]
+        lines += [f"- {mode} / {family}: {v} × {why}" for mode, family, why, v in refusals]
+    return "\n".join(lines)
+
+
 def call(program: Program) -> str:
     """How the oracle calls `f`: its arguments and `wrt`, on one line."""
     args = ", ".join(f"np.array({a.tolist()})" if hasattr(a, "tolist") else repr(a) for a in program.args)
     return f"f({args}), wrt={program.wrt!r}"
 
 
-def describe(result: runner.Result, shrink: bool) -> str:
+def describe(result: runner.Result, shrink: bool, mix: aliasing.Mix = aliasing.NONE) -> str:
     """A failure as Markdown: its identity, outcome, and source (shrunk if asked)."""
-    program = runner.program_for(result.seed, result.index, result.mode)
+    program = runner.program_for(result.seed, result.index, result.mode, mix)
     outcome = result.outcome
-    head = f"### {result.mode} seed {result.seed} index {result.index}: {outcome.kind}"
+    families = f" [{', '.join(sorted(program.families))}]" if program.families else ""
+    head = f"### {result.mode} seed {result.seed} index {result.index}: {outcome.kind}{families}"
     blame = f" (clean-up at fault: {outcome.culprit})" if outcome.culprit else ""
     text = [head, "", f"{outcome.detail}{blame}; {call(program)}", ""]
     if shrink:
@@ -75,15 +102,15 @@ def main(argv: list[str] | None = None) -> int:
     modes = [args.mode] if args.mode else args.modes.split(",")
     if args.only is not None:
         for mode in modes:
-            result = runner.run_one(args.seed, args.only, mode)
-            print(runner.program_for(args.seed, args.only, mode).source)
-            print(describe(result, args.shrink) if result.outcome.kind in ("wrong", "crash") else result.outcome)
+            result = runner.run_one(args.seed, args.only, mode, args.mix)
+            print(runner.program_for(args.seed, args.only, mode, args.mix).source)
+            print(describe(result, args.shrink, args.mix) if result.outcome.kind in ("wrong", "crash") else result.outcome)
         return 0
     results: list[runner.Result] = []
     seconds: dict[str, float] = Counter()
     start = time.perf_counter()
     indices = range(args.start, args.start + args.n)
-    for k, result in enumerate(runner.run(args.seed, indices, modes, args.jobs), 1):
+    for k, result in enumerate(runner.run(args.seed, indices, modes, args.jobs, args.mix), 1):
         results.append(result)
         seconds[result.mode] += result.seconds
         if k % args.every == 0:
@@ -91,12 +118,13 @@ def main(argv: list[str] | None = None) -> int:
             rate = k / (time.perf_counter() - start)
             print(f"[{k}/{len(modes) * args.n}] {rate:.1f}/s " + " ".join(f"{n}={v}" for n, v in sorted(c.items())),
                   file=sys.stderr, flush=True)
-    report = [f"srcgrad fuzz: seed {args.seed}, programs {indices.start}..{indices.stop - 1}, modes {','.join(modes)}, "
-              f"{time.perf_counter() - start:.0f} s with {args.jobs} job(s)", "",
-              table(runner.tally(results), seconds), ""]
+    mixed = f", families {','.join(args.mix.names)}{' (required)' if args.mix.required else ''}" if args.mix.names else ""
+    report = [f"srcgrad fuzz: seed {args.seed}, programs {indices.start}..{indices.stop - 1}, modes {','.join(modes)}"
+              f"{mixed}, {time.perf_counter() - start:.0f} s with {args.jobs} job(s)", "",
+              table(runner.tally(results), seconds), "", family_table(runner.family_tally(results)), ""]
     for mode in modes:
         failures = [r for r in results if r.mode == mode and r.outcome.kind in ("wrong", "crash")]
-        report += [describe(r, args.shrink) for r in _distinct(failures)[: args.show]]
+        report += [describe(r, args.shrink, args.mix) for r in _distinct(failures)[: args.show]]
     text = "\n".join(report)
     print(text)
     if args.out:

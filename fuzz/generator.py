@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from . import aliasing as fam
 from .templates import HEADER, SELF_UPDATES, TEMPLATES, M, S, V  # noqa: E402
 
 C = "i"  # float, shape (3,), shape (2, 3), int loop counter
@@ -31,6 +32,7 @@ class Program:
     kinds: list[str]
     output: str = S
     features: list[str] = field(default_factory=list)
+    families: set[str] = field(default_factory=set)  # the aliasing/in-place families it contains (fuzz.aliasing)
 
 
 class _Gen:
@@ -39,13 +41,12 @@ class _Gen:
     def __init__(self, rng: random.Random, output: str, weights: dict[str, float]) -> None:
         self.rng, self.output, self.weights = rng, output, weights
         self.lines: list[str] = []
-        self.indent = 1
         self.env: dict[str, str] = {}
-        self.count = 0
-        self.budget = 0
+        self.indent, self.count, self.budget = 1, 0, 0
         self.helpers: list[tuple[str, int, bool]] = []  # name, arity, returns a tuple
         self.recursive: str | None = None
         self.features: list[str] = []
+        self.main, self.kept, self.defs = False, [], []  # f's own body; scalars of families it returns; helpers
 
     def fresh(self, prefix: str = "t") -> str:
         self.count += 1
@@ -54,6 +55,12 @@ class _Gen:
     def emit(self, line: str) -> None:
         self.lines.append("    " * self.indent + line)
         self.budget -= 1
+
+    def emit_in(self, line: str) -> None:
+        """`line` one level further in (the body of the header just emitted)."""
+        self.indent += 1
+        self.emit(line)
+        self.indent -= 1
 
     def names(self, kind: str) -> list[str]:
         return [n for n, k in self.env.items() if k == kind]
@@ -112,7 +119,10 @@ class _Gen:
         return e
 
     def result(self) -> str:
-        """An expression of the program's output kind built from the names in scope."""
+        """An expression of the program's output kind from the names in scope, with the families' results."""
+        return fam.with_kept(self.kept, self.output, self.plain_result())
+
+    def plain_result(self) -> str:
         if self.output == S:
             terms = []
             for name, kind in self.rng.sample(sorted(self.env.items()), min(3, len(self.env))):
@@ -155,7 +165,9 @@ class _Gen:
             allowed += ["break", "continue"]
         allowed += ["early_return"] if depth > 0 or loop else []
         allowed += ["helper_call"] if any(t for _, _, t in self.helpers) else []
-        feature = self.pick(allowed)
+        feature = self.pick(allowed + (list(fam.FAMILIES) if self.main and depth == 0 and not loop else []))
+        if feature in fam.FAMILIES:
+            return self.features.append(fam.emit(self, feature))
         self.features.append(feature)
         getattr(self, "st_" + feature)(depth, loop)
 
@@ -209,10 +221,8 @@ class _Gen:
         name, counter = self.fresh("buf"), self.fresh("i")
         self.emit(f"{name} = np.zeros(3)")
         self.emit(f"for {counter} in range(3):")
-        self.indent += 1
         self.env[counter] = C
-        self.emit(f"{name}[{counter}] = {self.squashed(S)}")
-        self.indent -= 1
+        self.emit_in(f"{name}[{counter}] = {self.squashed(S)}")
         del self.env[counter]
         self.env[name] = V
 
@@ -261,28 +271,20 @@ class _Gen:
         counter = self.fresh("n")
         self.emit(f"{counter} = 0")
         self.emit(f"while {counter} < {self.rng.randint(1, 4)} and {self.condition()}:")
-        self.indent += 1
-        self.emit(f"{counter} += 1")
-        self.indent -= 1
+        self.emit_in(f"{counter} += 1")
         self.nested(depth, True)
 
     def st_break(self, depth: int, loop: bool) -> None:
         self.emit(f"if {self.condition()}:")
-        self.indent += 1
-        self.emit(self.rng.choice(["break", "continue"]) if self.rng.random() < 0.3 else "break")
-        self.indent -= 1
+        self.emit_in(self.rng.choice(["break", "continue"]) if self.rng.random() < 0.3 else "break")
 
     def st_continue(self, depth: int, loop: bool) -> None:
         self.emit(f"if {self.condition()}:")
-        self.indent += 1
-        self.emit("continue")
-        self.indent -= 1
+        self.emit_in("continue")
 
     def st_early_return(self, depth: int, loop: bool) -> None:
         self.emit(f"if {self.condition()}:")
-        self.indent += 1
-        self.emit(f"return {self.result()}")
-        self.indent -= 1
+        self.emit_in(f"return {self.result()}")
 
     def st_list(self, depth: int, loop: bool) -> None:
         name, out = self.fresh("L"), self.fresh()
@@ -293,9 +295,7 @@ class _Gen:
             self.emit(f"{name} = []")
             self.emit(f"for {counter} in range(3):")
             self.env[counter] = C
-            self.indent += 1
-            self.emit(f"{name}.append({self.squashed(S)})")
-            self.indent -= 1
+            self.emit_in(f"{name}.append({self.squashed(S)})")
             del self.env[counter]
         use = self.rng.choice([f"sum({name})", f"{name}[0] * {name}[-1] + {name}[1]", f"{name}[2]"])
         self.emit(f"{out} = {use}")
@@ -340,9 +340,6 @@ class _Gen:
         self.emit(f"{a}, {b} = {name}({', '.join(self.expr(S, 1) for _ in range(arity))})")
         self.env[a] = self.env[b] = S
 
-    def st_recursion(self, depth: int, loop: bool) -> None:
-        return self.st_assign(depth, loop)
-
 
 def _helper(gen: _Gen, name: str, tupled: bool) -> tuple[list[str], int]:
     """The lines of a helper of scalar parameters with its own branches and loops, and its arity."""
@@ -366,10 +363,12 @@ def _recursive(gen: _Gen) -> list[str]:
             f"    return rec(0.8 * math.tanh({step}) + 0.1 * a, depth - 1)", "", ""]
 
 
-def generate(seed: int, index: int, output: str = S, weights: dict[str, float] | None = None) -> Program:
-    """Program `index` of campaign `seed`; `output` is S for a scalar `f`, else a vector-valued one."""
+def generate(seed: int, index: int, output: str = S, weights: dict[str, float] | None = None,
+             families: fam.Mix = fam.NONE) -> Program:
+    """Program `index` of campaign `seed`; `output` is S for a scalar `f`, else a vector-valued one;
+    `families` says which in-place/aliasing families may (or must) appear (none by default)."""
     rng = random.Random(f"{seed}/{index}/{output}")
-    gen = _Gen(rng, output, dict(FEATURES, **(weights or {})))
+    gen = _Gen(rng, output, dict(FEATURES, **fam.weights(families), **(weights or {})))
     chunks = [HEADER, "", ""]
     for k in range(rng.choice([0, 0, 1, 1, 2])):
         tupled = rng.random() < 0.5
@@ -382,14 +381,15 @@ def generate(seed: int, index: int, output: str = S, weights: dict[str, float] |
     kinds = [rng.choice([S, S, V, M]) for _ in range(rng.randint(1, 2))]
     params = ["x", "y"][: len(kinds)]
     gen.env = dict(zip(params, kinds))
-    gen.budget = rng.randint(3, 15)
+    gen.budget, gen.main = rng.randint(3, 15), True
     gen.block(0, False, gen.budget)
+    fam.ensure(gen, families)
     body = [f"def f({', '.join(params)}):", *gen.lines, f"    return {gen.result()}"]
     args = [_value(rng, k) for k in kinds]
     wrt_choices: list[Any] = [0, params[0]] + ([1, params[1], (0, 1)] if len(params) == 2 else [])
     features = sorted(set(gen.features)) + (["recursion"] if gen.recursive else []) + (["helper"] if gen.helpers else [])
-    source = ast.unparse(ast.parse("\n".join(chunks + body))) + "\n"
-    return Program(source, args, rng.choice(wrt_choices), kinds, output, features)
+    source = ast.unparse(ast.parse("\n".join(chunks + gen.defs + body))) + "\n"
+    return Program(source, args, rng.choice(wrt_choices), kinds, output, features, set(features) & set(fam.FAMILIES))
 
 
 def _value(rng: random.Random, kind: str) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -32,10 +33,11 @@ def flat(value: Any) -> np.ndarray:
 
 
 def evaluate(f: Callable[..., Any], args: Sequence[Any]) -> Any:
-    """`f(*args)` by plain Python; raises Invalid if it raises or is not finite."""
+    """`f(*args)` by plain Python on deep copies of `args` (a program may write into its arguments, and one
+    evaluation must not change another's inputs); raises Invalid if it raises or is not finite."""
     try:
         with np.errstate(all="raise"):
-            out = f(*args)
+            out = f(*copy.deepcopy(list(args)))
         values = flat(out)
     except Exception as exc:  # any failure of the user's program makes the point unusable
         raise Invalid(f"{type(exc).__name__}: {exc}") from None
@@ -44,6 +46,14 @@ def evaluate(f: Callable[..., Any], args: Sequence[Any]) -> Any:
     if any(leaf.dtype.kind == "f" and leaf.dtype.itemsize < 8 for leaf in _raw_leaves(out)):
         raise Invalid("a value below double precision (e.g. np.tanh of a bool is float16)")
     return out
+
+
+def after_call(f: Callable[..., Any], args: Sequence[Any]) -> list[Any]:
+    """Deep copies of `args` as plain Python's `f` leaves them (it may write into them)."""
+    copies = copy.deepcopy(list(args))
+    with np.errstate(all="ignore"):
+        f(*copies)
+    return copies
 
 
 def _raw_leaves(value: Any) -> list[np.ndarray]:

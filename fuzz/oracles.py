@@ -17,6 +17,7 @@ from .generator import Program, S
 MODES = ("reverse", "forward", "vjp", "second")
 PASS, SKIP, REFUSED, CRASH, WRONG, INVALID = "pass", "skip", "refused", "crash", "wrong", "invalid"
 _LOCATION = re.compile(r"^\S*?:\d+:\d+: ")
+AFTER_RTOL, AFTER_ATOL = 1e-12, 1e-14  # the arguments after a call: Python's own values, to rounding
 
 
 @dataclass
@@ -114,6 +115,7 @@ class Oracle:
     def __init__(self, f: Callable[..., Any], program: Program, rng: np.random.Generator) -> None:
         self.f, self.program, self.rng = f, program, rng
         self.out = nm.evaluate(f, program.args)
+        self.after = nm.after_call(f, program.args)
         if program.output == S and (isinstance(self.out, (list, tuple, dict)) or np.ndim(self.out) != 0):
             raise nm.Invalid(f"a scalar program returned {type(self.out).__name__} of shape {np.shape(self.out)}")
         self.scale = nm.scale_of(self.out)
@@ -127,6 +129,17 @@ class Oracle:
     def random_like(self, x: Any) -> Any:
         return float(self.rng.standard_normal()) if np.ndim(x) == 0 else self.rng.standard_normal(np.shape(x))
 
+    def fresh(self) -> list[Any]:
+        """Deep copies of the arguments for one call of a derivative, which may write into them."""
+        return copy.deepcopy(list(self.program.args))
+
+    def check_after(self, copies: list[Any], what: str) -> None:
+        """The arguments `copies` after a derivative's call must be as plain Python's `f` leaves them."""
+        for i, (got, want) in enumerate(zip(copies, self.after)):
+            if np.shape(got) != np.shape(want) or not nm.close(got, want, 1.0, AFTER_RTOL, AFTER_ATOL):
+                _fail(WRONG, f"{what}: arguments after the call differ from Python's: argument {i}, "
+                      + nm.worst(got, want, "Python"))
+
 
 class Reverse(Oracle):
     def truth(self) -> None:
@@ -135,7 +148,9 @@ class Reverse(Oracle):
         self.scale = nm.scale_of(self.out, *self.want)
 
     def judge(self, optimize: Any) -> None:
-        got = _as_list(srcgrad.grad(self.f, wrt=self.program.wrt, **_opt(optimize))(*self.program.args), self.program.wrt)
+        copies = self.fresh()
+        got = _as_list(srcgrad.grad(self.f, wrt=self.program.wrt, **_opt(optimize))(*copies), self.program.wrt)
+        self.check_after(copies, "grad")
         _check_shapes(got, self.program, self.positions, "grad")
         _compare(got, self.want, self.scale, "grad")
 
@@ -153,11 +168,13 @@ class Forward(Oracle):
 
     def judge(self, optimize: Any) -> None:
         program, opt = self.program, _opt(optimize)
-        out, dot = srcgrad.jvp(self.f, tuple(program.args), tuple(self.tangents), wrt=program.wrt, **opt)
+        copies = self.fresh()
+        out, dot = srcgrad.jvp(self.f, tuple(copies), tuple(copy.deepcopy(self.tangents)), wrt=program.wrt, **opt)
+        self.check_after(copies, "jvp")
         _compare(out, self.out, self.scale, "jvp primal output", 1e-9, 1e-12, "plain Python")
         _compare(dot, self.want, self.scale, "jvp")
         try:
-            g = _as_list(srcgrad.grad(self.f, wrt=program.wrt, **opt)(*program.args), program.wrt)
+            g = _as_list(srcgrad.grad(self.f, wrt=program.wrt, **opt)(*self.fresh()), program.wrt)
         except Exception:
             return  # the inner-product test needs both; reverse mode is judged on its own
         inner = sum(float(np.sum(np.asarray(a) * t)) for a, t in zip(g, self.tangents))
@@ -178,10 +195,13 @@ class Pullback(Oracle):
 
     def judge(self, optimize: Any) -> None:
         program = self.program
-        out, pullback = srcgrad.vjp(self.f, *program.args, wrt=program.wrt, **_opt(optimize))
+        copies = self.fresh()
+        out, pullback = srcgrad.vjp(self.f, *copies, wrt=program.wrt, **_opt(optimize))
+        self.check_after(copies, "vjp")
         kept = copy.deepcopy(out)
         _compare(out, self.out, self.scale, "vjp primal output", 1e-9, 1e-12, "plain Python")
-        got = _as_list(pullback(self.cotangent), program.wrt)
+        got = _as_list(pullback(copy.deepcopy(self.cotangent)), program.wrt)
+        self.check_after(copies, "pullback")
         if not nm.close(out, kept, 1.0, 0.0, 0.0):
             _fail(WRONG, "the pullback changed the output it was given")
         _check_shapes(got, program, self.positions, "pullback")
@@ -203,7 +223,7 @@ class Second(Oracle):
         try:
             first = srcgrad.grad(self.f, wrt=self.wrt)
             want = _fd_gradient(self.f, program, self.position, self.scale)[0]
-            got = first(*program.args)
+            got = first(*self.fresh())
             if nm.close(got, want, nm.scale_of(self.out, want)) and np.shape(got) == np.shape(program.args[self.position]):
                 return _fd_gradient(first, program, self.position, nm.scale_of(want)), False
         except Verdict:
@@ -218,12 +238,18 @@ class Second(Oracle):
         x = program.args[self.position]
         if np.ndim(x) == 0:
             inner = srcgrad.grad(self.f, wrt=self.wrt, **opt)
-            got = srcgrad.grad(inner, wrt=self.wrt, **opt)(*program.args)
+            copies = self.fresh()
+            got = srcgrad.grad(inner, wrt=self.wrt, **opt)(*copies)
+            self.check_after(copies, "grad(grad(f))")
             _compare(got, self.hessian, self.scale, "grad(grad(f))", rtol, atol)
             return
-        hv = srcgrad.hvp(self.f, wrt=self.wrt, **opt)(*program.args, self.direction)
+        copies = self.fresh()
+        hv = srcgrad.hvp(self.f, wrt=self.wrt, **opt)(*copies, copy.deepcopy(self.direction))
+        self.check_after(copies, "hvp")
         _compare(hv, self.hessian @ self.direction.ravel(), self.scale, "hvp", rtol, atol)
-        h = srcgrad.hessian(self.f, wrt=self.wrt, **opt)(*program.args)
+        copies = self.fresh()
+        h = srcgrad.hessian(self.f, wrt=self.wrt, **opt)(*copies)
+        self.check_after(copies, "hessian")
         if np.shape(h) != np.shape(x) * 2:
             _fail(WRONG, f"hessian: shape {np.shape(h)} for an argument of shape {np.shape(x)}")
         _compare(h, self.hessian, self.scale, "hessian", rtol, atol)

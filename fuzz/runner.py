@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from . import oracles
+from . import aliasing, oracles
 from .generator import Program, S, generate
 
 TIMEOUT = 30  # seconds per program; a hang is a crash
@@ -43,9 +43,16 @@ def load(source: str, stem: str = "prog") -> Callable[..., Any]:
     return module.f
 
 
-def program_for(seed: int, index: int, mode: str) -> Program:
-    """The program (seed, index) of `mode`: vjp gets the vector-valued variant."""
-    return generate(seed, index, "v" if mode == "vjp" else S)
+def program_for(seed: int, index: int, mode: str, mix: aliasing.Mix = aliasing.NONE) -> Program:
+    """The program (seed, index) of `mode`: vjp gets the vector-valued variant. When `mix` requires
+    families, the first of a fixed series of variants of (seed, index) that contains one of them."""
+    output = "v" if mode == "vjp" else S
+    program = generate(seed, index, output, families=mix)
+    for attempt in range(1, 40):
+        if not mix.required or program.families & set(mix.names):
+            break
+        program = generate(seed, f"{index}.{attempt}", output, families=mix)  # type: ignore[arg-type]
+    return program
 
 
 def _alarm(signum: int, frame: Any) -> None:
@@ -84,25 +91,27 @@ class Result:
     outcome: oracles.Outcome
     seconds: float
     features: list[str] = field(default_factory=list)
+    families: set[str] = field(default_factory=set)
 
 
-def run_one(seed: int, index: int, mode: str) -> Result:
-    """Generate and check program (seed, index) in `mode`."""
+def run_one(seed: int, index: int, mode: str, mix: aliasing.Mix = aliasing.NONE) -> Result:
+    """Generate and check program (seed, index) of the program mix `mix` in `mode`."""
     start = time.perf_counter()
-    program = program_for(seed, index, mode)
+    program = program_for(seed, index, mode, mix)
     outcome = check_source(program, mode, seed * 1_000_003 + index)
     if index % 100 == 0:
         linecache.clearcache()
-    return Result(seed, index, mode, outcome, time.perf_counter() - start, program.features)
+    return Result(seed, index, mode, outcome, time.perf_counter() - start, program.features, program.families)
 
 
-def _task(job: tuple[int, int, str]) -> Result:
+def _task(job: tuple[int, int, str, aliasing.Mix]) -> Result:
     return run_one(*job)
 
 
-def run(seed: int, indices: range | list[int], modes: list[str], jobs: int = 1) -> Iterator[Result]:
+def run(seed: int, indices: range | list[int], modes: list[str], jobs: int = 1,
+        mix: aliasing.Mix = aliasing.NONE) -> Iterator[Result]:
     """Results of every (index, mode), in order; with `jobs` > 1 in a pool of processes."""
-    tasks = [(seed, i, m) for m in modes for i in indices]
+    tasks = [(seed, i, m, mix) for m in modes for i in indices]
     if jobs <= 1:
         yield from map(_task, tasks)
         return
@@ -121,4 +130,16 @@ def tally(results: list[Result]) -> dict[str, Counter]:
         if r.outcome.kind in (oracles.REFUSED, oracles.CRASH, oracles.SKIP):
             blame = f" [clean-up at fault: {r.outcome.culprit}]" if r.outcome.culprit else ""
             counts[f"{r.outcome.kind}: {r.outcome.reason()}{blame}"] += 1
+    return table
+
+
+def family_tally(results: list[Result]) -> dict[tuple[str, str], Counter]:
+    """Per (mode, family): counts of each outcome kind, and refusals by the first words of their reason."""
+    table: dict[tuple[str, str], Counter] = {}
+    for r in results:
+        for family in sorted(r.families):
+            counts = table.setdefault((r.mode, family), Counter())
+            counts[r.outcome.kind] += 1
+            if r.outcome.kind == oracles.REFUSED:
+                counts["refused: " + " ".join(r.outcome.reason().split()[:10])] += 1
     return table

@@ -8,7 +8,7 @@ import time
 from dataclasses import replace
 from typing import Callable, Iterator
 
-from . import oracles, runner
+from . import aliasing, oracles, runner
 from .generator import M, Program, S, V
 
 Edit = Callable[[ast.Module], bool]  # mutates a copy of the module; False if it does not apply
@@ -112,11 +112,26 @@ def _parsed(text: str) -> Callable[[ast.expr], ast.expr | None]:
     return lambda old: None if ast.unparse(old) == text else ast.parse(text, mode="eval").body
 
 
-def _statement_edits(tree: ast.Module) -> Iterator[Edit]:
+def _protected(tree: ast.Module) -> set[int]:
+    """Ids of the nodes of the statements of aliasing families, which edits leave alone: shrinking must
+    not turn an aliased write into an unaliased one (or drop the write) and call it the same failure."""
+    kept: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Return):  # its parts without a family's result may still shrink
+            kept |= {id(n) for n in ast.walk(node) if aliasing.protected(n)}
+        elif isinstance(node, ast.stmt) and not (isinstance(node, ast.FunctionDef) and node.name == "f") \
+                and aliasing.protected(node):
+            kept |= {id(n) for n in ast.walk(node)}
+    return kept
+
+
+def _statement_edits(tree: ast.Module, kept: set[int]) -> Iterator[Edit]:
     for k, node in enumerate(_nodes(tree)):
         for field, body in _bodies(node):
             for j, stmt in enumerate(body):
                 if isinstance(node, ast.Module) and isinstance(stmt, ast.FunctionDef) and stmt.name == "f":
+                    continue
+                if id(stmt) in kept:
                     continue
                 if isinstance(node, ast.While) and j == 0 and isinstance(stmt, ast.AugAssign):
                     continue  # the counter that bounds the loop
@@ -137,8 +152,8 @@ def _bounds(tree: ast.Module) -> set[int]:
     return kept
 
 
-def _expression_edits(tree: ast.Module) -> Iterator[Edit]:
-    kept = _bounds(tree)
+def _expression_edits(tree: ast.Module, protected: set[int]) -> Iterator[Edit]:
+    kept = _bounds(tree) | protected
     for k, node in enumerate(_nodes(tree)):
         if id(node) in kept:
             continue
@@ -183,8 +198,9 @@ def candidates(program: Program) -> Iterator[Program]:
     """Every one-step simplification of `program`, biggest first, each smaller than it."""
     yield from _program_edits(program)
     tree = ast.parse(program.source)
+    kept = _protected(tree) if program.families else set()
     for edits in (_statement_edits, _expression_edits):
-        for edit in list(edits(tree)):
+        for edit in list(edits(tree, kept)):
             mutated = copy.deepcopy(tree)
             try:
                 if not edit(mutated):
