@@ -233,3 +233,62 @@ def test_the_console_script_shows_it_too(tmp_path):
     assert done.returncode == 2 and done.stdout == "" and len(lines) == 3, done.stderr
     assert re.match(r"srcgrad: error: .*model\.py:2:5: ", lines[0]), lines
     assert lines[1:] == ["        global y", "        ^^^^^^^^"]
+
+
+# ---- docs/limitations.md -------------------------------------------------------------------
+
+PAGE = ROOT / "docs" / "limitations.md"
+FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
+MARK = re.compile(r"\A# refused( at run time)?: (.+)\n")
+
+
+def _page_blocks():
+    """(first line, code) of every `python` block of the page, in order."""
+    text = PAGE.read_text()
+    return [(text.count("\n", 0, m.start(2)) + 1, m.group(2)) for m in FENCE.finditer(text) if m.group(1).strip() == "python"]
+
+
+REFUSED = [(line, code) for line, code in _page_blocks() if MARK.match(code)]
+
+
+@pytest.fixture(scope="module")
+def page_namespace():
+    """The page's blocks run top to bottom in one namespace, compiled at their lines of the
+    page's file (so srcgrad reads their source there, and messages name those lines)."""
+    namespace = {"__name__": "docs_limitations_checked"}
+    for line, code in _page_blocks():
+        exec(compile("\n" * (line - 1) + code, str(PAGE), "exec"), namespace)
+    yield namespace
+    transform.clear_cache()
+
+
+def test_the_page_documents_refusals_by_theme():
+    text = PAGE.read_text()
+    assert len(REFUSED) >= 40
+    for heading in ("## A refusal inside a function you call", "## Syntax srcgrad does not follow",
+                    "## In-place writes and aliasing", "## Calls without rules", "## Complex numbers",
+                    "## Higher order and forward mode", "## Attributes and objects"):
+        assert heading in text
+    assert "how-it-works.md#in-place-writes-and-shared-storage" in text
+
+
+@pytest.mark.parametrize("line, code", REFUSED, ids=[f"line {line}" for line, _ in REFUSED])
+def test_each_documented_refusal_is_refused_with_its_words(line, code, page_namespace, capsys):
+    at_run_time, words = MARK.match(code).groups()
+    call = re.search(r"^# call: (.+)$", code, re.MULTILINE)
+    assert call, f"docs/limitations.md:{line}: a refused example needs a `# call:` line"
+    with pytest.raises(srcgrad.NotDifferentiableError) as caught:
+        eval(call.group(1), page_namespace)
+    message = str(caught.value)
+    assert words in message, message
+    located = re.match(rf"{re.escape(str(PAGE))}:(\d+):(\d+): ", message)
+    if at_run_time:  # a refusal that names no line yet: when it does, mark the example `# refused:`
+        assert located is None, message
+        return
+    assert located, message
+    row, col = int(located.group(1)), int(located.group(2))
+    assert line <= row < line + code.count("\n"), f"the refusal points outside the example: {message}"
+    page_lines = PAGE.read_text().splitlines()
+    quoted, caret = message.splitlines()[1:3]
+    assert quoted == "    " + page_lines[row - 1].rstrip()
+    assert caret.strip() and set(caret.strip()) == {"^"} and caret.index("^") == 4 + col - 1
