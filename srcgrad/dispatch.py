@@ -87,24 +87,20 @@ def call_jvp(fn: Any, dots: tuple, *args: Any, **kwargs: Any) -> tuple[Any, Any]
         try:
             cell, names = transform.jvp_cell(plain, mask)
         except (NotDifferentiableError, UsageError) as error:
-            raise _from_caller(error, callee.value, sys._getframe(1)) from error.__cause__
+            raise _from_caller(error, callee.value, sys._getframe(1), forward=True) from error.__cause__
         given = {names[params[i + len(bound_self)]]: d for i, d in enumerate(dots) if d is not None}
         return cell.cell_contents(*bound_self, *args, **kwargs, **given)
-    raise _from_caller(_no_source(callee.name, fn, "srcgrad.tangent"), fn, sys._getframe(1))
+    raise _from_caller(_no_source(callee.name, fn, forward=True), fn, sys._getframe(1), forward=True)
 
 
-def _no_source(name: str, fn: Any, decorator: str = "srcgrad.adjoint") -> NotDifferentiableError:
+def _no_source(name: str, fn: Any, forward: bool = False) -> NotDifferentiableError:
     """The refusal of a run-time callee `fn` that has neither a rule nor Python source."""
-    advice = adjoint_advice(fn).replace("@srcgrad.adjoint(", f"@{decorator}(")
-    if decorator != "srcgrad.adjoint":
-        advice = advice.replace("_vjp(g, ans,", "_jvp(dots, ans,").replace("one cotangent per positional argument",
-                                                                        "`dots`: one tangent per positional argument")
     error = NotDifferentiableError(f"`{name}` has no derivative rule and no Python source srcgrad can read")
-    error.srcgrad_base, error.srcgrad_advice = str(error), advice  # type: ignore[attr-defined]
+    error.srcgrad_base, error.srcgrad_advice = str(error), adjoint_advice(fn, forward)  # type: ignore[attr-defined]
     return error
 
 
-def _from_caller(error: SrcGradError, fn: Any, frame: types.FrameType | None) -> SrcGradError:
+def _from_caller(error: SrcGradError, fn: Any, frame: types.FrameType | None, forward: bool = False) -> SrcGradError:
     """`error`, raised for the run-time callee `fn`, with the function whose generated code
     called it (`frame`'s) named: the call is only resolved at run time, so no column is known."""
     while frame is not None and frame.f_code.co_filename not in failures.ORIGINS:  # past srcgrad's helpers
@@ -112,7 +108,7 @@ def _from_caller(error: SrcGradError, fn: Any, frame: types.FrameType | None) ->
     origin = failures.ORIGINS[frame.f_code.co_filename] if frame is not None else None
     where = (f"called from `{origin.function}` ({origin.filename}:{origin.first_line}), "
              "a call whose target srcgrad found at run time") if origin else "called at run time"
-    return add_call(error, where, fn)
+    return add_call(error, where, fn, forward)
 
 
 def _pick(cotangents: tuple, positions: list[int]) -> tuple:

@@ -83,19 +83,20 @@ def plain_name(node: ast.AST) -> str:
     return _PLAIN_NAMES.get(type(node).__name__, "this construct")
 
 
-def called_from(error: SrcGradError, info: SourceInfo, call: ast.AST, caller: str, callee: object) -> SrcGradError:
+def called_from(error: SrcGradError, info: SourceInfo, call: ast.AST, caller: str, callee: object,
+                forward: bool = False) -> SrcGradError:
     """Add to `error`, raised while differentiating `callee`, the call of it at `call` in
     `caller` (whose source is `info`), so a refusal inside a library names the user's line.
     The error is changed in place (its type, traceback and `__cause__` stay) and returned."""
-    return add_call(error, located_message(info, call, f"called from `{caller}`"), callee)
+    return add_call(error, located_message(info, call, f"called from `{caller}`"), callee, forward)
 
 
-def add_call(error: SrcGradError, frame: str, callee: object) -> SrcGradError:
+def add_call(error: SrcGradError, frame: str, callee: object, forward: bool = False) -> SrcGradError:
     """Add the text `frame` (where `callee` was called) to `error`'s message, then advice for
-    the innermost callee; a chain of calls reads outermost first, innermost last."""
+    the innermost callee (a forward rule if `forward`); a chain reads outermost first, innermost last."""
     if not hasattr(error, "srcgrad_base"):
         error.srcgrad_base = str(error.args[0]) if error.args else str(error)  # type: ignore[attr-defined]
-        error.srcgrad_advice = adjoint_advice(callee)  # type: ignore[attr-defined]
+        error.srcgrad_advice = adjoint_advice(callee, forward)  # type: ignore[attr-defined]
     calls = (frame, *getattr(error, "srcgrad_calls", ()))
     error.srcgrad_calls = calls  # type: ignore[attr-defined]
     chain = "\n".join("  " + text.replace("\n", "\n  ") for text in calls)
@@ -104,13 +105,13 @@ def add_call(error: SrcGradError, frame: str, callee: object) -> SrcGradError:
 
 
 @contextlib.contextmanager
-def calling(info: SourceInfo, call: ast.AST, caller: str, callee: object) -> Iterator[None]:
-    """Around the transform of `callee`, called at `call` in `caller`: a refusal inside it
-    goes on with the call site added (see `called_from`)."""
+def calling(info: SourceInfo, call: ast.AST, caller: str, callee: object, forward: bool = False) -> Iterator[None]:
+    """Around the transform of `callee`, called at `call` in `caller`: a refusal inside it, or
+    its source not found, goes on with the call site added (see `called_from`)."""
     try:
         yield
-    except NotDifferentiableError as error:
-        called_from(error, info, call, caller, callee)
+    except (NotDifferentiableError, UsageError) as error:
+        called_from(error, info, call, caller, callee, forward)
         raise
 
 
@@ -126,15 +127,17 @@ def primal_name(fn: object) -> str:
     return f"{module}.{qualname}"
 
 
-def adjoint_advice(fn: object) -> str:
+def adjoint_advice(fn: object, forward: bool = False) -> str:
     """What to write instead of differentiating through `fn`: a rule of one's own (shown with
-    `fn`'s name and parameters), or its value as a constant with `srcgrad.stop_gradient`."""
+    `fn`'s name and parameters; a forward rule if `forward`), or its value as a constant."""
     name = primal_name(fn)
     simple = name.rsplit(".", 1)[-1].replace("<", "").replace(">", "") or "fn"
+    decorator, rule, first, what = ("tangent", "jvp", "dots", "the tangent of its result") if forward else \
+        ("adjoint", "vjp", "g", "one cotangent per positional argument")
     return (f"To differentiate through `{name}` without its source being followed, register its derivative "
-            f"(one cotangent per positional argument):\n"
-            f"    @srcgrad.adjoint({name})\n"
-            f"    def {simple}_vjp(g, ans, {_parameters(fn)}): ...\n"
+            f"({what}):\n"
+            f"    @srcgrad.{decorator}({name})\n"
+            f"    def {simple}_{rule}({first}, ans, {_parameters(fn)}): ...\n"
             f"or, if no derivative should flow through it, call it on `srcgrad.stop_gradient(value)` "
             f"or inside `with srcgrad.no_grad():`.")
 

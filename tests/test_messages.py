@@ -119,6 +119,26 @@ def test_a_chain_of_calls_reads_outermost_first_innermost_last(modules):
     assert f"@srcgrad.adjoint({lib.__name__}.helper)" in text  # the innermost callee: the library function
 
 
+def test_a_callee_without_readable_source_names_the_call_site(modules):
+    lib = modules("""
+        namespace = {}
+        exec("def made(x):\\n    return x * 2.0\\n", namespace)
+        made = namespace["made"]
+        """)
+    user = modules("""
+        import {lib}
+
+        def f(x):
+            return {lib}.made(x)
+        """, lib=lib.__name__)
+    parsed, call = _call_of(user.f, f"{lib.__name__}.made")
+    with pytest.raises(srcgrad.UsageError) as caught, errors.calling(parsed.info, call, "f", lib.made):
+        transform.vjp_cell(lib.made, (0,))
+    text = str(caught.value)
+    assert "cannot find the source" in text.splitlines()[0]
+    assert f"{user.__file__}:5:12: called from `f`" in text and "@srcgrad.adjoint(" in text and "made_vjp(g, ans, x)" in text
+
+
 def test_the_type_traceback_and_cause_stay(modules):
     lib = modules(LIBRARY)
     parsed, call = _call_of(lib.helper, "np.log")
@@ -178,13 +198,15 @@ def test_a_run_time_callee_names_the_function_that_called_it(modules):
         def g(x):
             return apply({lib}.helper, x)
         """, lib=lib.__name__)
-    for run in (lambda: srcgrad.grad(user.g)(1.0), lambda: srcgrad.jvp(user.g, (1.0,), (1.0,))):
+    runs = [(lambda: srcgrad.grad(user.g)(1.0), "@srcgrad.adjoint(", "def helper_vjp(g, ans, x, y)"),
+            (lambda: srcgrad.jvp(user.g, (1.0,), (1.0,)), "@srcgrad.tangent(", "def helper_jvp(dots, ans, x, y)")]
+    for run, decorator, rule in runs:
         with pytest.raises(srcgrad.NotDifferentiableError) as caught:
             run()
         text = str(caught.value)
         assert text.startswith(f"{lib.__file__}:5:5: `try` blocks"), text
         assert f"called from `apply` ({user.__file__}:4)" in text
-        assert "def helper_vjp(g, ans, x, y)" in text or "def helper_jvp(dots, ans, x, y)" in text
+        assert f"{decorator}{lib.__name__}.helper)" in text and rule in text
 
 
 def test_a_run_time_callee_without_source_says_what_to_register(modules):
