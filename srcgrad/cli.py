@@ -17,7 +17,7 @@ from typing import Any, Callable, NoReturn, Sequence
 import numpy as np
 
 from . import api
-from .errors import SrcGradError
+from .errors import NotDifferentiableError, SrcGradError
 from .target import CLIError, call_arguments, differentiable, expression_function, load_target, parse_at
 
 _MODES = ("reverse", "forward")
@@ -66,7 +66,8 @@ def _command(commands: Any, name: str, summary: str, run: Callable[[argparse.Nam
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; the exit status is 0, or 2 after an error (one line on stderr)."""
+    """Run the command line; the exit status is 0, or 2 after an error on stderr: one line, or
+    for code srcgrad refuses the whole located message (the line, its caret, what to write)."""
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
@@ -80,6 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _one_line(exc: BaseException) -> str:
+    """How an error is shown: a refusal of the user's code in full, as the exception says it
+    (`file:line:col: ...`, the quoted line and its caret); any other error on one line."""
+    if isinstance(exc, NotDifferentiableError):
+        return str(exc).rstrip("\n") or type(exc).__name__
     if isinstance(exc, (CLIError, SrcGradError)):
         lines = str(exc).strip().splitlines() or [type(exc).__name__]
         return lines[0] + (" (--debug shows more)" if len(lines) > 1 else "")

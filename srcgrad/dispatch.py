@@ -4,11 +4,12 @@ rule or generated derivative for the object they get."""
 
 from __future__ import annotations
 
+import sys
 import types
 from typing import Any, Callable
 
-from . import runtime, transform
-from .errors import SrcGradError
+from . import failures, runtime, transform
+from .errors import NotDifferentiableError, SrcGradError, UsageError, add_call, adjoint_advice
 from .parse import unwrap
 from .resolve import METHOD_PRIMALS, PACKED_METHODS, classify
 from .rules.registry import find_jvp_rule, find_vjp_rule
@@ -31,11 +32,11 @@ def call_vjp(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, Callable[[Any], t
     if callee.kind == "rule":
         return _rule_pullback(fn, args, kwargs)
     if callee.kind == "user":
-        return _user_pullback(callee.value, args, kwargs)
-    raise SrcGradError(
-        f"`{callee.name}` has no derivative rule and no Python source srcgrad can read; "
-        f"register one with @srcgrad.adjoint({getattr(fn, '__name__', 'fn')})"
-    )
+        try:
+            return _user_pullback(callee.value, args, kwargs)
+        except (NotDifferentiableError, UsageError) as error:
+            raise _from_caller(error, callee.value, sys._getframe(1)) from error.__cause__
+    raise _from_caller(_no_source(callee.name, fn), fn, sys._getframe(1))
 
 
 def _rule_pullback(primal: Any, args: tuple, kwargs: dict) -> tuple[Any, Callable[[Any], tuple]]:
@@ -83,13 +84,31 @@ def call_jvp(fn: Any, dots: tuple, *args: Any, **kwargs: Any) -> tuple[Any, Any]
         bound_self = (callee.value.__self__,) if isinstance(callee.value, types.MethodType) else ()
         params = transform._param_names(plain)
         mask = tuple(i + len(bound_self) for i, d in enumerate(dots) if d is not None)
-        cell, names = transform.jvp_cell(plain, mask)
+        try:
+            cell, names = transform.jvp_cell(plain, mask)
+        except (NotDifferentiableError, UsageError) as error:
+            raise _from_caller(error, callee.value, sys._getframe(1), forward=True) from error.__cause__
         given = {names[params[i + len(bound_self)]]: d for i, d in enumerate(dots) if d is not None}
         return cell.cell_contents(*bound_self, *args, **kwargs, **given)
-    raise SrcGradError(
-        f"`{callee.name}` has no derivative rule and no Python source srcgrad can read; "
-        f"register one with @srcgrad.tangent({getattr(fn, '__name__', 'fn')})"
-    )
+    raise _from_caller(_no_source(callee.name, fn, forward=True), fn, sys._getframe(1), forward=True)
+
+
+def _no_source(name: str, fn: Any, forward: bool = False) -> NotDifferentiableError:
+    """The refusal of a run-time callee `fn` that has neither a rule nor Python source."""
+    error = NotDifferentiableError(f"`{name}` has no derivative rule and no Python source srcgrad can read")
+    error.srcgrad_base, error.srcgrad_advice = str(error), adjoint_advice(fn, forward)  # type: ignore[attr-defined]
+    return error
+
+
+def _from_caller(error: SrcGradError, fn: Any, frame: types.FrameType | None, forward: bool = False) -> SrcGradError:
+    """`error`, raised for the run-time callee `fn`, with the function whose generated code
+    called it (`frame`'s) named: the call is only resolved at run time, so no column is known."""
+    while frame is not None and frame.f_code.co_filename not in failures.ORIGINS:  # past srcgrad's helpers
+        frame = frame.f_back
+    origin = failures.ORIGINS[frame.f_code.co_filename] if frame is not None else None
+    where = (f"called from `{origin.function}` ({origin.filename}:{origin.first_line}), "
+             "a call whose target srcgrad found at run time") if origin else "called at run time"
+    return add_call(error, where, fn, forward)
 
 
 def _pick(cotangents: tuple, positions: list[int]) -> tuple:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import ast
+import contextlib
+import inspect
+import types
 from dataclasses import dataclass
+from typing import Iterator
 
 
 class SrcGradError(Exception):
@@ -77,3 +81,72 @@ _PLAIN_NAMES = {
 def plain_name(node: ast.AST) -> str:
     """How a message names the construct `node` in words (not its AST class)."""
     return _PLAIN_NAMES.get(type(node).__name__, "this construct")
+
+
+def called_from(error: SrcGradError, info: SourceInfo, call: ast.AST, caller: str, callee: object,
+                forward: bool = False) -> SrcGradError:
+    """Add to `error`, raised while differentiating `callee`, the call of it at `call` in
+    `caller` (whose source is `info`), so a refusal inside a library names the user's line.
+    The error is changed in place (its type, traceback and `__cause__` stay) and returned."""
+    return add_call(error, located_message(info, call, f"called from `{caller}`"), callee, forward)
+
+
+def add_call(error: SrcGradError, frame: str, callee: object, forward: bool = False) -> SrcGradError:
+    """Add the text `frame` (where `callee` was called) to `error`'s message, then advice for
+    the innermost callee (a forward rule if `forward`); a chain reads outermost first, innermost last."""
+    if not hasattr(error, "srcgrad_base"):
+        error.srcgrad_base = str(error.args[0]) if error.args else str(error)  # type: ignore[attr-defined]
+        error.srcgrad_advice = adjoint_advice(callee, forward)  # type: ignore[attr-defined]
+    calls = (frame, *getattr(error, "srcgrad_calls", ()))
+    error.srcgrad_calls = calls  # type: ignore[attr-defined]
+    chain = "\n".join("  " + text.replace("\n", "\n  ") for text in calls)
+    error.args = (f"{error.srcgrad_base}\n{chain}\n{error.srcgrad_advice}",)  # type: ignore[attr-defined]
+    return error
+
+
+@contextlib.contextmanager
+def calling(info: SourceInfo, call: ast.AST, caller: str, callee: object, forward: bool = False) -> Iterator[None]:
+    """Around the transform of `callee`, called at `call` in `caller`: a refusal inside it, or
+    its source not found, goes on with the call site added (see `called_from`)."""
+    try:
+        yield
+    except (NotDifferentiableError, UsageError) as error:
+        called_from(error, info, call, caller, callee, forward)
+        raise
+
+
+def primal_name(fn: object) -> str:
+    """How user code names `fn` for `@srcgrad.adjoint(...)`: `module.qualname`, or the bare
+    name for a function of `__main__` or of no module."""
+    qualname = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    module = getattr(fn, "__module__", None)
+    if module is None and isinstance(getattr(fn, "__self__", None), types.ModuleType):
+        module = fn.__self__.__name__  # type: ignore[attr-defined]  (a builtin of a module)
+    if not module or module in ("__main__", "builtins") or "<locals>" in qualname:
+        return qualname
+    return f"{module}.{qualname}"
+
+
+def adjoint_advice(fn: object, forward: bool = False) -> str:
+    """What to write instead of differentiating through `fn`: a rule of one's own (shown with
+    `fn`'s name and parameters; a forward rule if `forward`), or its value as a constant."""
+    name = primal_name(fn)
+    simple = name.rsplit(".", 1)[-1].replace("<", "").replace(">", "") or "fn"
+    decorator, rule, first, what = ("tangent", "jvp", "dots", "the tangent of its result") if forward else \
+        ("adjoint", "vjp", "g", "one cotangent per positional argument")
+    return (f"To differentiate through `{name}` without its source being followed, register its derivative "
+            f"({what}):\n"
+            f"    @srcgrad.{decorator}({name})\n"
+            f"    def {simple}_{rule}({first}, ans, {_parameters(fn)}): ...\n"
+            f"or, if no derivative should flow through it, call it on `srcgrad.stop_gradient(value)` "
+            f"or inside `with srcgrad.no_grad():`.")
+
+
+def _parameters(fn: object) -> str:
+    """`fn`'s parameter names as a rule's primal parameters (`*args` when unknown)."""
+    try:
+        params = inspect.signature(fn).parameters.values()  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "*args"
+    names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return ", ".join(names) or "*args"
