@@ -7,7 +7,7 @@ import inspect
 from typing import Any
 
 from .emit import Namespace
-from .errors import SourceInfo, SrcGradError, located_error
+from .errors import SourceInfo, SrcGradError, calling, located_error
 from .fastast import fix_missing_locations, walk
 from .normalize import Normalized
 from .resolve import Callee, Resolver
@@ -65,6 +65,12 @@ class Builder:
         if isinstance(node, (ast.expr, ast.stmt)) and "lineno" not in node.__dict__:
             fix_missing_locations(self.norm.node)
         return located_error(self.info, node, message)
+
+    def calling(self, call: ast.Call, callee: Callee, forward: bool = False) -> Any:
+        """Around the transform of the callee of `call`: a refusal inside it names this call."""
+        if "lineno" not in call.__dict__:
+            fix_missing_locations(self.norm.node)
+        return calling(self.info, call, self.resolver.parsed.fn.__qualname__, callee.value, forward)
 
     def _no_rule(self, call: ast.Call, callee: Callee) -> Exception:
         return self.located(

@@ -207,7 +207,8 @@ class ForwardBuilder(Builder):
             positions = self._callee_positions(callee, call)
             values = list(call.args) + [k.value for k in call.keywords]
             mask = tuple(sorted({p for p, v in zip(positions, values) if self._is_active(v)}))
-            function, tangent_names = self.callee_jvp(callee.value, mask)
+            with self.calling(call, callee, forward=True):
+                function, tangent_names = self.callee_jvp(callee.value, mask)
             jvp_name = self.namespace.bind(f"jvp_{simple_name(callee.value)}", function)
             tangents = [ast.keyword(tangent_names[params[p]], self.tangent_or_zero(v))
                         for p, v in zip(positions, values) if p in mask]

@@ -452,7 +452,9 @@ class ReverseBuilder(Builder):
         if callee.kind == "user":
             positions = self._callee_positions(callee, call)
             mask = tuple(sorted({p for p, a in zip(positions, args) if self._is_active(a)}))
-            vjp_name = self.namespace.bind(f"vjp_{simple_name(callee.value)}", self.callee_vjp(callee.value, mask))
+            with self.calling(call, callee):
+                cell = self.callee_vjp(callee.value, mask)
+            vjp_name = self.namespace.bind(f"vjp_{simple_name(callee.value)}", cell)
             func: ast.expr = ast.Name(vjp_name, ast.Load())
             new_call = ast.Call(func, call.args, call.keywords)
             picks = [positions[i] for i in range(len(args))]
@@ -503,7 +505,8 @@ class ReverseBuilder(Builder):
         args = list(call.args) + [k.value for k in call.keywords]
         positions = self._callee_positions(callee, call)
         mask = tuple(sorted({p for p, a in zip(positions, args) if self._is_active(a)}))
-        function, seed_param = self.callee_backward(callee.value, mask)
+        with self.calling(call, callee):
+            function, seed_param = self.callee_backward(callee.value, mask)
         name = self.namespace.bind(f"backward_{simple_name(callee.value)}", function)
         results = self.namer.fresh("_c")
         keywords = [*copy.deepcopy(call.keywords), ast.keyword(seed_param, g)]
