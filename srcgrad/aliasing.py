@@ -66,6 +66,10 @@ class Aliasing:
     holds: dict[int, set[int]] = field(default_factory=dict)
     sequences: set[int] = field(default_factory=set)
 
+    def held(self, objects: frozenset[int]) -> set[int]:
+        """What the containers among `objects` may hold (numbers left out)."""
+        return set().union(*(self.holds.get(obj, set()) for obj in objects)) - {NUMBER}
+
     def module_names(self) -> set[str]:
         return {self.inputs[obj] for obj in self.module_level}
 

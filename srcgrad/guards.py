@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .errors import NotDifferentiableError
 from .rules.registry import nondifferentiable
 
@@ -15,4 +17,24 @@ def check_unshared(value: Any, in_place_method: str, message: str) -> None:
         raise NotDifferentiableError(message)
 
 
-nondifferentiable(check_unshared, reason="a check: no value")
+def check_held_once(container: Any, item: Any, in_place_method: str, message: str) -> None:
+    """Refuse `L[0] += v` (or `L[0][1] = v`) when the object written into, `item`, is one that
+    changes in place and `container` holds it more than once (`L = [c, c]`): Python changes it
+    in every place, srcgrad only in the one written."""
+    if hasattr(type(item), in_place_method) and not isinstance(container, np.ndarray) \
+            and _occurrences(container, item) > 1:
+        raise NotDifferentiableError(message)
+
+
+def _occurrences(container: Any, item: Any) -> int:
+    """How many times `item` itself is held in `container`, through nested lists, tuples, dicts."""
+    if container is item:
+        return 1
+    if isinstance(container, dict):
+        container = container.values()
+    elif not isinstance(container, (list, tuple)):
+        return 0
+    return sum(_occurrences(inner, item) for inner in container)
+
+
+nondifferentiable(check_unshared, check_held_once, reason="a check: no value")

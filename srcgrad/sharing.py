@@ -14,13 +14,14 @@ array), a check before the statement raises the same refusal when the value is a
 from __future__ import annotations
 
 import ast
+import copy
 from typing import Any
 
 import numpy as np
 
 from . import aliasing
 from .errors import SourceInfo, located_error, located_message
-from .guards import check_unshared
+from .guards import check_held_once, check_unshared
 from .liveness import live_after
 from .mutators import functional_form
 from .resolve import MISSING, Resolver
@@ -58,13 +59,16 @@ class SharedWrites:
             return node
         found = aliasing.analyse(node, set(numbers), self.resolver.local_names, self.callee_kind, self.mutated)
         live = live_after(node.body)
-        guards: dict[int, ast.stmt] = {}
+        guards: dict[int, list[ast.stmt]] = {}
         rewrites: dict[int, ast.stmt] = {}
         for write in found.writes.values():
             inputs, sharers = _sharing(write, found, live.get(id(write.statement), frozenset()))
             inputs = [("the module-level " if name in found.module_names() else "the argument ") + f"`{name}`"
                       for name in inputs]
             if not inputs and not sharers or write.kind == "rebinding" and not write.objects:
+                held_once = self.held_once(write, found)
+                if held_once is not None:
+                    guards.setdefault(id(write.statement), []).append(held_once)
                 rewrite = self.refuse_untracked(write)
                 if rewrite is not None:
                     rewrites[id(write.statement)] = rewrite
@@ -72,7 +76,8 @@ class SharedWrites:
             message = self.message(write, inputs, sharers)
             if write.kind != "rebinding":
                 raise located_error(self.info, write.node, message)
-            guards[id(write.statement)] = self.guard(write, located_message(self.info, write.node, message))
+            guards.setdefault(id(write.statement), []).append(
+                self.guard(write, located_message(self.info, write.node, message)))
         if guards:
             _insert_before(node, guards)
         if rewrites:
@@ -134,17 +139,46 @@ class SharedWrites:
                 f"{_advice(write, write.root)}; to change {'it' if len(sharers) == 1 else 'them'} too, "
                 f"write into {names} itself")
 
+    def held_once(self, write: aliasing.Write, found: aliasing.Aliasing) -> ast.stmt | None:
+        """`check_held_once(L, L[0], "__iadd__", _shared1)` before `L[0] += v` or `L[0][1] = v`
+        when `L` may hold objects that change in place: one held twice (`[c, c]`) is refused."""
+        node = write.node
+        target = node.target if isinstance(node, ast.AugAssign) else node
+        if write.kind != "item" or not isinstance(target, ast.Subscript):
+            return None
+        if isinstance(node, ast.AugAssign):
+            container, item, method = target.value, target, f"__i{_OPERATORS[type(node.op)][1]}__"
+        elif isinstance(target.value, ast.Subscript):
+            container, item, method = ast.Name(write.root, ast.Load()), target.value, "__setitem__"
+        else:
+            return None
+        if not found.held(write.names.get(write.root, frozenset())):
+            return None
+        message = (f"{_describe(write)} writes in place into an object that `{ast.unparse(container)}` holds more "
+                   "than once (as in `[c, c]`), so Python changes it in every place it is held; srcgrad cannot "
+                   "follow that: hold copies (`[c, c.copy()]`)"
+                   + (f", or write `{ast.unparse(target)} = {ast.unparse(target)} "
+                      f"{_OPERATORS[type(node.op)][0]} ...` (a new value)" if isinstance(node, ast.AugAssign) else ""))
+        return self.check_call("check_held_once", check_held_once,
+                               [_load(container), _load(item), ast.Constant(method)],
+                               located_message(self.info, write.node, message), node)
+
+    def check_call(self, name: str, check: Any, args: list[ast.expr], message: str, where: ast.AST) -> ast.stmt:
+        """The statement `<check>(*args, _sharedN)`, with the located message bound to `_sharedN`."""
+        message_name = self.namer.reserve("_shared")
+        check_name = self.namer.reserve(name)
+        self.injected[message_name] = message
+        self.injected[check_name] = check
+        call = ast.Call(ast.Name(check_name, ast.Load()), [*args, ast.Name(message_name, ast.Load())], [])
+        return ast.copy_location(ast.Expr(call), where)
+
     def guard(self, write: aliasing.Write, message: str) -> ast.stmt:
         """`check_unshared(x, "__iadd__", _shared1)` before `x += v`: refuses when `x` is an
         object that `+=` changes in place (an array, a list), not when it is a number."""
         assert isinstance(write.node, ast.AugAssign)
-        message_name = self.namer.reserve("_shared")
-        check_name = self.namer.reserve("check_unshared")
-        self.injected[message_name] = message
-        self.injected[check_name] = check_unshared
         dunder = f"__i{_OPERATORS[type(write.node.op)][1]}__"
-        args = [ast.Name(write.root, ast.Load()), ast.Constant(dunder), ast.Name(message_name, ast.Load())]
-        return ast.copy_location(ast.Expr(ast.Call(ast.Name(check_name, ast.Load()), args, [])), write.node)
+        args = [ast.Name(write.root, ast.Load()), ast.Constant(dunder)]
+        return self.check_call("check_unshared", check_unshared, args, message, write.node)
 
 
 def _sharing(write: aliasing.Write, found: aliasing.Aliasing, live: frozenset[str]) -> tuple[list[str], list[str]]:
@@ -187,14 +221,23 @@ def _is_ufunc_at(func: ast.expr, resolver: Resolver) -> bool:
         and isinstance(resolver.static_value(func.value), np.ufunc)
 
 
-def _insert_before(node: ast.AST, guards: dict[int, ast.stmt]) -> None:
-    """Put each guard just before its statement, in whatever body holds it."""
+def _load(expr: ast.expr) -> ast.expr:
+    """A copy of `expr` that reads it (a target's subscript, turned into a read)."""
+    copied = copy.deepcopy(expr)
+    for node in ast.walk(copied):
+        if hasattr(node, "ctx"):
+            node.ctx = ast.Load()
+    return copied
+
+
+def _insert_before(node: ast.AST, guards: dict[int, list[ast.stmt]]) -> None:
+    """Put each statement's guards just before it, in whatever body holds it."""
     for holder in ast.walk(node):
         for field in ("body", "orelse"):
             body = getattr(holder, field, None)
             if isinstance(body, list) and any(id(stmt) in guards for stmt in body):
                 setattr(holder, field, [part for stmt in body for part in (
-                    [guards[id(stmt)], stmt] if id(stmt) in guards else [stmt])])
+                    [*guards[id(stmt)], stmt] if id(stmt) in guards else [stmt])])
 
 
 def _replace(node: ast.AST, rewrites: dict[int, ast.stmt]) -> None:

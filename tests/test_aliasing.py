@@ -271,3 +271,36 @@ def test_second_order_through_a_checked_update():
 
 def lambda_free_helper(x):
     return scale_float(x[0], x[1]) * x[2] + x[0] ** 3
+
+
+# ---- a container holding one object twice ------------------------------------------------
+def held_twice(x):
+    c = np.tanh(x) * 1.0
+    d = [c, c]
+    d[0] += 1.5 * x
+    return np.sum(d[1] * x)
+
+
+def held_twice_written_deep(x):
+    c = x * 1.0
+    rows = [c, c]
+    rows[0][1] = 5.0 * x[0]
+    return np.sum(rows[1] * x)
+
+
+def held_once_each(x):
+    d = [x * 1.0, x * 2.0]
+    d[0] += 1.5 * x
+    return np.sum(d[0] * d[1])
+
+
+@pytest.mark.parametrize("fn", [held_twice, held_twice_written_deep])
+def test_writing_an_object_a_container_holds_twice_is_refused(fn):
+    for run in (lambda: srcgrad.grad(fn)(X.copy()), lambda: srcgrad.jvp(fn, (X.copy(),), (np.ones(3),))):
+        with pytest.raises(srcgrad.NotDifferentiableError, match=r"test_aliasing.py:\d+:\d+: .*holds more than once"):
+            run()
+
+
+def test_a_container_holding_distinct_arrays_is_written_as_python_does():
+    np.testing.assert_allclose(srcgrad.grad(held_once_each)(X.copy()), fd_grad(held_once_each, X), rtol=1e-6)
+    np.testing.assert_allclose(srcgrad.grad(held_once_each)(X.copy()), 10.0 * X)  # sum(2.5x * 2x)
