@@ -14,7 +14,7 @@ SEED = 20240601
 SLICE = 150  # programs per mode
 # The in-place/aliasing families stay out of the CI slice until srcgrad gets them right; then make this
 # `aliasing.ALL` (about a quarter of the slice's programs then contain one).
-SLICE_MIX = aliasing.NONE
+SLICE_MIX = aliasing.ALL
 
 PLANTED = '''import math
 
