@@ -52,3 +52,12 @@ def load_function(source, directory, stem, name="f"):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return getattr(module, name)
+
+
+def assert_hessian_matches_fd(f, x) -> None:
+    """srcgrad's Hessian of `f` at the array `x`, column by column, against central differences
+    of srcgrad's gradient (which the caller checks against finite differences of `f`)."""
+    hessian = srcgrad.hessian(f)(x)
+    grad = srcgrad.grad(f)
+    for i, unit in enumerate(np.eye(x.size)):
+        np.testing.assert_allclose(hessian[:, i], directional_fd(grad, [x], [0], [unit]), rtol=1e-5, atol=1e-6)

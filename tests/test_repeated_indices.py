@@ -5,7 +5,7 @@ plain and augmented (`out[[2, 2]] += v` adds once: the last value)."""
 
 import numpy as np
 import pytest
-from generated import load_function
+from generated import assert_hessian_matches_fd, load_function
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +13,7 @@ import srcgrad
 from srcgrad import writes
 from srcgrad.overwrite import is_basic_index, last_writes, plainly_basic, written_part
 from srcgrad.rules import mutation_rules as rules
-from srcgrad.testing import check_grad, check_jvp, check_jvp_rule, check_vjp_rule, directional_fd
+from srcgrad.testing import check_grad, check_jvp, check_jvp_rule, check_vjp_rule
 
 W = np.array([0.3, -0.7, 1.1, 0.5, -1.3, 0.9])
 
@@ -53,10 +53,7 @@ def test_forward(program):
 @pytest.mark.parametrize("name", sorted(set(BODIES) - {"vector_output"}))
 def test_second_order(name, tmp_path):
     program = load_function(f"import numpy as np\n\n\ndef f(w):\n    {BODIES[name]}\n", tmp_path, "second")
-    hessian = srcgrad.hessian(program)(W)
-    grad = srcgrad.grad(program)
-    for i, unit in enumerate(np.eye(W.size)):
-        np.testing.assert_allclose(hessian[:, i], directional_fd(grad, [W], [0], [unit]), rtol=1e-5, atol=1e-6)
+    assert_hessian_matches_fd(program, W)
 
 
 def test_the_issue_against_its_closed_form():
