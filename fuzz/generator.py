@@ -8,9 +8,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from . import aliasing as fam
+from . import numeric
 from .templates import HEADER, SELF_UPDATES, TEMPLATES, M, S, V  # noqa: E402
 
 C = "i"  # float, shape (3,), shape (2, 3), int loop counter
@@ -385,14 +384,8 @@ def generate(seed: int, index: int, output: str = S, weights: dict[str, float] |
     gen.block(0, False, gen.budget)
     fam.ensure(gen, families)
     body = [f"def f({', '.join(params)}):", *gen.lines, f"    return {gen.result()}"]
-    args = [_value(rng, k) for k in kinds]
+    args = [numeric.argument(rng, SHAPES[k]) for k in kinds]
     wrt_choices: list[Any] = [0, params[0]] + ([1, params[1], (0, 1)] if len(params) == 2 else [])
     features = sorted(set(gen.features)) + (["recursion"] if gen.recursive else []) + (["helper"] if gen.helpers else [])
     source = ast.unparse(ast.parse("\n".join(chunks + gen.defs + body))) + "\n"
     return Program(source, args, rng.choice(wrt_choices), kinds, output, features, set(features) & set(fam.FAMILIES))
-
-
-def _value(rng: random.Random, kind: str) -> Any:
-    if kind == S:
-        return round(rng.uniform(-1.5, 1.5), 3)
-    return np.array([round(rng.uniform(-1.2, 1.2), 3) for _ in range(int(np.prod(SHAPES[kind])))]).reshape(SHAPES[kind])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import random
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -136,3 +137,17 @@ def worst(got: Any, want: Any, source: str = "finite differences") -> str:
         return f"shape {got.shape} vs {want.shape}"
     i = int(np.argmax(np.abs(got - want)))
     return f"entry {i}: got {got[i]:.10g}, {source} {want[i]:.10g}"
+
+
+def argument(rng: random.Random, shape: tuple[int, ...]) -> Any:
+    """A point to evaluate a program at: a float in [-1.5, 1.5], or an array of `shape` in
+    [-1.2, 1.2], rounded to 3 decimals."""
+    if shape == ():
+        return _off_zero(round(rng.uniform(-1.5, 1.5), 3))
+    return np.array([_off_zero(round(rng.uniform(-1.2, 1.2), 3)) for _ in range(int(np.prod(shape)))]).reshape(shape)
+
+
+def _off_zero(value: float) -> float:
+    """Not exactly 0.0 (one draw in 2400): on a branch's edge (`x * x > 0.0`) the path that ran
+    differs from its neighbours' while the values agree, which finite differences cannot judge."""
+    return value if value != 0.0 else 0.05
