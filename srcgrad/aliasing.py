@@ -65,10 +65,18 @@ class Aliasing:
     module_level: set[int] = field(default_factory=set)  # the objects of module-level names
     holds: dict[int, set[int]] = field(default_factory=dict)
     sequences: set[int] = field(default_factory=set)
+    # an operator's result and the arguments it was computed from: `t + s` of two tuple arguments
+    # holds their items, which only the run-time type tells (for arrays it is new storage)
+    joined_inputs: dict[int, set[int]] = field(default_factory=dict)
 
     def held(self, objects: frozenset[int]) -> set[int]:
         """What the containers among `objects` may hold (numbers left out)."""
         return set().union(*(self.holds.get(obj, set()) for obj in objects)) - {NUMBER}
+
+    def inputs_joined(self, objects: frozenset[int]) -> list[str]:
+        """The arguments an operator joined into one of `objects` (`u = t + s`), by name."""
+        found = set().union(*(self.joined_inputs.get(obj, set()) for obj in objects))
+        return sorted({self.inputs[obj] for obj in found} - self.module_names())
 
     def module_names(self) -> set[str]:
         return {self.inputs[obj] for obj in self.module_level}
@@ -200,7 +208,11 @@ class _Analysis:
         if left <= {NUMBER} and right <= {NUMBER}:
             return frozenset({NUMBER})
         joined = (left | right) & self.result.sequences  # `(a,) + t` joins items; arrays make new storage
-        return self.fresh(node, self.items(frozenset(joined)) - joined, sequence=bool(joined))
+        made = self.fresh(node, self.items(frozenset(joined)) - joined, sequence=bool(joined))
+        inputs = (left | right) & set(self.result.inputs)
+        if inputs and not left <= {NUMBER} and not right <= {NUMBER}:
+            self.result.joined_inputs.setdefault(id(node), set()).update(inputs)
+        return made
 
     def expr_Compare(self, node: ast.Compare, state: State) -> frozenset[int]:
         operands = [self.value(e, state) for e in (node.left, *node.comparators)]

@@ -17,12 +17,13 @@ def check_unshared(value: Any, in_place_method: str, message: str) -> None:
         raise NotDifferentiableError(message)
 
 
-def check_held_once(container: Any, item: Any, in_place_method: str, message: str) -> None:
+def check_held_once(container: Any, item: Any, in_place_method: str, arguments: tuple, message: str) -> None:
     """Refuse `L[0] += v` (or `L[0][1] = v`) when the object written into, `item`, is one that
-    changes in place and `container` holds it more than once (`L = [c, c]`): Python changes it
-    in every place, srcgrad only in the one written."""
+    changes in place and `container` holds it more than once (`L = [c, c]`), or one of the
+    `arguments` joined into it holds it (`L = t + s`): Python changes it in every place,
+    srcgrad only in the one written."""
     if hasattr(type(item), in_place_method) and not isinstance(container, np.ndarray) \
-            and _occurrences(container, item) > 1:
+            and (_occurrences(container, item) > 1 or any(_occurrences(a, item) for a in arguments)):
         raise NotDifferentiableError(message)
 
 

@@ -152,15 +152,21 @@ class SharedWrites:
             container, item, method = ast.Name(write.root, ast.Load()), target.value, "__setitem__"
         else:
             return None
-        if not found.held(write.names.get(write.root, frozenset())):
+        objects = write.names.get(write.root, frozenset())
+        joined = found.inputs_joined(objects | found.held(objects))
+        # only lists, tuples, dicts (or what may be one) hold objects; an array's items are its own storage
+        containers = objects & (found.sequences | set(found.inputs))
+        if not (containers and found.held(containers)) and not joined:
             return None
         message = (f"{_describe(write)} writes in place into an object that `{ast.unparse(container)}` holds more "
-                   "than once (as in `[c, c]`), so Python changes it in every place it is held; srcgrad cannot "
+                   "than once (as in `[c, c]`) or that an argument holds, so Python changes it in every place it "
+                   "is held; srcgrad cannot "
                    "follow that: hold copies (`[c, c.copy()]`)"
                    + (f", or write `{ast.unparse(target)} = {ast.unparse(target)} "
                       f"{_OPERATORS[type(node.op)][0]} ...` (a new value)" if isinstance(node, ast.AugAssign) else ""))
+        sources = ast.Tuple([ast.Name(name, ast.Load()) for name in joined], ast.Load())
         return self.check_call("check_held_once", check_held_once,
-                               [_load(container), _load(item), ast.Constant(method)],
+                               [_load(container), _load(item), ast.Constant(method), sources],
                                located_message(self.info, write.node, message), node)
 
     def check_call(self, name: str, check: Any, args: list[ast.expr], message: str, where: ast.AST) -> ast.stmt:

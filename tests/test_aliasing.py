@@ -304,3 +304,25 @@ def test_writing_an_object_a_container_holds_twice_is_refused(fn):
 def test_a_container_holding_distinct_arrays_is_written_as_python_does():
     np.testing.assert_allclose(srcgrad.grad(held_once_each)(X.copy()), fd_grad(held_once_each, X), rtol=1e-6)
     np.testing.assert_allclose(srcgrad.grad(held_once_each)(X.copy()), 10.0 * X)  # sum(2.5x * 2x)
+
+
+def joins_argument_tuples(t, s):
+    u = t + s  # the items of u are the arrays the caller passed in
+    u[0][1] = 5.0 * s[0][0]
+    return np.sum(t[0] * s[0])
+
+
+def joins_argument_arrays(x):
+    c = x + x * 2.0  # new storage: writing into it leaves the argument alone
+    c[1:] *= 2.0
+    return np.sum(c * x)
+
+
+def test_writing_into_an_item_of_joined_argument_tuples_is_refused():
+    t, s = (np.array([0.3, -0.7]),), (np.array([1.1, 0.4]),)
+    with pytest.raises(srcgrad.NotDifferentiableError, match=r"test_aliasing.py:\d+:\d+: .*an argument holds"):
+        srcgrad.grad(joins_argument_tuples, wrt=1)(t, s)
+
+
+def test_writing_into_the_sum_of_argument_arrays_is_differentiated():
+    np.testing.assert_allclose(srcgrad.grad(joins_argument_arrays)(X.copy()), fd_grad(joins_argument_arrays, X), rtol=1e-6)
