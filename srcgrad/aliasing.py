@@ -68,14 +68,24 @@ class Aliasing:
     # an operator's result and the arguments it was computed from: `t + s` of two tuple arguments
     # holds their items, which only the run-time type tells (for arrays it is new storage)
     joined_inputs: dict[int, set[int]] = field(default_factory=dict)
+    markers: dict[int, int] = field(default_factory=dict)  # see `joined_marker`
 
     def held(self, objects: frozenset[int]) -> set[int]:
         """What the containers among `objects` may hold (numbers left out)."""
         return set().union(*(self.holds.get(obj, set()) for obj in objects)) - {NUMBER}
 
-    def inputs_joined(self, objects: frozenset[int]) -> list[str]:
-        """The arguments an operator joined into one of `objects` (`u = t + s`), by name."""
+    def joined_marker(self, argument: int) -> int:
+        """The object standing for "maybe an item of `argument`, joined by an operator": only the
+        run-time check tells, so it counts neither as the argument nor as shared."""
+        marker = argument - 10**7
+        self.markers[marker] = argument
+        return marker
+
+    def inputs_joined(self, objects: frozenset[int] | set[int]) -> list[str]:
+        """The arguments an operator joined into one of `objects` (`u = t + s`), or whose items
+        those may be, by name."""
         found = set().union(*(self.joined_inputs.get(obj, set()) for obj in objects))
+        found |= {self.markers[obj] for obj in objects if obj in self.markers}
         return sorted({self.inputs[obj] for obj in found} - self.module_names())
 
     def module_names(self) -> set[str]:
@@ -161,6 +171,8 @@ class _Analysis:
         held = set(objects - self.result.sequences)
         for obj in objects:
             held |= self.result.holds.get(obj, set())
+            for joined in self.result.joined_inputs.get(obj, ()):  # an item of `t + s` may be one of t's
+                held.add(self.result.joined_marker(joined))
         return frozenset(held)
 
     def held(self, objects: frozenset[int]) -> frozenset[int]:

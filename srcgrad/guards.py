@@ -22,8 +22,10 @@ def check_held_once(container: Any, item: Any, in_place_method: str, arguments: 
     changes in place and `container` holds it more than once (`L = [c, c]`), or one of the
     `arguments` joined into it holds it (`L = t + s`): Python changes it in every place,
     srcgrad only in the one written."""
-    if hasattr(type(item), in_place_method) and not isinstance(container, np.ndarray) \
-            and (_occurrences(container, item) > 1 or any(_occurrences(a, item) for a in arguments)):
+    if not hasattr(type(item), in_place_method):
+        return
+    if not isinstance(container, np.ndarray) and _occurrences(container, item) > 1 \
+            or any(_occurrences(a, item) for a in arguments):
         raise NotDifferentiableError(message)
 
 

@@ -144,16 +144,21 @@ class SharedWrites:
         when `L` may hold objects that change in place: one held twice (`[c, c]`) is refused."""
         node = write.node
         target = node.target if isinstance(node, ast.AugAssign) else node
-        if write.kind != "item" or not isinstance(target, ast.Subscript):
-            return None
-        if isinstance(node, ast.AugAssign):
-            container, item, method = target.value, target, f"__i{_OPERATORS[type(node.op)][1]}__"
-        elif isinstance(target.value, ast.Subscript):
-            container, item, method = ast.Name(write.root, ast.Load()), target.value, "__setitem__"
-        else:
-            return None
+        root = ast.Name(write.root, ast.Load())
         objects = write.names.get(write.root, frozenset())
         joined = found.inputs_joined(objects | found.held(objects))
+        if write.kind == "rebinding" and joined and write.objects:  # `v += 1` where v may be an item of `t + s`
+            container, item, method = root, root, f"__i{_OPERATORS[type(node.op)][1]}__"
+        elif write.kind != "item" or not isinstance(target, ast.Subscript):
+            return None
+        elif isinstance(node, ast.AugAssign):
+            container, item, method = target.value, target, f"__i{_OPERATORS[type(node.op)][1]}__"
+        elif isinstance(target.value, ast.Subscript):
+            container, item, method = root, target.value, "__setitem__"
+        elif joined:  # `v[1] = x` where v may be an item of `t + s`
+            container, item, method = root, root, "__setitem__"
+        else:
+            return None
         # only lists, tuples, dicts (or what may be one) hold objects; an array's items are its own storage
         containers = objects & (found.sequences | set(found.inputs))
         if not (containers and found.held(containers)) and not joined:
@@ -191,9 +196,10 @@ def _sharing(write: aliasing.Write, found: aliasing.Aliasing, live: frozenset[st
     """The arguments or module-level names whose storage `write` may change, and the other
     names read later that may see the change."""
     inputs = sorted({found.inputs[obj] for obj in write.objects if obj in found.inputs})
+    written = write.objects - found.markers.keys()
     sharers = sorted(
         name for name in live if name != write.root and name in write.names
-        and found.reach(write.names[name]) & write.objects
+        and found.reach(write.names[name]) & written
     )
     return inputs, sharers
 

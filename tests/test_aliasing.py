@@ -326,3 +326,35 @@ def test_writing_into_an_item_of_joined_argument_tuples_is_refused():
 
 def test_writing_into_the_sum_of_argument_arrays_is_differentiated():
     np.testing.assert_allclose(srcgrad.grad(joins_argument_arrays)(X.copy()), fd_grad(joins_argument_arrays, X), rtol=1e-6)
+
+
+def item_of_joined_arguments_written(t, s):
+    v = (t + s)[0]  # the caller's array t[0]
+    v[1] = 5.0 * s[0][0]
+    return np.sum(t[0] * s[0])
+
+
+def item_of_joined_arguments_updated(t, s):
+    u = t + s
+    v = u[0]
+    v += s[0]
+    return np.sum(t[0] * s[0])
+
+
+def view_of_joined_arrays_written(x):
+    c = x + x * 2.0
+    v = c[1:]
+    v[0] = 5.0 * x[0]
+    return np.sum(v * x[1:])
+
+
+@pytest.mark.parametrize("fn", [item_of_joined_arguments_written, item_of_joined_arguments_updated])
+def test_a_name_for_an_item_of_joined_argument_tuples_is_refused_when_written(fn):
+    t, s = (np.array([0.3, -0.7]),), (np.array([1.1, 0.4]),)
+    with pytest.raises(srcgrad.NotDifferentiableError, match=r"test_aliasing.py:\d+:\d+: .*an argument holds"):
+        srcgrad.grad(fn, wrt=1)(t, s)
+
+
+def test_a_view_of_joined_argument_arrays_is_fresh_storage():
+    got = srcgrad.grad(view_of_joined_arrays_written)(X.copy())
+    np.testing.assert_allclose(got, fd_grad(view_of_joined_arrays_written, X), rtol=1e-6)
