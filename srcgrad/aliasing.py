@@ -83,8 +83,8 @@ class _Analysis(Objects):
         left, right = self.value(node.left, state), self.value(node.right, state)
         if left <= {NUMBER} and right <= {NUMBER}:
             return frozenset({NUMBER})
-        joined = (left | right) & self.result.sequences  # `(a,) + t` joins items; arrays make new storage
-        made = self.fresh(node, self.items(frozenset(joined)) - joined, sequence=bool(joined))
+        joined = (left | right) & self.result.containers  # `(a,) + t` joins items; arrays make new storage
+        made = self.fresh(node, self.items(frozenset(joined)) - joined, container=bool(joined))
         inputs = (left | right) & set(self.result.inputs)
         if inputs and not left <= {NUMBER} and not right <= {NUMBER}:
             self.result.joined_inputs.setdefault(id(node), set()).update(inputs)
@@ -179,8 +179,9 @@ class _Analysis(Objects):
             return args[0] if args else frozenset()
         if kind in ("rule", "nondiff"):
             return self.fresh(node)
-        every |= self.items(self.value(node.func, state))  # a user function may return what it was given
-        return self.fresh(node, self.items(every), sequence=True) | self.items(every)
+        if value is None:  # a local callable (a lambda, a closure) may return what it holds
+            every |= self.items(self.value(node.func, state))
+        return self.fresh(node, self.items(every), container=True) | self.items(every)
 
     def method_call(self, node: ast.Call, receiver: frozenset[int], args: frozenset[int]) -> frozenset[int]:
         method = node.func.attr  # type: ignore[attr-defined]
@@ -193,7 +194,7 @@ class _Analysis(Objects):
             return self.fresh(node)
         if method in ITEM_METHODS:
             return self.held(receiver) | (receiver & set(self.result.inputs)) | args
-        return self.fresh(node, self.items(receiver | args), sequence=True) | self.items(receiver | args)
+        return self.fresh(node, self.items(receiver | args), container=True) | self.items(receiver | args)
 
     # ---- statements ---------------------------------------------------------------------
     def block(self, body: list[ast.stmt], state: State) -> State:

@@ -160,7 +160,7 @@ class SharedWrites:
         else:
             return None
         # only lists, tuples, dicts (or what may be one) hold objects; an array's items are its own storage
-        containers = objects & (found.sequences | set(found.inputs))
+        containers = objects & (found.containers | set(found.inputs))
         if not (containers and found.held(containers)) and not joined:
             return None
         message = (f"{_describe(write)} writes in place into an object that `{ast.unparse(container)}` holds more "

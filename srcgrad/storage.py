@@ -61,7 +61,8 @@ class Aliasing:
     inputs: dict[int, str] = field(default_factory=dict)  # object -> parameter or module-level name
     module_level: set[int] = field(default_factory=set)  # the objects of module-level names
     holds: dict[int, set[int]] = field(default_factory=dict)
-    sequences: set[int] = field(default_factory=set)
+    sequences: set[int] = field(default_factory=set)  # certainly a list, tuple or dict (a display...)
+    containers: set[int] = field(default_factory=set)  # may hold objects: those, and what a call returns
     # an operator's result and the arguments it was computed from: `t + s` of two tuple arguments
     # holds their items, which only the run-time type tells (for arrays it is new storage)
     joined_inputs: dict[int, set[int]] = field(default_factory=dict)
@@ -113,7 +114,8 @@ class Objects:
         self.state: State | None = None  # the state of the statement being analysed
         self.allocated: set[int] = set()  # the sites met so far in this pass
 
-    def fresh(self, node: ast.AST, held: frozenset[int] = frozenset(), sequence: bool = False) -> frozenset[int]:
+    def fresh(self, node: ast.AST, held: frozenset[int] = frozenset(), sequence: bool = False,
+              container: bool = False) -> frozenset[int]:
         """The object `node` allocates. Run again (in a loop), it makes a new one: what the names
         referred to until now becomes the site's "older" object, so a write into the new one is
         not taken for a write into what an earlier pass left in another name."""
@@ -130,6 +132,8 @@ class Objects:
             held = (held - {obj}) | {older}
         if sequence:
             self.result.sequences.add(obj)
+        if sequence or container:
+            self.result.containers.add(obj)
         self.hold(frozenset({obj}), held)
         return frozenset({obj})
 
@@ -141,8 +145,9 @@ class Objects:
                 self.changed = True
         if obj in self.result.holds:
             self.hold(frozenset({older}), frozenset(self.result.holds[obj]))
-        if obj in self.result.sequences:
-            self.result.sequences.add(older)
+        for kinds in (self.result.sequences, self.result.containers):
+            if obj in kinds:
+                kinds.add(older)
 
     def hold(self, containers: frozenset[int], held: frozenset[int]) -> None:
         for container in containers - {NUMBER}:

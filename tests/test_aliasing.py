@@ -358,3 +358,26 @@ def test_a_name_for_an_item_of_joined_argument_tuples_is_refused_when_written(fn
 def test_a_view_of_joined_argument_arrays_is_fresh_storage():
     got = srcgrad.grad(view_of_joined_arrays_written)(X.copy())
     np.testing.assert_allclose(got, fd_grad(view_of_joined_arrays_written, X), rtol=1e-6)
+
+
+def helper_sum(a, b):
+    return a + b
+
+
+def view_of_a_value_made_from_a_helpers_result(x):
+    parts = [np.sum(x), helper_sum(0.5, 0.5)]  # a helper's result might be a list, or an array
+    t = parts[0] * parts[-1] + parts[1]
+    c = W3 * t * 1.0
+    v = c[1:]  # a view of an array, not a copy of a list
+    v *= 2.0
+    return np.sum(c * x)
+
+
+W3 = np.array([0.3, -0.5, 0.8])
+
+
+def test_a_slice_of_what_only_may_be_a_list_is_taken_for_a_view():
+    """Seed 25, program 6527 (vjp): an operator's result made from a helper's was taken for a
+    list, its slice for a copy, and the write through the view was differentiated as a rebinding."""
+    with pytest.raises(srcgrad.NotDifferentiableError, match=r"test_aliasing.py:\d+:\d+: `v \*= \.\.\.`.*`c`"):
+        srcgrad.grad(view_of_a_value_made_from_a_helpers_result)(X.copy())
