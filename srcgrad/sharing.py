@@ -78,10 +78,8 @@ class SharedWrites:
                 raise located_error(self.info, write.node, message)
             guards.setdefault(id(write.statement), []).append(
                 self.guard(write, located_message(self.info, write.node, message)))
-        if guards:
-            _insert_before(node, guards)
-        if rewrites:
-            _replace(node, rewrites)
+        if guards or rewrites:
+            _splice(node, guards, rewrites)
         return node
 
     def refuse_untracked(self, write: aliasing.Write) -> ast.stmt | None:
@@ -242,20 +240,11 @@ def _load(expr: ast.expr) -> ast.expr:
     return copied
 
 
-def _insert_before(node: ast.AST, guards: dict[int, list[ast.stmt]]) -> None:
-    """Put each statement's guards just before it, in whatever body holds it."""
-    for holder in ast.walk(node):
-        for field in ("body", "orelse"):
-            body = getattr(holder, field, None)
-            if isinstance(body, list) and any(id(stmt) in guards for stmt in body):
-                setattr(holder, field, [part for stmt in body for part in (
-                    [*guards[id(stmt)], stmt] if id(stmt) in guards else [stmt])])
-
-
-def _replace(node: ast.AST, rewrites: dict[int, ast.stmt]) -> None:
-    """Put each rewrite in place of its statement, in whatever body holds it."""
+def _splice(node: ast.AST, guards: dict[int, list[ast.stmt]], rewrites: dict[int, ast.stmt]) -> None:
+    """Put each statement's guards just before it and its rewrite in its place, in whatever body holds it."""
     for holder in ast.walk(node):
         for field in ("body", "orelse", "finalbody"):
             body = getattr(holder, field, None)
-            if isinstance(body, list) and any(id(stmt) in rewrites for stmt in body):
-                setattr(holder, field, [rewrites.get(id(stmt), stmt) for stmt in body])
+            if isinstance(body, list) and any(id(stmt) in guards or id(stmt) in rewrites for stmt in body):
+                setattr(holder, field, [part for stmt in body for part in (
+                    *guards.get(id(stmt), ()), rewrites.get(id(stmt), stmt))])
