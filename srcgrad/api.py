@@ -13,6 +13,7 @@ from .cleanups import Optimize, enabled
 from .depends import Dependencies
 from .entry import install, make_entry
 from .errors import UsageError
+from .facts import declare_machinery
 from .parse import unwrap
 from .rules.registry import nondifferentiable, register_adjoint, register_tangent
 
@@ -372,3 +373,6 @@ def forward_function(
     if all(renamed[n] == n for n in names):
         return function
     return lambda *args, **tangents: function(*args, **{renamed[n]: t for n, t in tangents.items()})
+
+
+declare_machinery(grad, value_and_grad, vjp, jvp, source, adjoint, tangent, no_grad, forward_function, derivative_of)

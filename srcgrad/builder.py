@@ -8,9 +8,11 @@ from typing import Any
 
 from .emit import Namespace
 from .errors import SourceInfo, SrcGradError, calling, located_error
+from .facts import is_pure as is_pure_helper
 from .fastast import fix_missing_locations, walk
 from .normalize import Normalized
 from .resolve import Callee, Resolver
+from .rules.registry import is_template_helper
 
 
 class Builder:
@@ -30,8 +32,8 @@ class Builder:
         func = call.func
         if isinstance(func, ast.Name) and func.id in self.namespace.values:
             value = self.namespace.values[func.id]
-            module = getattr(value, "__module__", "") or ""
-            return module.startswith(("srcgrad.runtime", "srcgrad.rules", "numpy")) and func.id not in self.impure
+            pure = is_pure_helper(value) or is_template_helper(value) or _is_numpy_function(value)
+            return pure and func.id not in self.impure
         return self.resolver.callee(call).kind in ("rule", "method")
 
     def carries_derivative(self, stmt: ast.stmt) -> bool:
@@ -98,3 +100,9 @@ def literal(value: Any) -> bool:
     if value is None or isinstance(value, (bool, int, float, str)):
         return True
     return isinstance(value, tuple) and all(isinstance(v, (int, float, str, type(None))) for v in value)
+
+
+def _is_numpy_function(value: Any) -> bool:
+    """NumPy's functions and ufuncs: pure where generated code calls them by name (the
+    writing ones are rewritten or refused before code is generated, see `mutators.py`)."""
+    return (getattr(value, "__module__", "") or "").startswith("numpy")

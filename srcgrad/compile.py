@@ -17,6 +17,7 @@ from typing import Any
 
 from . import failures
 from .analysis import statements
+from .facts import generated_filename
 from .failures import Origin
 from .unparse import function_text
 
@@ -56,7 +57,7 @@ def build_function(
     header = [f"def {FACTORY}():"] + [f"    {name} = None" for name in free]
     body = ["    " + line if line else line for line in text.splitlines()]
     module_text = "\n".join(header + body + [f"    return {node.name}", ""])
-    filename = f"<srcgrad {node.name} #{next(_COUNTER)}>"
+    filename = generated_filename(f"{node.name} #{next(_COUNTER)}")
     if origin is not None:
         failures.ORIGINS[filename] = origin
         inner = inner_code(_with_failure_handlers(module_text), filename, node.name)

@@ -7,6 +7,7 @@ import ast
 import copy
 from typing import Any, Callable
 
+from .facts import generated_filename
 from .fastast import CHILD_FIELDS, LEAVES, location
 from .naming import Namer
 from .optimize import fold_constants
@@ -141,7 +142,7 @@ def _builder(template: ast.AST, substituted: frozenset[str]) -> Callable[[dict[s
     values: list[Any] = []  # everything that is not built afresh: names' ids, numbers, `Load()`...
     source = f"def build(S):\n    return {_builder_text(template, substituted, values)}\n"
     namespace: dict[str, Any] = {"V": values, "C": clone, "N": _new_node}
-    exec(compile(source, "<srcgrad template>", "exec"), namespace)
+    exec(compile(source, generated_filename("template"), "exec"), namespace)
     return namespace["build"]
 
 

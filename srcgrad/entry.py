@@ -19,6 +19,7 @@ from typing import Any, Callable
 from .analysis import statements
 from .compile import FACTORY, inner_code
 from .emit import make_call
+from .facts import generated_filename
 
 _STUB_CODES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -46,7 +47,7 @@ def make_entry(plain: types.FunctionType, skip_first: bool, name: str, dispatch:
     if code is None:
         params, passed = _parameter_text(plain.__code__, skip_first)
         text = f"def {FACTORY}():\n    _call = None\n    def {name}({params}):\n        return _call({passed})\n"
-        code = _STUB_CODES[plain.__code__][skip_first] = inner_code(text, f"<srcgrad entry {name}>", name)
+        code = _STUB_CODES[plain.__code__][skip_first] = inner_code(text, generated_filename(f"entry {name}"), name)
     defaults = plain.__defaults__
     if skip_first and defaults and len(defaults) == plain.__code__.co_argcount:
         defaults = defaults[1:]  # `self` had a default

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from .errors import InternalError, SourceInfo, SrcGradError
+from .facts import is_generated
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _LIBRARIES = tuple({os.path.abspath(p) + os.sep for p in (sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"],
@@ -73,7 +74,7 @@ def _srcgrads_line(error: Exception, filename: str, lineno: int) -> bool:
     origin = ORIGINS.get(filename)
     if origin is None:
         return False
-    if origin.filename.startswith("<srcgrad"):
+    if is_generated(origin.filename):
         return True  # a derivative of srcgrad's own generated code (higher order): every line is srcgrad's
     if isinstance(error, NameError):
         return getattr(error, "name", None) not in origin.user_names
@@ -98,7 +99,7 @@ def _frames(tb: types.TracebackType | None) -> list[tuple[str, int]]:
 
 def _kind(filename: str) -> str:
     """"generated", "srcgrad", "library" (Python's and installed packages') or "user"."""
-    if filename.startswith("<srcgrad"):
+    if is_generated(filename):
         return "generated"
     path = os.path.abspath(filename) if not filename.startswith("<") else filename
     if path.startswith(_PACKAGE):

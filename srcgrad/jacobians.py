@@ -9,6 +9,7 @@ import numpy as np
 from .api import Wrt, _resolve_wrt, forward_function, grad, jvp, vjp
 from .cleanups import Optimize
 from .errors import UsageError
+from .facts import declare_machinery
 
 
 def jacobian(f: Callable[..., Any], wrt: Wrt = 0, optimize: Optimize = True) -> Callable[..., Any]:
@@ -103,3 +104,6 @@ def _position(f: Callable[..., Any], name: str) -> int:
     from .api import _parameters
 
     return _parameters(f)[0].index(name)
+
+
+declare_machinery(jacobian, hessian, hvp)

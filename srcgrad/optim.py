@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterator, NamedTuple
 
 import numpy as np
 
+from .facts import declare_machinery
 from .tree import map_leaves
 
 Schedule = Callable[[int], float]
@@ -179,3 +180,6 @@ def cosine_decay(lr: float, steps: int, final: float = 0.0) -> Schedule:
 def warmup(schedule: LearningRate, steps: int) -> Schedule:
     """Ramp linearly from near zero up to `schedule` over the first `steps` steps."""
     return lambda step: _rate(schedule, step) * min(1.0, (step + 1) / steps)
+
+
+declare_machinery(sgd, adam, adamw, exponential_decay, cosine_decay, warmup, full_mask)

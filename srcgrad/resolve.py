@@ -12,6 +12,7 @@ import numpy as np
 
 from . import runtime
 from .depends import Dependencies
+from .facts import is_machinery
 from .parse import MISSING, ParsedFunction, lookup
 from .rules import array_rules
 from .rules.registry import has_jvp_rule, has_vjp_rule, is_nondifferentiable
@@ -120,9 +121,8 @@ def classify(value: Any, name: str = "") -> Callee:
         return Callee("rule", value, name)
     if hasattr(value, "differentiable_code"):  # a derivative made by srcgrad: its generated code
         return Callee("user", value.differentiable_code(), name)
-    if (getattr(value, "__module__", "") or "").startswith("srcgrad.") and \
-            not value.__module__.startswith("srcgrad.rules."):
-        return Callee("unknown", value, name)  # srcgrad's machinery; rule helpers are differentiated from source
+    if is_machinery(value):
+        return Callee("unknown", value, name)  # srcgrad's own API: its results are differentiated, not its source
     if isinstance(value, (types.FunctionType, types.MethodType)):
         return Callee("user", value, name)
     if callable(value) and isinstance(getattr(type(value), "__call__", None), types.FunctionType):

@@ -16,6 +16,7 @@ from .broadcast import ShapeOf as ShapeOf  # re-exported: helpers generated code
 from .broadcast import add_into as add_into
 from .broadcast import shape_of as shape_of
 from .broadcast import unbroadcast as unbroadcast
+from .facts import declare_pure
 from .tree import flatten, is_node, rebuild
 
 _SCALARS = (float, int, complex, np.floating, np.integer, np.complexfloating, np.bool_, bool)
@@ -407,3 +408,10 @@ def throw(exception: Any, cause: Any = _NO_CAUSE) -> None:
     if cause is _NO_CAUSE:
         raise exception
     raise exception from cause
+
+
+declare_pure(
+    broadcast_like, zero_tangent, with_item, is_zero, add, DictCotangent, ListCotangent, TupleCotangent,
+    getitem_vjp, add_at, getitem, zero_at, split, unsplit, undrop_last, unmatch, is_absent, match, is_scalar,
+    copy_item, snapshot, drop_last, pushed, restored, as_sequence, is_dict_view, dict_items, dict_values, dict_get,
+)

@@ -21,6 +21,7 @@ import numpy as np
 
 from . import aliasing
 from .errors import SourceInfo, located_error, located_message
+from .facts import is_generated
 from .guards import check_held_once, check_unshared
 from .liveness import live_after
 from .mutators import functional_form
@@ -53,7 +54,7 @@ class SharedWrites:
         self.writing = _writing_functions()
 
     def run(self, node: ast.FunctionDef, numbers: frozenset[str]) -> ast.FunctionDef:
-        if self.info.filename.startswith("<srcgrad "):
+        if is_generated(self.info.filename):
             # srcgrad's own derivative code, differentiated again (higher order): its in-place
             # writes are its tape's, and the user's were checked when it was generated
             return node

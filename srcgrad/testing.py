@@ -7,6 +7,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import tree
+from .facts import declare_machinery
 
 _STEP = 1e-6
 
@@ -198,3 +199,6 @@ def check_jvp(
     reverse = sum(tree.vdot(bar, u) for bar, u in zip(pullback(v), directions))
     forward = tree.vdot(v, tangent)
     _close("inner product <v, J u> (forward) vs <J^T v, u> (reverse)", forward, reverse, rtol, atol * (1 + abs(reverse)))
+
+
+declare_machinery(directional_fd, check_grad, check_vjp_rule, check_jvp_rule, check_jvp)

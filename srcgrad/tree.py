@@ -8,6 +8,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .facts import declare_machinery
+
 _REGISTERED: dict[type, tuple[Callable[[Any], tuple], Callable[[Any, Any], Any]]] = {}
 
 
@@ -88,3 +90,6 @@ def map_leaves(fn: Callable[..., Any], tree: Any, *others: Any) -> Any:
 def vdot(a: Any, b: Any) -> float:
     """The inner product of two trees of the same structure."""
     return float(sum(np.vdot(np.asarray(x, float), np.asarray(y, float)) for x, y in zip(leaves(a), leaves(b))))
+
+
+declare_machinery(register_pytree, is_node, flatten, unflatten, rebuild, leaves, map_leaves, vdot)

@@ -139,6 +139,7 @@ def _parse_template(fn: Callable[..., Any]) -> tuple[ast.expr, dict[str, Any]]:
             namespace[name] = getattr(builtins, name)
         else:
             raise TypeError(f"rule {fn.__name__} reads unknown name {name!r}")
+    _TEMPLATE_HELPERS.update(value for value in namespace.values() if callable(value))
     return expr, namespace
 
 
@@ -152,7 +153,17 @@ _VJP_RULES: dict[Key, list[Rule]] = {}
 _JVP_RULES: dict[Key, list[Rule]] = {}
 _NONDIFF: dict[Key, str] = {}
 _COMPLEX: set[Key] = set()
+_TEMPLATE_HELPERS: set[Any] = set()  # what inlined templates call: pure by the templates' contract
 _VERSION = [0]  # counts registrations: a derivative built under another count is rebuilt
+
+
+def is_template_helper(value: Any) -> bool:
+    """Whether `value` is called by an inlined rule template. A template is a pure expression
+    (one `return`, no effects), so the helpers it calls are pure: an unread call may be dropped."""
+    try:
+        return value in _TEMPLATE_HELPERS
+    except TypeError:  # unhashable: not a function
+        return False
 
 
 def version() -> int:
