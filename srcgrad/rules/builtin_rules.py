@@ -134,7 +134,7 @@ def sum_start_vjp(g, ans, xs, start):
 # ---- pow and float --------------------------------------------------------------------------
 
 # `pow(x, y)` is `x ** y`: the operator's rule (3-argument modular `pow` has no rule).
-vjp_rule(pow)(power_vjp)
+vjp_rule(pow, reshapes=False)(power_vjp)  # elementwise, as `x ** y`
 
 
 @vjp_rule(float)

@@ -12,12 +12,18 @@ get their rule only where they exist.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
 from ..runtime import is_zero, unbroadcast
+from . import registry
 from .builtin_rules import sequence_like, sum_cotangent
-from .registry import nondifferentiable, vjp_rule
+from .registry import nondifferentiable
+
+# The family's default, declared: these rules work on a cotangent that is still the scalar zero
+# (they scale and unbroadcast it), so the reverse pass need not skip them (see `registry.vjp_rule`).
+vjp_rule = functools.partial(registry.vjp_rule, reshapes=False)
 
 # ---- helpers ----------------------------------------------------------------------------
 

@@ -14,12 +14,18 @@ The reductions (sum, mean, prod, max, min, var, std, norm, cumsum, sort...) are 
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
 from ..runtime import unbroadcast
-from .registry import complex_safe, nondifferentiable, vjp_rule
+from . import registry
+from .registry import complex_safe, nondifferentiable
+
+# The family's default, declared: these rules work on a cotangent that is still the scalar zero
+# (they scale and unbroadcast it), so the reverse pass need not skip them (see `registry.vjp_rule`).
+vjp_rule = functools.partial(registry.vjp_rule, reshapes=False)
 
 
 def div0(a, b):

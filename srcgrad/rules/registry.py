@@ -35,6 +35,7 @@ class Rule:
     primal: Key
     fn: Callable[..., Any]
     inline: bool = True
+    reshapes: bool = True  # whether the cotangents it returns may differ in shape from `g` (declared at registration)
     _template: ast.expr | None = field(default=None, repr=False)
     _globals: dict[str, Any] | None = field(default=None, repr=False)
     _terms: list[Callable[..., Any] | None] | None = field(default=None, repr=False)
@@ -164,16 +165,20 @@ def _changed() -> None:
     _VERSION[0] += 1
 
 
-def vjp_rule(*primals: Key) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def vjp_rule(*primals: Key, reshapes: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated template function as the reverse rule of each of `primals`.
 
     A primal may get several rules of different arities (e.g. `math.log(x)` and
     `math.log(x, base)`); the first one whose signature binds the call is used.
+    `reshapes=True` (the safe default) says the rule may reshape or split `g`, so it needs a real
+    cotangent: the reverse pass skips it while the adjoint may still be the scalar zero of its
+    initialisation. The elementwise families (operators, NumPy's functions,
+    `math`) declare `reshapes=False` as their modules' default.
     """
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         for primal in primals:
-            _VJP_RULES.setdefault(_key(primal), []).append(Rule(primal, fn))
+            _VJP_RULES.setdefault(_key(primal), []).append(Rule(primal, fn, reshapes=reshapes))
         _changed()
         return fn
 
