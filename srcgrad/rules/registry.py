@@ -153,6 +153,7 @@ _VJP_RULES: dict[Key, list[Rule]] = {}
 _JVP_RULES: dict[Key, list[Rule]] = {}
 _NONDIFF: dict[Key, str] = {}
 _COMPLEX: set[Key] = set()
+_INTERNAL: set[Key] = set()  # srcgrad's own functions: only generated code and rules call them
 _VERSION = [0]  # counts registrations: a derivative built under another count is rebuilt
 
 
@@ -228,6 +229,17 @@ def complex_safe(*primals: Key) -> None:
     formulas, unconjugated, or rules written for complex values; see docs/how-it-works.md)."""
     _COMPLEX.update(_key(primal) for primal in primals)
     _changed()
+
+
+def internal(*primals: Key) -> None:
+    """Declare srcgrad's own functions that generated code and rule templates call (runtime and
+    rule helpers): they have rules so derivatives can be differentiated again, but no user
+    calls them, so the reference (`srcgrad reference`) does not list them."""
+    _INTERNAL.update(_key(primal) for primal in primals)
+
+
+def is_internal(primal: Key) -> bool:
+    return _key(primal) in _INTERNAL
 
 
 def is_complex_safe(primal: Key) -> bool:

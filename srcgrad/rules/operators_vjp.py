@@ -10,7 +10,7 @@ import numpy as np
 
 from ..runtime import unbroadcast
 from . import registry
-from .registry import complex_safe, nondifferentiable
+from .registry import complex_safe, internal, nondifferentiable
 
 # The family's default, declared: these rules work on a cotangent that is still the scalar zero
 # (they scale and unbroadcast it), so the reverse pass need not skip them (see `registry.vjp_rule`).
@@ -100,3 +100,6 @@ complex_safe(
     np.divide, np.true_divide, np.negative, np.positive, operator.add, operator.sub, operator.mul,
     operator.truediv, operator.neg, operator.pos,
 )
+
+# srcgrad's own functions, which only generated code and the rules call (not listed in the reference).
+internal(unbroadcast_matmul)
