@@ -29,7 +29,7 @@ from .analysis import loads
 from .cleanups import ALL
 from .fastast import walk
 from .fusion import fuse_single_use
-from .rules.reduction_rules import expand_reduced, reduced_count
+from .rules.reduction_vjp import expand_reduced, reduced_count
 from .runtime import add_at, getitem_vjp, seed, unbroadcast
 from .shapes import ELEMENTWISE, SCALAR, Shapes, bound_once
 from .usage import UsageCache

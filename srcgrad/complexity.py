@@ -20,7 +20,7 @@ from .fastast import walk
 from .naming import Namer
 from .parse import MISSING
 from .resolve import ATTRIBUTE_PRIMALS, Resolver
-from .rules.complex_rules import complex_abs, real_input
+from .rules.complex_vjp import complex_abs, real_input
 from .rules.registry import is_complex_safe
 
 _ABS = (abs, np.absolute)

@@ -28,7 +28,7 @@ import numpy as np
 
 from .arrays import _SHAPE_ONLY
 from .fastast import walk
-from .rules.operators import unbroadcast_matmul
+from .rules.operators_vjp import unbroadcast_matmul
 from .runtime import add_at, add_into, getitem_vjp, is_zero
 
 _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)

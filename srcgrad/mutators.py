@@ -4,7 +4,7 @@
 returned values would lose the write. When `out` is a local name nothing else shares (the
 alias stage, `sharing.py`, decides that), the statement means exactly
 `out = put_into(out, ind, v)`, whose derivative srcgrad has (`writes.py`,
-`rules/mutation_rules.py`). `MUTATORS` declares which calls write, into which argument, and
+`rules/mutation_helpers.py`). `MUTATORS` declares which calls write, into which argument, and
 which functional form replaces them (None: no derivative, the call stays refused);
 `functional_form` rewrites one statement, `mutates` names what a call writes into.
 """

@@ -3,7 +3,7 @@
 `out[[2, 2]] = v` keeps only the last write of each element (NumPy's rule), so of the
 cotangent `g` of `out`, `v` receives `g[index]` only where its entry is the last write of that
 element; earlier duplicate writes were overwritten and receive zero. Both helpers are linear
-in their first argument and have rules (`rules/mutation_rules.py`), so generated code calling
+in their first argument and have rules (`rules/mutation_helpers.py`), so generated code calling
 them can be differentiated again.
 """
 

@@ -16,9 +16,9 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from . import api, runtime
+from . import api
 from .resolve import ATTRIBUTE_PRIMALS, METHOD_PRIMALS, NONDIFF_METHODS
-from .rules.registry import Rule, all_jvp_rules, all_nondifferentiable, all_rules
+from .rules.registry import Rule, all_jvp_rules, all_nondifferentiable, all_rules, is_internal
 
 _OPERATORS = {
     ast.Add: "x + y", ast.Sub: "x - y", ast.Mult: "x * y", ast.Div: "x / y", ast.Pow: "x ** y",
@@ -30,7 +30,6 @@ _OPERATORS = {
 }
 _NAMESPACES = (("np.", np), ("np.linalg.", np.linalg), ("math.", math), ("", builtins), ("operator.", operator))
 _GROUPS = ("Python operators", "Builtins", "math", "NumPy", "numpy.linalg", "operator", "other")
-_INTERNAL = {runtime.as_sequence}  # primals that only generated code calls
 
 _HEADER = """# Supported functions
 
@@ -60,7 +59,7 @@ def render() -> str:
     forward = all_jvp_rules()
     for primal, rules in all_rules().items():
         group, name = _place(primal)
-        if group in ("methods", "internal"):
+        if group == "internal":
             continue
         mark = " ✓" if primal in forward else ""
         for rule in rules:
@@ -86,11 +85,9 @@ def _place(primal: Any) -> tuple[str, str]:
     """The group a primal is listed under, and how it is spelled in user code."""
     if isinstance(primal, type) and primal in _OPERATORS:
         return "Python operators", _OPERATORS[primal]
-    module = getattr(primal, "__module__", None) or ""
-    if module in ("srcgrad.rules.array_rules", "srcgrad.runtime") and primal not in _INTERNAL:
-        return "methods", ""
-    if module.startswith("srcgrad.") and primal is not api.stop_gradient:
+    if is_internal(primal):
         return "internal", ""  # helpers that rules call, with rules of their own for higher order
+    module = getattr(primal, "__module__", None) or ""
     for prefix, namespace in _NAMESPACES:
         name = getattr(primal, "__name__", None)
         if isinstance(name, str) and vars(namespace).get(name) is primal:
@@ -142,7 +139,7 @@ def _methods() -> str:
         for rule in rules[primal]:
             params = [str(p) for p in rule.primal_params]
             call = f"x.{method}({', '.join(params[1:])})"
-            meaning = f"`{name}(x, ...)`" if group != "methods" else "its own rule"
+            meaning = f"`{name}(x, ...)`" if group != "internal" else "its own rule"
             wrt = ["x" if n == rule.primal_params[0].name else n for n in _differentiated(rule)]
             lines.append(f"| `{call}` | {meaning} | {', '.join(wrt) or '—'} |")
     for attribute, primal in sorted(ATTRIBUTE_PRIMALS.items()):
@@ -154,7 +151,7 @@ def _constants() -> str:
     by_reason: dict[str, list[str]] = {}
     for primal, reason in all_nondifferentiable().items():
         group, name = _place(primal)
-        if group not in ("methods", "internal"):
+        if group != "internal":
             reason = "its argument is a constant" if primal is api.stop_gradient else reason or "no derivative"
             by_reason.setdefault(reason, []).append(f"`{name}`")
     by_reason.setdefault("integer, boolean or index result", []).extend(f"`x.{m}()`" for m in sorted(NONDIFF_METHODS))

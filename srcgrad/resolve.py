@@ -14,7 +14,7 @@ from . import runtime
 from .depends import Dependencies
 from .facts import is_machinery
 from .parse import MISSING, ParsedFunction, lookup
-from .rules import array_rules
+from .rules import array_vjp
 from .rules.registry import has_jvp_rule, has_vjp_rule, is_nondifferentiable
 
 # Array methods, and the function whose rule differentiates `x.method(...)` as `f(x, ...)`.
@@ -24,8 +24,8 @@ METHOD_PRIMALS: dict[str, Any] = {
     "transpose": np.transpose, "ravel": np.ravel, "squeeze": np.squeeze,
     "swapaxes": np.swapaxes, "clip": np.clip, "cumsum": np.cumsum, "trace": np.trace,
     "diagonal": np.diagonal, "conj": np.conj, "conjugate": np.conj, "repeat": np.repeat,
-    "flatten": getattr(array_rules, "flatten", None), "copy": getattr(array_rules, "copy", None),
-    "astype": getattr(array_rules, "astype", None), "item": getattr(array_rules, "item", None),
+    "flatten": getattr(array_vjp, "flatten", None), "copy": getattr(array_vjp, "copy", None),
+    "astype": getattr(array_vjp, "astype", None), "item": getattr(array_vjp, "item", None),
     "items": runtime.dict_items, "values": runtime.dict_values, "get": runtime.dict_get,
 }
 PACKED_METHODS = {"reshape", "transpose"}  # x.reshape(2, 3) means np.reshape(x, (2, 3))

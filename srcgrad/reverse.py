@@ -553,7 +553,7 @@ class ReverseBuilder(Builder):
         is called, not inlined), the substitutes of its literal defaults and of the helpers
         it reads, its other defaults (by name), whether it returns a plain tuple of
         cotangents, and whether it reshapes cotangents."""
-        reshapes = rule.primal in _MATMUL or not rule.fn.__module__.endswith(("operators", "numpy_rules", "math_rules"))
+        reshapes = rule.reshapes
         if not rule.inline or rule.packs:
             return None, {}, (), False, reshapes
         template, template_globals = rule.template()

@@ -25,8 +25,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .fastast import walk
-from .rules.operators import unbroadcast_matmul
-from .rules.reduction_rules import expand_reduced, reduced_count, tie_share
+from .rules.operators_vjp import unbroadcast_matmul
+from .rules.reduction_vjp import expand_reduced, reduced_count, tie_share
 from .runtime import seed, unbroadcast
 
 SCALAR = "()"  # the class of shape-() values; not an identifier, so never a name

@@ -3,7 +3,7 @@
 Each returns a NEW array and leaves its arguments as they are: `put_into(out, ind, v)` is
 `out` after `np.put(out, ind, v)`. `mutators.functional_form` rewrites the writing call
 statements of a differentiated function into assignments of these (`out = put_into(out, ind, v)`),
-which srcgrad differentiates with the rules of `rules/mutation_rules.py`. `put_zeroed` and
+which srcgrad differentiates with the rules of `rules/mutation_helpers.py`. `put_zeroed` and
 `put_gather` are the transposes the reverse rules call.
 """
 

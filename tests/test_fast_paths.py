@@ -9,7 +9,7 @@ import pytest
 
 from srcgrad import runtime as rt
 from srcgrad.errors import NotDifferentiableError
-from srcgrad.rules.operators import unbroadcast_matmul
+from srcgrad.rules.operators_vjp import unbroadcast_matmul
 
 
 def _generic_unbroadcast(g, x):
@@ -81,7 +81,7 @@ def test_shape_of_keeps_only_the_shape_of_arrays():
 
 
 def test_shape_readers_accept_the_stand_in():
-    from srcgrad.rules.reduction_rules import expand_reduced, reduced_count
+    from srcgrad.rules.reduction_vjp import expand_reduced, reduced_count
 
     x = np.arange(12.0).reshape(3, 4)
     g = np.ones(3)
@@ -147,7 +147,7 @@ def test_a_zero_of_another_operand_shape_becomes_zeros_of_the_value_shape(zero_s
 def test_expand_reduced_quick_path_matches_expand_dims(x_shape, axis, keepdims):
     """The quick path for one integer axis of an array against `np.expand_dims` and
     `np.broadcast_to` written out here (an independent oracle)."""
-    from srcgrad.rules.reduction_rules import expand_reduced
+    from srcgrad.rules.reduction_vjp import expand_reduced
 
     x = np.arange(float(np.prod(x_shape))).reshape(x_shape)
     g = np.sum(x, axis=axis, keepdims=keepdims) + 1.0

@@ -13,7 +13,7 @@ from generated import source_after_call as _source
 
 import srcgrad
 from srcgrad.inplace import accumulate_in_place, assign_onto_zeros
-from srcgrad.rules.operators import unbroadcast_matmul
+from srcgrad.rules.operators_vjp import unbroadcast_matmul
 from srcgrad.runtime import add_into, is_zero, unbroadcast
 from srcgrad.testing import check_grad
 

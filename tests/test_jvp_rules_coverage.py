@@ -15,16 +15,19 @@ from array_jvp_checks import arities, rules_of
 
 import srcgrad.rules  # noqa: F401  (registers every rule)
 from srcgrad.rules import (
-    array_helper_rules,
+    array_helpers,
     array_jvp,
-    array_rules,
+    array_vjp,
     container_jvp,
-    container_rules,
-    linalg_helper_rules,
+    container_vjp,
+    linalg_helpers,
     linalg_jvp,
-    linalg_rules,
+    linalg_vjp,
+    products_helpers,
+    products_jvp,
+    products_vjp,
     reduction_jvp,
-    reduction_rules,
+    reduction_vjp,
 )
 from srcgrad.rules.registry import (
     all_jvp_rules,
@@ -35,8 +38,9 @@ from srcgrad.rules.registry import (
     is_nondifferentiable,
 )
 
-FAMILY = {m.__name__ for m in (reduction_rules, reduction_jvp, array_rules, array_jvp, array_helper_rules,
-                               linalg_rules, linalg_jvp, linalg_helper_rules, container_rules, container_jvp)}
+FAMILY = {m.__name__ for m in (reduction_vjp, reduction_jvp, array_vjp, array_jvp, array_helpers,
+                               linalg_vjp, linalg_jvp, linalg_helpers, container_vjp, container_jvp,
+                               products_vjp, products_jvp, products_helpers)}
 REVERSE = rules_of(all_rules(), FAMILY)
 FORWARD = rules_of(all_jvp_rules(), FAMILY)
 

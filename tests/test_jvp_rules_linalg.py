@@ -10,9 +10,9 @@ from array_jvp_checks import matched, rules_of, tangent_of
 
 import srcgrad.rules  # noqa: F401  (registers every rule)
 from srcgrad import tree
-from srcgrad.rules import linalg_helper_rules as lh
+from srcgrad.rules import linalg_helpers as lh
 from srcgrad.rules import linalg_jvp as lj
-from srcgrad.rules import linalg_rules as la
+from srcgrad.rules import linalg_vjp as la
 from srcgrad.rules.registry import Rule, all_jvp_rules
 from srcgrad.testing import check_jvp_rule
 

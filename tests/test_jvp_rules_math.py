@@ -1,4 +1,4 @@
-"""Forward rules of the `math` module and of Python builtins (math_jvp, math_sequence_jvp,
+"""Forward rules of the `math` module and of Python builtins (math_jvp, math_helpers,
 builtin_jvp): against finite differences, against the reverse rules, and at kinks and ties."""
 
 import math
@@ -17,12 +17,12 @@ from jvp_checks import (
 
 import srcgrad
 from srcgrad.rules import builtin_jvp as BJ
-from srcgrad.rules import builtin_rules as B
+from srcgrad.rules import builtin_vjp as B
+from srcgrad.rules import math_helpers as S
 from srcgrad.rules import math_jvp as MJ
-from srcgrad.rules import math_rules as M
-from srcgrad.rules import math_sequence_jvp as S
+from srcgrad.rules import math_vjp as M
 from srcgrad.rules import numpy_jvp as NJ
-from srcgrad.rules import numpy_rules as N
+from srcgrad.rules import numpy_vjp as N
 from srcgrad.rules.registry import Rule, all_jvp_rules, find_jvp_rule, is_nondifferentiable
 from srcgrad.runtime import ListCotangent, TupleCotangent
 from srcgrad.testing import check_jvp_rule, check_vjp_rule

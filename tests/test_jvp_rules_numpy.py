@@ -16,9 +16,9 @@ from jvp_checks import (
 
 import srcgrad
 import srcgrad.rules.numpy_jvp as nj
-import srcgrad.rules.numpy_rules as nr
-import srcgrad.rules.operators as op
+import srcgrad.rules.numpy_vjp as nr
 import srcgrad.rules.operators_jvp as oj
+import srcgrad.rules.operators_vjp as op
 from srcgrad.rules.registry import Rule, all_jvp_rules, has_jvp_rule, is_nondifferentiable
 from srcgrad.testing import check_jvp_rule, check_vjp_rule
 

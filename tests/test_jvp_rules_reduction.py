@@ -7,7 +7,7 @@ import pytest
 from array_jvp_checks import forward_equals_reverse, rules_of, tangent_of
 
 import srcgrad.rules.reduction_jvp as rj
-import srcgrad.rules.reduction_rules as rr
+import srcgrad.rules.reduction_vjp as rr
 from srcgrad.rules.registry import all_jvp_rules
 from srcgrad.testing import check_jvp_rule
 

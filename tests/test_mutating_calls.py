@@ -1,4 +1,4 @@
-"""NumPy calls that write into an array (mutators.py, writes.py, rules/mutation_rules.py): the
+"""NumPy calls that write into an array (mutators.py, writes.py, rules/mutation_helpers.py): the
 functional forms against NumPy's own in-place calls, their rules against finite differences,
 derivatives through them in every mode, and the rewrite of a writing statement end to end."""
 
@@ -13,7 +13,7 @@ import srcgrad
 from srcgrad import writes
 from srcgrad.mutators import functional_form, mutates, written_names
 from srcgrad.parse import MISSING
-from srcgrad.rules import mutation_rules as rules
+from srcgrad.rules import mutation_helpers as rules
 from srcgrad.testing import check_grad, check_jvp, check_jvp_rule, check_vjp_rule, directional_fd
 
 RNG = np.random.default_rng(7)

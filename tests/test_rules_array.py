@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 import srcgrad.rules  # noqa: F401  (registers every rule)
-from srcgrad.rules import array_rules as ar
-from srcgrad.rules import linalg_rules as la
+from srcgrad.rules import array_vjp as ar
+from srcgrad.rules import linalg_vjp as la
+from srcgrad.rules import products_vjp as pr
 from srcgrad.rules.registry import all_rules
 from srcgrad.runtime import ListCotangent, TupleCotangent
 from srcgrad.testing import check_vjp_rule
@@ -49,65 +50,65 @@ CASES = [
     (ar.item, ar.item_at_vjp, (r(3, 4), 2, 1), {}),
     (ar.item, ar.item_at_vjp, (r(3, 4), (1, -1)), {}),
     # products
-    (np.dot, ar.dot_vjp, (r(4), r(4)), {}),
-    (np.dot, ar.dot_vjp, (r(3, 4), r(4, 2)), {}),
-    (np.dot, ar.dot_vjp, (r(3, 4), r(4)), {}),
-    (np.dot, ar.dot_vjp, (r(4), r(4, 2)), {}),
-    (np.dot, ar.dot_vjp, (r(2, 3, 4), r(5, 4, 2)), {}),
-    (np.dot, ar.dot_vjp, (r(2, 3, 4), r(4)), {}),
-    (np.dot, ar.dot_vjp, (1.5, r(3, 2)), {}),
-    (np.dot, ar.dot_vjp, (r(3, 2), np.float64(0.7)), {}),
-    (np.inner, ar.inner_vjp, (r(4), r(4)), {}),
-    (np.inner, ar.inner_vjp, (r(2, 3, 4), r(5, 4)), {}),
-    (np.inner, ar.inner_vjp, (2.0, r(3)), {}),
-    (np.outer, ar.outer_vjp, (r(3), r(4)), {}),
-    (np.outer, ar.outer_vjp, (r(2, 2), r(3)), {}),
-    (np.vdot, ar.vdot_vjp, (r(3, 2), r(6)), {}),
-    (np.tensordot, ar.tensordot_vjp, (r(2, 3, 4), r(3, 4, 5)), {}),
-    (np.tensordot, ar.tensordot_vjp, (r(2, 3, 4), r(4, 5)), {"axes": 1}),
-    (np.tensordot, ar.tensordot_vjp, (r(2, 3), r(4, 5)), {"axes": 0}),
-    (np.tensordot, ar.tensordot_vjp, (r(2, 3, 4), r(4, 5, 3)), {"axes": ([1, 2], [2, 0])}),
-    (np.tensordot, ar.tensordot_vjp, (r(2, 3, 4), r(4, 5, 3)), {"axes": ([-1, 1], [0, -1])}),
-    (np.tensordot, ar.tensordot_vjp, (r(3, 2), r(3, 4)), {"axes": (0, 0)}),
-    (np.kron, ar.kron_vjp, (r(2, 3), r(3, 2)), {}),
-    (np.kron, ar.kron_vjp, (r(3), r(2, 2)), {}),
-    (np.kron, ar.kron_vjp, (r(2, 1, 2), r(2)), {}),
-    (np.cross, ar.cross_vjp, (r(3), r(3)), {}),
-    (np.cross, ar.cross_vjp, (r(4, 3), r(3)), {}),
-    (np.einsum, ar.einsum_vjp, ("ij,jk->ik", r(2, 3), r(3, 4)), {}),
-    (np.einsum, ar.einsum_vjp, ("ij,jk", r(2, 3), r(3, 4)), {}),
-    (np.einsum, ar.einsum_vjp, ("ba,ac", r(2, 3), r(3, 4)), {}),
-    (np.einsum, ar.einsum_vjp, ("i,i->", r(5), r(5)), {}),
-    (np.einsum, ar.einsum_vjp, ("i,j->ij", r(2), r(3)), {}),
-    (np.einsum, ar.einsum_vjp, ("ij->ji", r(2, 3)), {}),
-    (np.einsum, ar.einsum_vjp, ("ij->i", r(2, 3)), {}),
-    (np.einsum, ar.einsum_vjp, ("ij", r(2, 3)), {}),
-    (np.einsum, ar.einsum_vjp, ("ii->", r(3, 3)), {}),
-    (np.einsum, ar.einsum_vjp, ("ii", r(3, 3)), {}),
-    (np.einsum, ar.einsum_vjp, ("ii->i", r(3, 3)), {}),
-    (np.einsum, ar.einsum_vjp, ("iij->j", r(3, 3, 2)), {}),
-    (np.einsum, ar.einsum_vjp, ("ii,jk->kj", r(3, 3), r(2, 4)), {}),
-    (np.einsum, ar.einsum_vjp, ("bij,bjk->bik", r(2, 3, 4), r(2, 4, 5)), {"optimize": True}),
-    (np.einsum, ar.einsum_vjp, ("ij,kj,k->i", r(2, 3), r(4, 3), r(4)), {}),
-    (np.einsum, ar.einsum_vjp, ("...ij,...jk->...ik", r(2, 3, 4), r(4, 5)), {}),
-    (np.einsum, ar.einsum_vjp, ("...ij,...jk->...ik", r(2, 1, 3, 4), r(5, 4, 2)), {}),
-    (np.einsum, ar.einsum_vjp, ("...i,...i", r(2, 3), r(3)), {}),
-    (np.einsum, ar.einsum_vjp, ("Ab,bA", r(2, 3), r(3, 2)), {}),
-    (np.trace, ar.trace_vjp, (r(3, 3),), {}),
-    (np.trace, ar.trace_vjp, (r(3, 4),), {"offset": 1}),
-    (np.trace, ar.trace_vjp, (r(4, 3),), {"offset": -2}),
-    (np.trace, ar.trace_vjp, (r(2, 3, 4), 0, 2, 0), {}),
-    (np.trace, ar.trace_vjp, (r(2, 3, 4),), {"axis1": -1, "axis2": -2}),
-    (np.diagonal, ar.diagonal_vjp, (r(3, 3),), {}),
-    (np.diagonal, ar.diagonal_vjp, (r(3, 5),), {"offset": 2}),
-    (np.diagonal, ar.diagonal_vjp, (r(4, 3),), {"offset": -1}),
-    (np.diagonal, ar.diagonal_vjp, (r(2, 3, 4),), {"axis1": 1, "axis2": 2}),
-    (np.diagonal, ar.diagonal_vjp, (r(2, 3, 4), 1, -1, 0), {}),
-    (np.diag, ar.diag_vjp, (r(3),), {}),
-    (np.diag, ar.diag_vjp, (r(3),), {"k": -2}),
-    (np.diag, ar.diag_vjp, (r(3, 3),), {}),
-    (np.diag, ar.diag_vjp, (r(3, 5), 1), {}),
-    (np.diag, ar.diag_vjp, (r(4, 3), -1), {}),
+    (np.dot, pr.dot_vjp, (r(4), r(4)), {}),
+    (np.dot, pr.dot_vjp, (r(3, 4), r(4, 2)), {}),
+    (np.dot, pr.dot_vjp, (r(3, 4), r(4)), {}),
+    (np.dot, pr.dot_vjp, (r(4), r(4, 2)), {}),
+    (np.dot, pr.dot_vjp, (r(2, 3, 4), r(5, 4, 2)), {}),
+    (np.dot, pr.dot_vjp, (r(2, 3, 4), r(4)), {}),
+    (np.dot, pr.dot_vjp, (1.5, r(3, 2)), {}),
+    (np.dot, pr.dot_vjp, (r(3, 2), np.float64(0.7)), {}),
+    (np.inner, pr.inner_vjp, (r(4), r(4)), {}),
+    (np.inner, pr.inner_vjp, (r(2, 3, 4), r(5, 4)), {}),
+    (np.inner, pr.inner_vjp, (2.0, r(3)), {}),
+    (np.outer, pr.outer_vjp, (r(3), r(4)), {}),
+    (np.outer, pr.outer_vjp, (r(2, 2), r(3)), {}),
+    (np.vdot, pr.vdot_vjp, (r(3, 2), r(6)), {}),
+    (np.tensordot, pr.tensordot_vjp, (r(2, 3, 4), r(3, 4, 5)), {}),
+    (np.tensordot, pr.tensordot_vjp, (r(2, 3, 4), r(4, 5)), {"axes": 1}),
+    (np.tensordot, pr.tensordot_vjp, (r(2, 3), r(4, 5)), {"axes": 0}),
+    (np.tensordot, pr.tensordot_vjp, (r(2, 3, 4), r(4, 5, 3)), {"axes": ([1, 2], [2, 0])}),
+    (np.tensordot, pr.tensordot_vjp, (r(2, 3, 4), r(4, 5, 3)), {"axes": ([-1, 1], [0, -1])}),
+    (np.tensordot, pr.tensordot_vjp, (r(3, 2), r(3, 4)), {"axes": (0, 0)}),
+    (np.kron, pr.kron_vjp, (r(2, 3), r(3, 2)), {}),
+    (np.kron, pr.kron_vjp, (r(3), r(2, 2)), {}),
+    (np.kron, pr.kron_vjp, (r(2, 1, 2), r(2)), {}),
+    (np.cross, pr.cross_vjp, (r(3), r(3)), {}),
+    (np.cross, pr.cross_vjp, (r(4, 3), r(3)), {}),
+    (np.einsum, pr.einsum_vjp, ("ij,jk->ik", r(2, 3), r(3, 4)), {}),
+    (np.einsum, pr.einsum_vjp, ("ij,jk", r(2, 3), r(3, 4)), {}),
+    (np.einsum, pr.einsum_vjp, ("ba,ac", r(2, 3), r(3, 4)), {}),
+    (np.einsum, pr.einsum_vjp, ("i,i->", r(5), r(5)), {}),
+    (np.einsum, pr.einsum_vjp, ("i,j->ij", r(2), r(3)), {}),
+    (np.einsum, pr.einsum_vjp, ("ij->ji", r(2, 3)), {}),
+    (np.einsum, pr.einsum_vjp, ("ij->i", r(2, 3)), {}),
+    (np.einsum, pr.einsum_vjp, ("ij", r(2, 3)), {}),
+    (np.einsum, pr.einsum_vjp, ("ii->", r(3, 3)), {}),
+    (np.einsum, pr.einsum_vjp, ("ii", r(3, 3)), {}),
+    (np.einsum, pr.einsum_vjp, ("ii->i", r(3, 3)), {}),
+    (np.einsum, pr.einsum_vjp, ("iij->j", r(3, 3, 2)), {}),
+    (np.einsum, pr.einsum_vjp, ("ii,jk->kj", r(3, 3), r(2, 4)), {}),
+    (np.einsum, pr.einsum_vjp, ("bij,bjk->bik", r(2, 3, 4), r(2, 4, 5)), {"optimize": True}),
+    (np.einsum, pr.einsum_vjp, ("ij,kj,k->i", r(2, 3), r(4, 3), r(4)), {}),
+    (np.einsum, pr.einsum_vjp, ("...ij,...jk->...ik", r(2, 3, 4), r(4, 5)), {}),
+    (np.einsum, pr.einsum_vjp, ("...ij,...jk->...ik", r(2, 1, 3, 4), r(5, 4, 2)), {}),
+    (np.einsum, pr.einsum_vjp, ("...i,...i", r(2, 3), r(3)), {}),
+    (np.einsum, pr.einsum_vjp, ("Ab,bA", r(2, 3), r(3, 2)), {}),
+    (np.trace, pr.trace_vjp, (r(3, 3),), {}),
+    (np.trace, pr.trace_vjp, (r(3, 4),), {"offset": 1}),
+    (np.trace, pr.trace_vjp, (r(4, 3),), {"offset": -2}),
+    (np.trace, pr.trace_vjp, (r(2, 3, 4), 0, 2, 0), {}),
+    (np.trace, pr.trace_vjp, (r(2, 3, 4),), {"axis1": -1, "axis2": -2}),
+    (np.diagonal, pr.diagonal_vjp, (r(3, 3),), {}),
+    (np.diagonal, pr.diagonal_vjp, (r(3, 5),), {"offset": 2}),
+    (np.diagonal, pr.diagonal_vjp, (r(4, 3),), {"offset": -1}),
+    (np.diagonal, pr.diagonal_vjp, (r(2, 3, 4),), {"axis1": 1, "axis2": 2}),
+    (np.diagonal, pr.diagonal_vjp, (r(2, 3, 4), 1, -1, 0), {}),
+    (np.diag, pr.diag_vjp, (r(3),), {}),
+    (np.diag, pr.diag_vjp, (r(3),), {"k": -2}),
+    (np.diag, pr.diag_vjp, (r(3, 3),), {}),
+    (np.diag, pr.diag_vjp, (r(3, 5), 1), {}),
+    (np.diag, pr.diag_vjp, (r(4, 3), -1), {}),
     # shapes
     (np.reshape, ar.reshape_vjp, (r(3, 4), (2, -1)), {}),
     (np.reshape, ar.reshape_vjp, (r(3, 4), (4, 3)), {"order": "F"}),
@@ -312,7 +313,7 @@ def test_dtypes_are_kept():
     assert bar.dtype == np.float32 and bar.shape == (1, 1)
     (bar,) = ar.item_at_vjp(2.0, None, x32, 4)
     assert bar.dtype == np.float32 and bar[1, 1] == 2.0 and bar.sum() == 2.0
-    (bar,) = ar.diagonal_vjp(np.ones(2, np.float32), None, x32)
+    (bar,) = pr.diagonal_vjp(np.ones(2, np.float32), None, x32)
     assert bar.dtype == np.float32
 
 
@@ -328,12 +329,12 @@ def test_rules_do_not_write_into_g_or_inputs():
 
 def test_cross_rejects_2_vectors():
     with pytest.raises(NotImplementedError):
-        ar.cross_vjp(r(3), None, r(3, 2), r(3, 2))
+        pr.cross_vjp(r(3), None, r(3, 2), r(3, 2))
 
 
 def test_einsum_needs_a_subscripts_string():
     with pytest.raises(NotImplementedError):
-        ar.einsum_vjp(r(2), None, r(2), [0], r(2), [0])
+        pr.einsum_vjp(r(2), None, r(2), [0], r(2), [0])
 
 
 def test_method_primals_behave_like_the_methods():

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import srcgrad
-from srcgrad.rules import builtin_rules as B
-from srcgrad.rules import math_rules as M
-from srcgrad.rules import numpy_rules as N
+from srcgrad.rules import builtin_vjp as B
+from srcgrad.rules import math_vjp as M
+from srcgrad.rules import numpy_vjp as N
 from srcgrad.rules.registry import all_nondifferentiable, all_rules
 from srcgrad.runtime import ListCotangent, TupleCotangent
 from srcgrad.testing import check_vjp_rule

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-import srcgrad.rules.numpy_rules as nr
-import srcgrad.rules.reduction_rules as rr
+import srcgrad.rules.numpy_vjp as nr
+import srcgrad.rules.reduction_vjp as rr
 from srcgrad.rules.registry import all_rules, is_nondifferentiable
 from srcgrad.testing import check_vjp_rule
 
-RULE_MODULES = ("srcgrad.rules.numpy_rules", "srcgrad.rules.reduction_rules")
+RULE_MODULES = ("srcgrad.rules.numpy_vjp", "srcgrad.rules.reduction_vjp")
 RNG = np.random.default_rng(1234)
 
 

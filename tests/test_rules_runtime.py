@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from srcgrad import runtime as rt
-from srcgrad.rules import runtime_rules as R
+from srcgrad.rules import runtime_helpers as R
 from srcgrad.rules.registry import all_jvp_rules, all_rules, is_nondifferentiable
 from srcgrad.testing import check_jvp_rule, check_vjp_rule
 

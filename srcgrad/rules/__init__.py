@@ -1,26 +1,40 @@
-"""Per-primitive derivative rules. Importing this package registers every built-in rule."""
+"""Per-primitive derivative rules. Importing this package registers every built-in rule.
+
+Each family of primitives has up to three modules, named the same way everywhere:
+`<family>_vjp.py` (reverse rules), `<family>_jvp.py` (forward rules) and `<family>_helpers.py`
+(the helpers the rule templates call, or the rules of helpers defined elsewhere, so that
+generated code can be differentiated again). The families: `operators` (Python's operators),
+`builtin` (`sum`, `min`, `pow`...), `math`, `numpy` (NumPy's elementwise functions),
+`reduction` (sum, mean, prod, norm, sort...), `array` (shapes, joining, splitting, methods),
+`products` (dot, tensordot, einsum, trace...), `linalg` (`np.linalg`), `container` (lists,
+tuples, dicts), `complex`, `mutation` (the functional forms of writing calls) and `runtime`
+(the runtime's own functions). `registry.py` holds the tables and the registration decorators.
+"""
 
 from . import (  # noqa: F401
     array_jvp,
-    array_rules,
+    array_vjp,
     builtin_jvp,
-    builtin_rules,
+    builtin_vjp,
     complex_jvp,
-    complex_rules,
+    complex_vjp,
     container_jvp,
-    container_rules,
+    container_vjp,
     linalg_jvp,
-    linalg_rules,
+    linalg_vjp,
     math_jvp,
-    math_rules,
-    mutation_rules,
+    math_vjp,
+    mutation_helpers,
     numpy_jvp,
-    numpy_rules,
-    operators,
+    numpy_vjp,
     operators_jvp,
+    operators_vjp,
+    products_helpers,
+    products_jvp,
+    products_vjp,
     reduction_jvp,
-    reduction_rules,
-    runtime_rules,
+    reduction_vjp,
+    runtime_helpers,
 )
 from .registry import (
     find_jvp_rule,

@@ -1,22 +1,22 @@
-"""Forward rules of NumPy's shape, joining, splitting and product functions, and of the
-method primals of `array_rules` (`copy`, `astype`, `flatten`, `item`).
+"""Forward rules of NumPy's shape, joining and splitting functions (products are in
+`products_jvp.py`), and of the method primals of `array_vjp` (`copy`, `astype`, `flatten`, `item`).
 
 Almost all of these functions are linear, so a term is the function itself applied to the
 tangent. The tangent of a list or tuple argument (`np.concatenate([a, b])`) is a list or
 tuple of tangents, which the same NumPy function accepts; the tangent of a list result
-(`np.split`) is the list of the pieces' tangents. `einsum` and `x.item(i, j)` take their
-operands variadically, so their rules get all tangents at once (`inline=False`).
+(`np.split`) is the list of the pieces' tangents. `x.item(i, j)` takes its index
+variadically, so its rule gets all tangents at once (`inline=False`).
 
-Both rules of the helpers that the reverse templates of `array_rules` call are in
-`array_helper_rules` (imported here so that they are registered).
+Both rules of the helpers that the reverse templates of `array_vjp` call are in
+`array_helpers` (imported here so that they are registered).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import array_helper_rules  # noqa: F401  (registers the helpers' rules)
-from .array_rules import astype, cast_like, copy, flatten, item
+from . import array_helpers  # noqa: F401  (registers the helpers' rules)
+from .array_vjp import astype, cast_like, copy, flatten, item
 from .registry import jvp_rule
 
 # ---- method primals -------------------------------------------------------------------------
@@ -47,72 +47,6 @@ def item_jvp(d, ans, x):
 def item_at_jvp(dots, ans, x, *index):
     """`x.item(*index)`: the same entry of the tangent of `x`."""
     return None if dots[0] is None else item(dots[0], *index)
-
-
-# ---- products ------------------------------------------------------------------------------
-
-
-@jvp_rule(np.dot)
-def dot_jvp(d, ans, a, b):
-    return np.dot(d, b), np.dot(a, d)
-
-
-@jvp_rule(np.inner)
-def inner_jvp(d, ans, a, b):
-    return np.inner(d, b), np.inner(a, d)
-
-
-@jvp_rule(np.tensordot)
-def tensordot_jvp(d, ans, a, b, axes=2):
-    return np.tensordot(d, b, axes), np.tensordot(a, d, axes)
-
-
-@jvp_rule(np.outer)
-def outer_jvp(d, ans, a, b):
-    return np.outer(d, b), np.outer(a, d)
-
-
-@jvp_rule(np.vdot)
-def vdot_jvp(d, ans, a, b):
-    """Real arguments only, like the reverse rule."""
-    return np.vdot(d, b), np.vdot(a, d)
-
-
-@jvp_rule(np.kron)
-def kron_jvp(d, ans, a, b):
-    return np.kron(d, b), np.kron(a, d)
-
-
-@jvp_rule(np.cross)
-def cross_jvp(d, ans, a, b):
-    return np.cross(d, b), np.cross(a, d)
-
-
-@jvp_rule(np.einsum, inline=False)
-def einsum_jvp(dots, ans, *args, **kwargs):
-    """The sum over the operands with a tangent of the einsum with that operand replaced by
-    its tangent (either calling convention of `np.einsum`)."""
-    tangent = None
-    for i, dot in enumerate(dots):
-        if dot is not None:
-            term = np.einsum(*args[:i], dot, *args[i + 1 :], **kwargs)
-            tangent = term if tangent is None else tangent + term
-    return tangent
-
-
-@jvp_rule(np.trace)
-def trace_jvp(d, ans, a, offset=0, axis1=0, axis2=1):
-    return (np.trace(d, offset, axis1, axis2),)
-
-
-@jvp_rule(np.diagonal)
-def diagonal_jvp(d, ans, a, offset=0, axis1=0, axis2=1):
-    return (np.diagonal(d, offset, axis1, axis2),)
-
-
-@jvp_rule(np.diag)
-def diag_jvp(d, ans, v, k=0):
-    return (np.diag(d, k),)
 
 
 # ---- shapes ---------------------------------------------------------------------------------

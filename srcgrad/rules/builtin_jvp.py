@@ -1,4 +1,4 @@
-"""Forward (jvp) rules of the primals whose reverse rules live in `builtin_rules.py`: abs,
+"""Forward (jvp) rules of the primals whose reverse rules live in `builtin_vjp.py`: abs,
 min, max, sum, pow and float.
 
 The tangent of a sequence argument (list, tuple or array iterated along its first axis) has
@@ -17,7 +17,7 @@ import operator
 import numpy as np
 
 from ..runtime import broadcast_like, is_zero
-from .builtin_rules import first_extreme, one_hot, sum_cotangent
+from .builtin_vjp import first_extreme, one_hot, sum_cotangent
 from .operators_jvp import power_jvp
 from .registry import jvp_rule, nondifferentiable, vjp_rule
 

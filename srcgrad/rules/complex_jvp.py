@@ -1,10 +1,10 @@
-"""Forward rules for complex values (complex_rules.py has the reverse ones and the convention)."""
+"""Forward rules for complex values (complex_vjp.py has the reverse ones and the convention)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .complex_rules import complex_abs, real_input
+from .complex_vjp import complex_abs, real_input
 from .registry import jvp_rule
 
 

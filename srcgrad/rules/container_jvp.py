@@ -23,8 +23,8 @@ from ..runtime import (
     split,
     zero_tangent,
 )
-from .container_rules import items_cotangent, sequence_cotangent, values_cotangent
-from .registry import jvp_rule, vjp_rule
+from .container_vjp import items_cotangent, sequence_cotangent, values_cotangent
+from .registry import internal, jvp_rule, vjp_rule
 
 
 @jvp_rule(list, tuple, as_sequence, ListCotangent, TupleCotangent)
@@ -111,3 +111,6 @@ def values_tangent_vjp(h, ans, d, x):
 @jvp_rule(values_tangent)
 def values_tangent_jvp(t, ans, d, x):
     return (values_tangent(t, x), None)
+
+# srcgrad's own functions, which only generated code and the rules call (not listed in the reference).
+internal(items_tangent, values_tangent)

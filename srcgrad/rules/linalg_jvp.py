@@ -7,7 +7,7 @@ matrix of that triangle (`from_triangle`); `det` and `slogdet` solve with the ma
 raise `LinAlgError` for an exactly singular one; eigenvector tangents need distinct
 eigenvalues; `pinv` assumes a locally constant rank.
 
-Both rules of the helpers that the reverse templates call are in `linalg_helper_rules`.
+Both rules of the helpers that the reverse templates call are in `linalg_helpers`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..runtime import zero_tangent
-from .linalg_helper_rules import eigh_tangent, from_triangle, half_triangle
-from .linalg_rules import _STACKED_VECTORS
+from .linalg_helpers import eigh_tangent, from_triangle, half_triangle
+from .linalg_vjp import _STACKED_VECTORS
 from .registry import jvp_rule
 
 

@@ -1,10 +1,10 @@
-"""Forward (jvp) rules of the primals whose reverse rules live in `math_rules.py`.
+"""Forward (jvp) rules of the primals whose reverse rules live in `math_vjp.py`.
 
 The same arithmetic as the reverse rules, on Python floats: an infinite slope divides by
 zero, and at a kink where the function stays finite (`fabs` at 0, `hypot` and `dist` at the
 origin) the slope is 0, as in reverse. `math.exp`, `expm1`, `log` (one argument), `log1p`
 and `sqrt` share NumPy's rules (`numpy_jvp.py`); the sequence helpers and their rules are in
-`math_sequence_jvp.py`.
+`math_helpers.py`.
 
 Also the rules of the template helper `digamma` (through `polygamma`, whose rules are closed:
 the derivative of polygamma(n, x) is polygamma(n + 1, x)).
@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import math
 
-from .math_rules import digamma, dist_cotangents, sign
-from .math_sequence_jvp import prod_form, sum_of_products
-from .registry import jvp_rule, nondifferentiable, vjp_rule
+from .math_helpers import prod_form, sum_of_products
+from .math_vjp import digamma, dist_cotangents, sign
+from .registry import internal, jvp_rule, nondifferentiable, vjp_rule
 
 # ---- helpers ----------------------------------------------------------------------------
 
@@ -290,3 +290,6 @@ def polygamma_jvp(d, ans, n, x):
 
 
 nondifferentiable(sign, reason="piecewise constant")
+
+# srcgrad's own functions, which only generated code and the rules call (not listed in the reference).
+internal(polygamma)

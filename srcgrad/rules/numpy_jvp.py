@@ -1,4 +1,4 @@
-"""Forward (jvp) rules of the primals whose reverse rules live in `numpy_rules.py`, and of
+"""Forward (jvp) rules of the primals whose reverse rules live in `numpy_vjp.py`, and of
 `math.exp`, `expm1`, `log` (one argument), `log1p` and `sqrt`, which share them.
 
 Every term has the result's shape (a scalar operand's tangent is stretched with
@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from ..runtime import broadcast_like, unbroadcast
-from .numpy_rules import (
+from .numpy_vjp import (
     _aliases,
     clip_cotangent,
     clip_source,

@@ -1,4 +1,4 @@
-"""Forward (jvp) rules of the primals whose reverse rules live in `operators.py`.
+"""Forward (jvp) rules of the primals whose reverse rules live in `operators_vjp.py`.
 
 Also the two rules of the template helper `unbroadcast_matmul` (reverse rules call it, so
 derivative code that is differentiated again needs its derivatives).
@@ -12,7 +12,7 @@ import operator
 import numpy as np
 
 from ..runtime import broadcast_like
-from .operators import unbroadcast_matmul
+from .operators_vjp import unbroadcast_matmul
 from .registry import jvp_rule, vjp_rule
 
 

@@ -1,7 +1,7 @@
 """Forward rules of NumPy's reductions (sum, mean, prod, max, min, var, std, norm...), of
 `cumsum` and `sort`, and both rules of the helpers their templates call.
 
-The forward rules make the same choices as the reverse rules in `reduction_rules`: tied
+The forward rules make the same choices as the reverse rules in `reduction_vjp`: tied
 extreme entries share the tangent evenly (the tangent of `max` is the mean of the tangents
 of the tied maxima), `prod` is exact with zeros, `std` and `norm` have derivative 0 where
 they are 0, and `sort` moves tangents with the same (stable) permutation.
@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..runtime import unbroadcast
-from .numpy_rules import div0
-from .reduction_rules import (
+from .numpy_vjp import div0
+from .reduction_vjp import (
     count_share,
     cumsum_transpose,
     expand_reduced,
@@ -29,7 +29,7 @@ from .reduction_rules import (
     tie_share,
     unsort,
 )
-from .registry import complex_safe, jvp_rule, nondifferentiable, vjp_rule
+from .registry import complex_safe, internal, jvp_rule, nondifferentiable, vjp_rule
 
 nondifferentiable(count_share, tie_share, ptp_derivative, reason="a share of a tie: piecewise constant")
 nondifferentiable(reduced_count, reason="a count of entries")
@@ -276,3 +276,6 @@ def sort_like_jvp(t, ans, d, x, axis=-1):
 
 
 complex_safe(expand_reduced)  # linear: the rules hold for complex arrays
+
+# srcgrad's own functions, which only generated code and the rules call (not listed in the reference).
+internal(norm_power, shifted_axes, slice_eye, sort_like)

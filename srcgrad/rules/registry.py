@@ -35,6 +35,7 @@ class Rule:
     primal: Key
     fn: Callable[..., Any]
     inline: bool = True
+    reshapes: bool = True  # whether the cotangents it returns may differ in shape from `g` (declared at registration)
     _template: ast.expr | None = field(default=None, repr=False)
     _globals: dict[str, Any] | None = field(default=None, repr=False)
     _terms: list[Callable[..., Any] | None] | None = field(default=None, repr=False)
@@ -154,6 +155,7 @@ _JVP_RULES: dict[Key, list[Rule]] = {}
 _NONDIFF: dict[Key, str] = {}
 _COMPLEX: set[Key] = set()
 _TEMPLATE_HELPERS: set[Any] = set()  # what inlined templates call: pure by the templates' contract
+_INTERNAL: set[Key] = set()  # srcgrad's own functions: only generated code and rules call them
 _VERSION = [0]  # counts registrations: a derivative built under another count is rebuilt
 
 
@@ -175,16 +177,20 @@ def _changed() -> None:
     _VERSION[0] += 1
 
 
-def vjp_rule(*primals: Key) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def vjp_rule(*primals: Key, reshapes: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated template function as the reverse rule of each of `primals`.
 
     A primal may get several rules of different arities (e.g. `math.log(x)` and
     `math.log(x, base)`); the first one whose signature binds the call is used.
+    `reshapes=True` (the safe default) says the rule may reshape or split `g`, so it needs a real
+    cotangent: the reverse pass skips it while the adjoint may still be the scalar zero of its
+    initialisation. The elementwise families (operators, NumPy's functions,
+    `math`) declare `reshapes=False` as their modules' default.
     """
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         for primal in primals:
-            _VJP_RULES.setdefault(_key(primal), []).append(Rule(primal, fn))
+            _VJP_RULES.setdefault(_key(primal), []).append(Rule(primal, fn, reshapes=reshapes))
         _changed()
         return fn
 
@@ -234,6 +240,17 @@ def complex_safe(*primals: Key) -> None:
     formulas, unconjugated, or rules written for complex values; see docs/how-it-works.md)."""
     _COMPLEX.update(_key(primal) for primal in primals)
     _changed()
+
+
+def internal(*primals: Key) -> None:
+    """Declare srcgrad's own functions that generated code and rule templates call (runtime and
+    rule helpers): they have rules so derivatives can be differentiated again, but no user
+    calls them, so the reference (`srcgrad reference`) does not list them."""
+    _INTERNAL.update(_key(primal) for primal in primals)
+
+
+def is_internal(primal: Key) -> bool:
+    return _key(primal) in _INTERNAL
 
 
 def is_complex_safe(primal: Key) -> bool:

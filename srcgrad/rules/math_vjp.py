@@ -12,12 +12,18 @@ get their rule only where they exist.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
 from ..runtime import is_zero, unbroadcast
-from .builtin_rules import sequence_like, sum_cotangent
-from .registry import nondifferentiable, vjp_rule
+from . import registry
+from .builtin_vjp import sequence_like, sum_cotangent
+from .registry import internal, nondifferentiable
+
+# The family's default, declared: these rules work on a cotangent that is still the scalar zero
+# (they scale and unbroadcast it), so the reverse pass need not skip them (see `registry.vjp_rule`).
+vjp_rule = functools.partial(registry.vjp_rule, reshapes=False)
 
 # ---- helpers ----------------------------------------------------------------------------
 
@@ -167,7 +173,7 @@ def exp2_vjp(g, ans, x):
 
 
 # math.exp, expm1, log (one argument), log1p and sqrt share their rules with NumPy's
-# (numpy_rules.py): the same arithmetic on g, x and ans.
+# (numpy_vjp.py): the same arithmetic on g, x and ans.
 
 
 @vjp_rule(math.log)
@@ -303,3 +309,6 @@ nondifferentiable(
     math.factorial, math.comb, math.perm, math.gcd, math.lcm, math.isqrt, math.ulp,
     reason="integer-valued, boolean or piecewise constant",
 )
+
+# srcgrad's own functions, which only generated code and the rules call (not listed in the reference).
+internal(digamma, dist_cotangents, prod_cotangent, scaled_like, sign)

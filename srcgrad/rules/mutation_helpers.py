@@ -27,7 +27,7 @@ from ..writes import (
     put_zeroed,
     subtracted_at,
 )
-from .registry import jvp_rule, nondifferentiable, vjp_rule
+from .registry import internal, jvp_rule, nondifferentiable, vjp_rule
 
 nondifferentiable(diagonal_positions, place_positions, reason="flat positions: integers")
 
@@ -157,3 +157,9 @@ def subtracted_at_vjp(g, ans, a, indices, b):
 @jvp_rule(subtracted_at)
 def subtracted_at_jvp(d, ans, a, indices, b):
     return d, None, subtracted_at(np.zeros_like(ans), indices, d)
+
+# srcgrad's own functions, which only generated code and the rules call (not listed in the reference).
+internal(
+    added_at, copied_into, diagonal_filled, diagonal_positions, filled, keep_last,
+    place_positions, placed_into, put_gather, put_into, put_zeroed, subtracted_at, written_part
+)

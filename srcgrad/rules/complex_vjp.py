@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import complex_safe, nondifferentiable, vjp_rule
+from .registry import complex_safe, internal, nondifferentiable, vjp_rule
 
 
 def complex_abs(x):
@@ -58,3 +58,6 @@ def complex_of_one_vjp(g, ans, real):
 
 nondifferentiable(np.iscomplexobj, np.isrealobj, np.iscomplex, np.isreal, reason="boolean result")
 complex_safe(real_input, complex_abs, np.imag, np.angle, complex)
+
+# srcgrad's own functions, which only generated code and the rules call (not listed in the reference).
+internal(complex_abs, real_input)

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .numpy_rules import div0
-from .registry import complex_safe, vjp_rule
+from .numpy_vjp import div0
+from .registry import complex_safe, internal, vjp_rule
 
 
 def expand_reduced(g, x, axis=None, keepdims=False):
@@ -177,3 +177,9 @@ def sort_vjp(g, ans, x, axis=-1, kind=None, order=None):
 
 
 complex_safe(np.sum, np.mean)  # linear: the rules hold for complex arrays
+
+# srcgrad's own functions, which only generated code and the rules call (not listed in the reference).
+internal(
+    count_share, cumsum_transpose, expand_reduced, norm_derivative, prod_others, ptp_derivative,
+    reduced_count, tie_share, unsort
+)

@@ -16,7 +16,7 @@ from ..runtime import (
     is_dict_view,
     is_zero,
 )
-from .registry import vjp_rule
+from .registry import internal, vjp_rule
 
 
 def sequence_cotangent(g, x):
@@ -62,3 +62,6 @@ def dict_values_vjp(g, ans, d):
 @vjp_rule(dict_get)
 def dict_get_vjp(g, ans, d, key, default=None):
     return (getitem_vjp(g, d, key) if key in d else 0.0, None, 0.0 if key in d else g)
+
+# srcgrad's own functions, which only generated code and the rules call (not listed in the reference).
+internal(items_cotangent, sequence_cotangent, values_cotangent)

@@ -1,7 +1,7 @@
 """Reverse rules of Python's builtins: abs, min, max, sum, pow, float.
 
 Also holds the helpers that build the cotangent of a sequence argument (a list, a tuple or
-an array iterated along its first axis), shared with `math_rules` (`math.fsum`, `math.prod`,
+an array iterated along its first axis), shared with `math_vjp` (`math.fsum`, `math.prod`,
 `math.dist`).
 
 Builtins that return integers, booleans, strings or shapes are declared non-differentiable
@@ -21,8 +21,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..runtime import ListCotangent, TupleCotangent, as_sequence, is_dict_view, unbroadcast
-from .operators import power_vjp
-from .registry import nondifferentiable, vjp_rule
+from .operators_vjp import power_vjp
+from .registry import internal, nondifferentiable, vjp_rule
 
 # ---- helpers: cotangents of sequence arguments --------------------------------------------
 
@@ -134,7 +134,7 @@ def sum_start_vjp(g, ans, xs, start):
 # ---- pow and float --------------------------------------------------------------------------
 
 # `pow(x, y)` is `x ** y`: the operator's rule (3-argument modular `pow` has no rule).
-vjp_rule(pow)(power_vjp)
+vjp_rule(pow, reshapes=False)(power_vjp)  # elementwise, as `x ** y`
 
 
 @vjp_rule(float)
@@ -154,3 +154,6 @@ nondifferentiable(
     logging.debug, logging.info, logging.warning, logging.error, logging.critical, logging.exception, logging.log,
     warnings.warn, reason="logs or warns: reads values, no numeric output",
 )
+
+# srcgrad's own functions, which only generated code and the rules call (not listed in the reference).
+internal(first_extreme, one_hot, sum_cotangent)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..runtime import is_zero, split, unbroadcast
-from .registry import vjp_rule
+from .registry import internal, vjp_rule
 
 # NumPy < 2 treats `b` of `solve` as a stack of vectors when it has one axis less than `a`.
 _STACKED_VECTORS = np.lib.NumpyVersion(np.__version__) < "2.0.0"
@@ -124,3 +124,6 @@ def pinv_adjoint(g, p, a):
         + (np.eye(m) - a @ p) @ g_t @ p @ _mT(p)
         + _mT(p) @ p @ g_t @ (np.eye(n) - p @ a)
     )
+
+# srcgrad's own functions, which only generated code and the rules call (not listed in the reference).
+internal(_on_triangle, cholesky_adjoint, eigh_adjoint, pinv_adjoint, solve_cotangents)

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import ast
+import functools
 import operator
 
 import numpy as np
 
 from ..runtime import unbroadcast
-from .registry import complex_safe, nondifferentiable, vjp_rule
+from . import registry
+from .registry import complex_safe, internal, nondifferentiable
+
+# The family's default, declared: these rules work on a cotangent that is still the scalar zero
+# (they scale and unbroadcast it), so the reverse pass need not skip them (see `registry.vjp_rule`).
+vjp_rule = functools.partial(registry.vjp_rule, reshapes=False)
 
 
 @vjp_rule(ast.Add, np.add, operator.add)
@@ -44,7 +50,7 @@ def mod_vjp(g, ans, x, y):
     return unbroadcast(g, x), unbroadcast(-g * np.floor_divide(x, y), y)
 
 
-@vjp_rule(ast.MatMult, np.matmul, operator.matmul)
+@vjp_rule(ast.MatMult, np.matmul, operator.matmul, reshapes=True)
 def matmul_vjp(g, ans, x, y):
     return (
         unbroadcast_matmul(g, x, y, 0),
@@ -94,3 +100,6 @@ complex_safe(
     np.divide, np.true_divide, np.negative, np.positive, operator.add, operator.sub, operator.mul,
     operator.truediv, operator.neg, operator.pos,
 )
+
+# srcgrad's own functions, which only generated code and the rules call (not listed in the reference).
+internal(unbroadcast_matmul)

@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..guards import check_held_once, check_unshared
 from ..objects import child_cotangent, getattr_tangent, getattr_vjp
 from ..runtime import (
+    ListCotangent,
+    TupleCotangent,
     as_sequence,
     broadcast_like,
     call_rule,
     copy_item,
+    dict_get,
+    dict_items,
+    dict_values,
     drop_last,
     getitem,
     getitem_vjp,
@@ -36,7 +42,7 @@ from ..runtime import (
     zero_at,
     zero_tangent,
 )
-from .registry import complex_safe, jvp_rule, nondifferentiable, register_adjoint, register_tangent, vjp_rule
+from .registry import complex_safe, internal, jvp_rule, nondifferentiable, register_adjoint, register_tangent, vjp_rule
 
 nondifferentiable(seed, is_zero, is_scalar, zero_tangent, is_absent, reason="bookkeeping: constant results")
 nondifferentiable(throw, reason="raises the user's exception: no value")
@@ -256,3 +262,12 @@ def getattr_tangent_vjp(g, ans, t, x, name):
 @jvp_rule(getattr_tangent)
 def getattr_tangent_jvp(d, ans, t, x, name):
     return getattr_tangent(d, x, name), None, None
+
+# srcgrad's own functions, which only generated code and the rules call (not listed in the reference).
+internal(
+    ListCotangent, TupleCotangent, as_sequence, broadcast_like, call_rule, check_held_once,
+    check_unshared, copy_item, dict_get, dict_items, dict_values, drop_last, getattr_tangent,
+    getattr_vjp, getitem, getitem_vjp, is_absent, is_scalar, is_zero, match, pushed, restored,
+    seed, split, throw, unbroadcast, undrop_last, unmatch, unsplit, with_item, zero_at,
+    zero_tangent
+)

@@ -1,4 +1,4 @@
-"""Derivatives of the sequence helpers of `math_rules` (math.prod, math.sumprod, math.dist).
+"""Derivatives of the sequence helpers of `math_vjp` (math.prod, math.sumprod, math.dist).
 
 The reverse rules of `math.prod`, `math.sumprod` and `math.dist` call `prod_cotangent`,
 `scaled_like` and `dist_cotangents`; derivative code that is differentiated again needs
@@ -23,9 +23,9 @@ counts as a sequence of zeros.
 from __future__ import annotations
 
 from ..runtime import is_zero, unbroadcast
-from .builtin_rules import sequence_like
-from .math_rules import dist_cotangents, prod_cotangent, scaled_like
-from .registry import jvp_rule, vjp_rule
+from .builtin_vjp import sequence_like
+from .math_vjp import dist_cotangents, prod_cotangent, scaled_like
+from .registry import internal, jvp_rule, vjp_rule
 
 # ---- helpers --------------------------------------------------------------------------------
 
@@ -202,3 +202,6 @@ def prod_tangent_jvp(dots, ans, h, xs, start, *dirs):
     ]
     terms += [None if u is None else prod_tangent(h, xs, start, *_replaced(dirs, a, u)) for a, u in enumerate(d_dirs)]
     return _total(terms)
+
+# srcgrad's own functions, which only generated code and the rules call (not listed in the reference).
+internal(prod_form, prod_tangent, sum_of_products)

@@ -9,17 +9,23 @@ Conventions where a function has no derivative at a point:
 * `hypot(x, y)` at (0, 0) gives 0 to both arguments.
 
 The reductions (sum, mean, prod, max, min, var, std, norm, cumsum, sort...) are in
-`reduction_rules`.
+`reduction_vjp`.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
 from ..runtime import unbroadcast
-from .registry import complex_safe, nondifferentiable, vjp_rule
+from . import registry
+from .registry import complex_safe, internal, nondifferentiable
+
+# The family's default, declared: these rules work on a cotangent that is still the scalar zero
+# (they scale and unbroadcast it), so the reverse pass need not skip them (see `registry.vjp_rule`).
+vjp_rule = functools.partial(registry.vjp_rule, reshapes=False)
 
 
 def div0(a, b):
@@ -357,4 +363,9 @@ nondifferentiable(
 complex_safe(
     np.sin, np.cos, np.tan, np.sinh, np.cosh, np.tanh, np.exp, np.log, np.sqrt, np.square, np.reciprocal,
     np.real, np.conjugate, np.where,
+)
+
+# srcgrad's own functions, which only generated code and the rules call (not listed in the reference).
+internal(
+    clip_cotangent, clip_source, div0, fmax_share, linspace_fraction, max_share, sinc_derivative
 )

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..runtime import TupleCotangent, match
-from .linalg_rules import (
+from .linalg_vjp import (
     _STACKED_VECTORS,
     _mT,
     _on_triangle,
@@ -28,7 +28,7 @@ from .linalg_rules import (
     pinv_adjoint,
     solve_cotangents,
 )
-from .registry import jvp_rule, nondifferentiable, vjp_rule
+from .registry import internal, jvp_rule, nondifferentiable, vjp_rule
 
 
 def from_triangle(h, uplo="L"):
@@ -379,3 +379,6 @@ def pinv_adjoint_jvp(t, out, g, p, a):
         -(t @ p @ np.swapaxes(g, -1, -2) @ p @ np.swapaxes(p, -1, -2))
         - np.swapaxes(p, -1, -2) @ p @ np.swapaxes(g, -1, -2) @ p @ t,
     )
+
+# srcgrad's own functions, which only generated code and the rules call (not listed in the reference).
+internal(eigh_tangent, from_triangle, half_triangle, inverse_gaps)
