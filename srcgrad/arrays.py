@@ -25,7 +25,7 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from .analysis import loads
+from .astquery import loads
 from .cleanups import ALL
 from .fastast import walk
 from .fusion import fuse_single_use

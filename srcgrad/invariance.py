@@ -26,7 +26,7 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from .analysis import loads
+from .astquery import loads
 from .resolve import Callee
 from .shapes import bound_once, one_of
 

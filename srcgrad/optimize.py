@@ -7,7 +7,7 @@ import operator
 from collections import Counter
 from typing import Any, Callable
 
-from .analysis import count_statements, statements
+from .astquery import count_statements, statements
 from .cleanups import ALL
 from .fastast import Transformer, walk
 from .usage import UsageCache

@@ -19,7 +19,7 @@ from __future__ import annotations
 import ast
 from typing import Any, Callable
 
-from .analysis import loads
+from .astquery import loads
 from .scalars import is_float_expr, python_floats
 from .usage import Usage, UsageCache
 
