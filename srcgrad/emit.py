@@ -8,8 +8,8 @@ import copy
 from typing import Any, Callable
 
 from .fastast import CHILD_FIELDS, LEAVES, location
+from .folding import fold_constants
 from .naming import Namer
-from .optimize import fold_constants
 
 
 class Namespace:
