@@ -17,6 +17,7 @@ from typing import Any, Callable
 from . import walrus
 from .errors import SourceInfo, located_error, plain_name
 from .fastast import fix_missing_locations, location, walk
+from .folding import is_literal, literal
 from .naming import Namer
 
 _OPAQUE_ATTRS = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
@@ -43,7 +44,9 @@ class Normalizer:
     ) -> None:
         self.info = info
         self.namer = namer
-        self.positions: dict[int, dict[str, Any]] = {}  # per origin node (kept alive by the tree): its position
+        # per origin node: the node (held, so that its id is not reused by a later node while
+        # the entry exists: lowered comprehensions' statements are freed early) and its position
+        self.positions: dict[int, tuple[ast.AST, dict[str, Any]]] = {}
         self.current = {p: p for p in params}
         self.defined = set(params)
         self.depth = 0
@@ -98,9 +101,10 @@ class Normalizer:
         """`stmt` at `origin`'s position; its new parts take their nearest positioned
         parent's when an error message needs them (`Builder.located`)."""
         if origin is not None:
-            position = self.positions.get(id(origin))
-            if position is None:  # what `ast.copy_location(child, origin)` copies
-                position = self.positions[id(origin)] = location(origin)
+            found = self.positions.get(id(origin))
+            if found is None:  # what `ast.copy_location(child, origin)` copies
+                found = self.positions[id(origin)] = (origin, location(origin))
+            position = found[1]
             stmt.__dict__.update(position)
         return stmt
 
@@ -298,12 +302,12 @@ class Normalizer:
         """A name or constant holding the value of `expr` (emitting statements as needed)."""
         if isinstance(expr, ast.Name):
             return self.read(expr.id)
-        if _is_constant(expr):
-            return _fold(expr)
+        if is_literal(expr):
+            return literal(expr)
         if isinstance(expr, ast.Attribute) and self._is_global_chain(expr):
             return expr
         rhs, opaque = self.value(expr)
-        if isinstance(rhs, ast.Name) or _is_constant(rhs):
+        if isinstance(rhs, ast.Name) or is_literal(rhs):
             return rhs
         return self.fresh_assign(rhs, opaque=opaque)
 
@@ -315,7 +319,7 @@ class Normalizer:
         return result, opaque
 
     def _value(self, expr: ast.expr) -> tuple[ast.expr, bool]:
-        if isinstance(expr, ast.Name) or _is_constant(expr):
+        if isinstance(expr, ast.Name) or is_literal(expr):
             return self.atom(expr), False
         if isinstance(expr, (ast.Compare, ast.JoinedStr)) or (
             isinstance(expr, ast.UnaryOp) and isinstance(expr.op, (ast.Not, ast.Invert))
@@ -460,25 +464,6 @@ def _is_call_to(call: ast.expr, name: str) -> bool:
 
 def _nonzero(expr: ast.expr) -> bool:
     return not (isinstance(expr, ast.Constant) and expr.value == 0)
-
-
-def _is_constant(expr: ast.expr) -> bool:
-    if isinstance(expr, ast.Constant):
-        return True
-    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, (ast.USub, ast.UAdd)):
-        return isinstance(expr.operand, ast.Constant) and isinstance(expr.operand.value, (int, float, complex))
-    if isinstance(expr, ast.Tuple):
-        return all(_is_constant(e) for e in expr.elts)
-    return False
-
-
-def _fold(expr: ast.expr) -> ast.expr:
-    if isinstance(expr, ast.UnaryOp):
-        value = expr.operand.value  # type: ignore[attr-defined]
-        return ast.Constant(-value if isinstance(expr.op, ast.USub) else value)
-    if isinstance(expr, ast.Tuple):
-        return ast.Tuple([_fold(e) for e in expr.elts], ast.Load())
-    return expr
 
 
 def _root(expr: ast.expr) -> str:
