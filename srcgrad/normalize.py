@@ -17,6 +17,7 @@ from typing import Any, Callable
 from . import walrus
 from .errors import SourceInfo, located_error, plain_name
 from .fastast import fix_missing_locations, location, walk
+from .folding import truth
 from .naming import Namer
 from .normalize_expressions import ExpressionLowering, copied
 
@@ -192,8 +193,21 @@ class Normalizer(ExpressionLowering):
         raise located_error(self.info, target, "this augmented assignment target is not supported")
 
     def stmt_If(self, stmt: ast.If) -> None:
+        known = truth(stmt.test)
+        if known is not None:  # `if 2.0 > 1.0:`, `if False:`: the taken body, straight-line
+            self.inline(stmt.body if known else stmt.orelse)
+            return
         decision = self.fresh_assign(self.rename(stmt.test), opaque=True, prefix="_cond")
         self.emit(ast.If(decision, self.nested(stmt.body), self.nested(stmt.orelse) if stmt.orelse else []))
+
+    def inline(self, stmts: list[ast.stmt]) -> None:
+        """Lower `stmts` into the current block, as if they stood in place of the branch
+        that holds them (its test was a constant)."""
+        origin = self.origin
+        for inner in stmts:
+            self.origin = inner
+            self.statement(inner)
+        self.origin = origin
 
     def stmt_While(self, stmt: ast.While) -> None:
         self.depth += 1
