@@ -8,71 +8,17 @@ name. Over-approximating only costs a few zero adjoints; it never drops a deriva
 from __future__ import annotations
 
 import ast
-from typing import Any, Callable, Collection, Iterator
+from typing import Callable, Collection
 
-from .fastast import CHILD_FIELDS, SIMPLE_STATEMENTS, walk
+from .astquery import count_statements, loads, names, statements, stores
+from .fastast import walk
+
+# `stores` and `count_statements` are not used here: reverse.py, tape.py, forward.py,
+# jumps.py and scalars.py still import the walkers from this module (they are being
+# edited elsewhere); once they import from `astquery`, these names go.
+__all__ = ["activity", "count_statements", "flow", "loads", "names", "statements", "stores"]
 
 _MUTATORS = {"append", "extend", "insert", "update", "setdefault"}
-
-
-def statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """Every statement of `body`, nested ones included, in source order."""
-    for stmt in body:
-        yield stmt
-        if type(stmt) in SIMPLE_STATEMENTS:  # the usual statements: no bodies to look for
-            continue
-        for field in ("body", "orelse"):
-            inner = getattr(stmt, field, None)
-            if isinstance(inner, list):
-                yield from statements(inner)
-
-
-def names(node: ast.AST) -> list[ast.Name]:
-    """Every `Name` node under `node`: a leaner `ast.walk`, since the passes ask this of
-    every statement many times over."""
-    found: list[ast.Name] = []
-    stack: list[Any] = [node]
-    pop, push, extend, note = stack.pop, stack.append, stack.extend, found.append
-    name_type, constant = ast.Name, ast.Constant
-    while stack:
-        current = pop()
-        kind = type(current)
-        if kind is name_type:
-            note(current)
-            continue
-        if kind is constant or current is None or kind is str:  # a leaf, a missing part, a `global`'s name
-            continue
-        state = current.__dict__
-        for field in CHILD_FIELDS[kind]:
-            value = state.get(field)
-            if type(value) is list:
-                extend(value)
-            elif value is not None:
-                push(value)
-    return found
-
-
-def loads(node: ast.AST) -> set[str]:
-    return {n.id for n in names(node) if type(n.ctx) is ast.Load}
-
-
-def stores(node: ast.AST) -> set[str]:
-    return {n.id for n in names(node) if type(n.ctx) is ast.Store}
-
-
-def count_statements(body: list[ast.stmt]) -> int:
-    """How many statements `body` holds, nested ones included."""
-    count = 0
-    blocks = [body]
-    while blocks:
-        block = blocks.pop()
-        count += len(block)
-        for stmt in block:
-            for field in ("body", "orelse"):
-                inner = getattr(stmt, field, None)
-                if inner:
-                    blocks.append(inner)
-    return count
 
 
 def flow(stmt: ast.stmt, names_of: Callable[[ast.stmt], list[ast.Name]] = names) -> tuple[set[str], set[str]] | None:

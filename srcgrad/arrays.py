@@ -25,16 +25,19 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from .analysis import loads
+from .astquery import callee, loads
 from .cleanups import ALL
 from .fastast import walk
+from .folding import fold_signs, fold_statement, without_unit_float
 from .fusion import fuse_single_use
+from .optimize import clean_function
 from .rules.reduction_vjp import expand_reduced, reduced_count
 from .runtime import add_at, getitem_vjp, seed, unbroadcast
 from .shapes import ELEMENTWISE, SCALAR, Shapes, bound_once
 from .usage import UsageCache
 
-_SHAPE_ONLY = {id(unbroadcast): (1,), id(expand_reduced): (1,), id(reduced_count): (0, 1)}  # argument positions
+SHAPE_ONLY = {id(unbroadcast): (1,), id(expand_reduced): (1,), id(reduced_count): (0, 1)}  # argument positions
+_SHAPE_ONLY = SHAPE_ONLY  # the name loops.py still imports (it is being edited elsewhere)
 
 
 class Info(NamedTuple):
@@ -124,7 +127,7 @@ class _Walk:
         return Info(SCALAR, virtual, frozenset().union(*(i.lazy for i in lazies)))
 
     def call(self, call: ast.Call) -> Info | None:
-        fn = self.shapes._callee(call)
+        fn = callee(call, self.shapes.value_of)
         args = call.args
         if fn is expand_reduced and len(args) >= 2 and not call.keywords:
             first, like = self.expr(args[0]), self.plain(args[1])
@@ -215,11 +218,7 @@ def read_shapes_from_kept_values(node: ast.FunctionDef, scalars: set[str], value
             continue
         for call in walk(stmt):
             if isinstance(call, ast.Call) and isinstance(call.func, ast.Name):
-                try:
-                    fn = value_of(call.func)
-                except Exception:
-                    continue
-                for position in _SHAPE_ONLY.get(id(fn), ()):
+                for position in SHAPE_ONLY.get(id(callee(call, value_of)), ()):
                     if position < len(call.args) and isinstance(call.args[position], ast.Name):
                         positions.append((call, position))
                         name = call.args[position].id  # type: ignore[attr-defined]
@@ -287,14 +286,7 @@ def _sum_terms(value: ast.expr) -> list[ast.expr]:
 
 def _is_getitem_vjp(term: ast.expr, value_of: Callable[[ast.expr], Any]) -> bool:
     return isinstance(term, ast.Call) and len(term.args) == 3 and not term.keywords \
-        and _callee(term, value_of) is getitem_vjp
-
-
-def _callee(call: ast.Call, value_of: Callable[[ast.expr], Any]) -> Any:
-    try:
-        return value_of(call.func)
-    except Exception:  # not something the generated code's helpers are made of
-        return None
+        and callee(term, value_of) is getitem_vjp
 
 
 def lighten(
@@ -309,8 +301,6 @@ def lighten(
     generated code; without it (code that is differentiated again) nothing is done in place.
     `usage` knows what `node`'s statements read; `named(helper)` is the name the code has
     for a runtime helper (None if it has none). `passes`: the clean-ups `clean_function` may run."""
-    from .optimize import clean_function, fold_statement
-
     called = _helpers_read(node, usage, named)
     if called & {id(unbroadcast), id(expand_reduced), id(reduced_count), id(seed)}:
         if drop_shape_bookkeeping(node, scalars, value_of, bind):
@@ -325,7 +315,7 @@ def lighten(
     learned: list[Shapes] = []  # the shape facts, worked out only if a name is not known to be a number
 
     def movable(value: ast.expr) -> bool:
-        return all(is_pure(c) and _callee(c, value_of) is not add_at for c in walk(value) if isinstance(c, ast.Call))
+        return all(is_pure(c) and callee(c, value_of) is not add_at for c in walk(value) if isinstance(c, ast.Call))
 
     def keep(name: str) -> bool:
         """Whether `name` holds a number (fusing it buys nothing): a scalar value, or its
@@ -339,18 +329,17 @@ def lighten(
         return learned[0].of(ast.Name(name, ast.Load())) == SCALAR
 
     def ufunc(call: ast.Call) -> bool:
-        fn = _callee(call, value_of)
+        fn = callee(call, value_of)
         return isinstance(fn, np.ufunc) and fn.nout == 1 and fn.nin == len(call.args) and not call.keywords
 
     node = fuse_single_use(node, movable, keep, ufunc, set(adjoints.values()))
-    fold = _SignsAndUnits()
     for stmt in node.body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
                 and not keep(stmt.targets[0].id):
-            stmt.value = fold.visit(stmt.value)
+            stmt.value = fold_signs(stmt.value)
             fold_statement(stmt)
             if isinstance(stmt.value, ast.BinOp) and isinstance(stmt.value.op, ast.Mult):
-                stmt.value = _without_unit(stmt.value)
+                stmt.value = without_unit_float(stmt.value)
     return node
 
 
@@ -366,44 +355,3 @@ def _helpers_read(node: ast.FunctionDef, usage: UsageCache, named: Callable[[Any
 
 
 _GATED = (unbroadcast, expand_reduced, reduced_count, seed, getitem_vjp)
-
-
-def _float(node: ast.expr) -> bool:
-    return isinstance(node, ast.Constant) and type(node.value) is float
-
-
-def _number(node: ast.expr) -> bool:
-    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
-
-
-def _without_unit(node: ast.BinOp) -> ast.expr:
-    """`1.0 * e` is `e` when `e` makes a new value (an operation or call), so no alias."""
-    for unit, other in ((node.left, node.right), (node.right, node.left)):
-        if _float(unit) and unit.value == 1.0 and isinstance(other, (ast.BinOp, ast.UnaryOp, ast.Call)):  # type: ignore[attr-defined]
-            return other
-    return node
-
-
-class _SignsAndUnits(ast.NodeTransformer):
-    """Move a minus sign onto a number factor, saving a pass over an array: `-(2.0 * e)` and
-    `(-e) * 2` become `-2.0 * e` and `e * -2` (negation is exact, so are these)."""
-
-    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.expr:
-        self.generic_visit(node)
-        inner = node.operand
-        if isinstance(node.op, ast.USub) and isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.Mult):
-            if _number(inner.left):
-                return ast.BinOp(ast.Constant(-inner.left.value), ast.Mult(), inner.right)  # type: ignore[attr-defined]
-            if _number(inner.right):
-                return ast.BinOp(inner.left, ast.Mult(), ast.Constant(-inner.right.value))  # type: ignore[attr-defined]
-        return node
-
-    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
-        self.generic_visit(node)
-        if isinstance(node.op, ast.Mult):
-            left, right = node.left, node.right
-            if isinstance(left, ast.UnaryOp) and isinstance(left.op, ast.USub) and _number(right):
-                return ast.BinOp(left.operand, ast.Mult(), ast.Constant(-right.value))  # type: ignore[attr-defined]
-            if isinstance(right, ast.UnaryOp) and isinstance(right.op, ast.USub) and _number(left):
-                return ast.BinOp(ast.Constant(-left.value), ast.Mult(), right.operand)  # type: ignore[attr-defined]
-        return node

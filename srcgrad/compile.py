@@ -16,7 +16,7 @@ import types
 from typing import Any
 
 from . import failures
-from .analysis import statements
+from .astquery import statements
 from .facts import generated_filename
 from .failures import Origin
 from .unparse import function_text

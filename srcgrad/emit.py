@@ -9,8 +9,8 @@ from typing import Any, Callable
 
 from .facts import generated_filename
 from .fastast import CHILD_FIELDS, LEAVES, location
+from .folding import fold_constants
 from .naming import Namer
-from .optimize import fold_constants
 
 
 class Namespace:

@@ -16,7 +16,7 @@ import types
 import weakref
 from typing import Any, Callable
 
-from .analysis import statements
+from .astquery import statements
 from .compile import FACTORY, inner_code
 from .emit import make_call
 from .facts import generated_filename

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Any, Callable
 
-from .analysis import statements
+from .astquery import statements
 from .errors import SourceInfo, located_error
 from .fastast import walk
 

@@ -18,7 +18,7 @@ import ast
 import re
 from typing import Callable
 
-from .analysis import loads, names, stores
+from .astquery import loads, names, stores
 from .fastast import walk
 
 _SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.NamedExpr, ast.Yield,

@@ -26,7 +26,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .arrays import _SHAPE_ONLY
+from .arrays import SHAPE_ONLY
+from .astquery import callee
 from .fastast import walk
 from .rules.operators_vjp import unbroadcast_matmul
 from .runtime import add_at, add_into, getitem_vjp, is_zero
@@ -92,18 +93,11 @@ class _Owners:
     def _harmless_arguments(self, call: ast.Call) -> None:
         if call.keywords:
             return
-        fn = _callee(call, self.value_of)
-        positions: tuple[int, ...] = (0,) if fn is is_zero else _SHAPE_ONLY.get(id(fn), ())
+        fn = callee(call, self.value_of)
+        positions: tuple[int, ...] = (0,) if fn is is_zero else SHAPE_ONLY.get(id(fn), ())
         for position in positions:
             if position < len(call.args) and isinstance(call.args[position], ast.Name):
                 self.allowed.add(id(call.args[position]))
-
-
-def _callee(call: ast.Call, value_of: Callable[[ast.expr], Any]) -> Any:
-    try:
-        return value_of(call.func)
-    except Exception:  # not one of the generated code's helpers
-        return None
 
 
 def _owned_value(name: str, value: ast.expr, value_of: Callable[[ast.expr], Any]) -> bool:
@@ -113,7 +107,7 @@ def _owned_value(name: str, value: ast.expr, value_of: Callable[[ast.expr], Any]
     if isinstance(value, (ast.BinOp, ast.UnaryOp)):
         return not isinstance(value, ast.UnaryOp) or isinstance(value.op, (ast.USub, ast.UAdd))
     if isinstance(value, ast.Call) and not value.keywords:
-        fn = _callee(value, value_of)
+        fn = callee(value, value_of)
         if fn is add_at or fn is add_into:  # add into their first argument, and return it
             return bool(value.args) and isinstance(value.args[0], ast.Name) and value.args[0].id == name
         if isinstance(fn, np.ufunc):  # a third positional argument of np.add is its output

@@ -26,7 +26,7 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from .analysis import loads
+from .astquery import is_number, loads
 from .resolve import Callee
 from .shapes import bound_once, one_of
 
@@ -139,9 +139,7 @@ class _Flow:
 
     def _small(self, expr: ast.expr) -> bool:
         """Whether an invariant value has at most `m`'s number of dimensions."""
-        if isinstance(expr, ast.Constant):
-            return type(expr.value) in (int, float)
-        return isinstance(expr, ast.Name) and expr.id == self.shift.base
+        return is_number(expr) or isinstance(expr, ast.Name) and expr.id == self.shift.base
 
     def negated(self, operand: ast.expr) -> Track | None:
         track = self.classify(operand)

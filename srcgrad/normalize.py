@@ -17,9 +17,9 @@ from typing import Any, Callable
 from . import walrus
 from .errors import SourceInfo, located_error, plain_name
 from .fastast import fix_missing_locations, location, walk
+from .folding import truth
 from .naming import Namer
-
-_OPAQUE_ATTRS = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
+from .normalize_expressions import ExpressionLowering, copied
 
 
 @dataclass
@@ -31,7 +31,7 @@ class Normalized:
     constant: set[int] = field(default_factory=set)  # ids of statements inside no_grad
 
 
-class Normalizer:
+class Normalizer(ExpressionLowering):
     """Rewrites one function body; `is_opaque_call` says which calls carry no derivative."""
 
     def __init__(
@@ -43,7 +43,9 @@ class Normalizer:
     ) -> None:
         self.info = info
         self.namer = namer
-        self.positions: dict[int, dict[str, Any]] = {}  # per origin node (kept alive by the tree): its position
+        # per origin node: the node (held, so that its id is not reused by a later node while
+        # the entry exists: lowered comprehensions' statements are freed early) and its position
+        self.positions: dict[int, tuple[ast.AST, dict[str, Any]]] = {}
         self.current = {p: p for p in params}
         self.defined = set(params)
         self.depth = 0
@@ -98,9 +100,10 @@ class Normalizer:
         """`stmt` at `origin`'s position; its new parts take their nearest positioned
         parent's when an error message needs them (`Builder.located`)."""
         if origin is not None:
-            position = self.positions.get(id(origin))
-            if position is None:  # what `ast.copy_location(child, origin)` copies
-                position = self.positions[id(origin)] = location(origin)
+            found = self.positions.get(id(origin))
+            if found is None:  # what `ast.copy_location(child, origin)` copies
+                found = self.positions[id(origin)] = (origin, location(origin))
+            position = found[1]
             stmt.__dict__.update(position)
         return stmt
 
@@ -126,7 +129,7 @@ class Normalizer:
         `:=` assignments are made first, as statements (`walrus.hoisted` checks that is exact)."""
         for named in walrus.hoisted(expr, self.info) if self.has_walrus else ():
             self.walrus(named)
-        return _Renamer(self.read).visit(_copy(expr))
+        return _Renamer(self.read).visit(copied(expr))
 
     def walrus(self, named: ast.NamedExpr) -> ast.Name:
         """`(y := value)` as the statement `y = value`; the expression then reads `y`."""
@@ -185,13 +188,26 @@ class Normalizer:
             index = self.index(target.slice)
             old = self.fresh_assign(ast.Subscript(container, index, ast.Load()))
             new = self.fresh_assign(ast.BinOp(old, stmt.op, self.atom(stmt.value)))
-            self.setitem(container, _copy(index), new)
+            self.setitem(container, copied(index), new)
             return
         raise located_error(self.info, target, "this augmented assignment target is not supported")
 
     def stmt_If(self, stmt: ast.If) -> None:
+        known = truth(stmt.test)
+        if known is not None:  # `if 2.0 > 1.0:`, `if False:`: the taken body, straight-line
+            self.inline(stmt.body if known else stmt.orelse)
+            return
         decision = self.fresh_assign(self.rename(stmt.test), opaque=True, prefix="_cond")
         self.emit(ast.If(decision, self.nested(stmt.body), self.nested(stmt.orelse) if stmt.orelse else []))
+
+    def inline(self, stmts: list[ast.stmt]) -> None:
+        """Lower `stmts` into the current block, as if they stood in place of the branch
+        that holds them (its test was a constant)."""
+        origin = self.origin
+        for inner in stmts:
+            self.origin = inner
+            self.statement(inner)
+        self.origin = origin
 
     def stmt_While(self, stmt: ast.While) -> None:
         self.depth += 1
@@ -235,7 +251,7 @@ class Normalizer:
 
     @staticmethod
     def _item(target: ast.expr, sequence: ast.Name, index: ast.Name) -> ast.Assign:
-        return ast.Assign([target], ast.Subscript(_copy(sequence), _copy(index), ast.Load()))
+        return ast.Assign([target], ast.Subscript(copied(sequence), copied(index), ast.Load()))
 
     def stmt_With(self, stmt: ast.With) -> None:
         # fence admits only `with srcgrad.no_grad():` blocks
@@ -281,7 +297,7 @@ class Normalizer:
             parts = [self.fresh_assign(p) if isinstance(p, ast.Name) else p for p in parts]
         else:
             whole = self.atom(value)
-            parts = [ast.Subscript(_copy(whole), ast.Constant(i), ast.Load()) for i in range(len(target.elts))]
+            parts = [ast.Subscript(copied(whole), ast.Constant(i), ast.Load()) for i in range(len(target.elts))]
         for element, part in zip(target.elts, parts):
             self.assign_one(element, part)
 
@@ -293,166 +309,6 @@ class Normalizer:
         self.emit(ast.Assign([ast.Name(name, ast.Store())], rhs), opaque=opaque)
         return ast.Name(name, ast.Load())
 
-    # ---- expressions --------------------------------------------------------------------
-    def atom(self, expr: ast.expr) -> ast.expr:
-        """A name or constant holding the value of `expr` (emitting statements as needed)."""
-        if isinstance(expr, ast.Name):
-            return self.read(expr.id)
-        if _is_constant(expr):
-            return _fold(expr)
-        if isinstance(expr, ast.Attribute) and self._is_global_chain(expr):
-            return expr
-        rhs, opaque = self.value(expr)
-        if isinstance(rhs, ast.Name) or _is_constant(rhs):
-            return rhs
-        return self.fresh_assign(rhs, opaque=opaque)
-
-    def value(self, expr: ast.expr) -> tuple[ast.expr, bool]:
-        """One operation on atoms, and whether it is opaque (carries no derivative)."""
-        result, opaque = self._value(expr)
-        if not hasattr(result, "lineno") or isinstance(result, ast.Name):
-            ast.copy_location(result, expr)
-        return result, opaque
-
-    def _value(self, expr: ast.expr) -> tuple[ast.expr, bool]:
-        if isinstance(expr, ast.Name) or _is_constant(expr):
-            return self.atom(expr), False
-        if isinstance(expr, (ast.Compare, ast.JoinedStr)) or (
-            isinstance(expr, ast.UnaryOp) and isinstance(expr.op, (ast.Not, ast.Invert))
-        ):
-            return self.rename(expr), True
-        if isinstance(expr, ast.Attribute):
-            if expr.attr in _OPAQUE_ATTRS or self._is_global_chain(expr):
-                return self.rename(expr), expr.attr in _OPAQUE_ATTRS
-            return ast.Attribute(self.atom(expr.value), expr.attr, ast.Load()), False
-        if isinstance(expr, ast.BinOp):
-            return ast.BinOp(self.atom(expr.left), expr.op, self.atom(expr.right)), False
-        if isinstance(expr, ast.UnaryOp):
-            return ast.UnaryOp(expr.op, self.atom(expr.operand)), False
-        if isinstance(expr, ast.Call):
-            if self.is_opaque_call(expr):
-                return self.rename(expr), True
-            return self.call(expr), False
-        if isinstance(expr, ast.Subscript):
-            return ast.Subscript(self.atom(expr.value), self.index(expr.slice), ast.Load()), False
-        if isinstance(expr, (ast.Tuple, ast.List)):
-            return type(expr)([self.atom(e) for e in expr.elts], ast.Load()), False
-        if isinstance(expr, ast.Dict):
-            if any(k is None for k in expr.keys):
-                raise located_error(self.info, expr, "`**` in a dict display is not supported")
-            return ast.Dict([self.atom(k) for k in expr.keys], [self.atom(v) for v in expr.values]), False
-        if isinstance(expr, ast.NamedExpr):
-            return self.walrus(expr), False
-        if isinstance(expr, ast.IfExp):
-            return self.lower_ifexp(expr), False
-        if isinstance(expr, ast.BoolOp):
-            return self.lower_boolop(expr), False
-        if isinstance(expr, (ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp)):
-            return self.lower_comprehension(expr), False
-        if isinstance(expr, ast.Lambda):
-            raise located_error(self.info, expr, "a lambda used as a value cannot be "
-                                "differentiated; call it where you need its value instead (`[f(y) for y in xs]` "
-                                "rather than `map(f, xs)`)")
-        raise located_error(self.info, expr, f"{plain_name(expr)} is not supported "
-                            "here; compute the value on its own line first, or outside the function")
-
-    def call(self, call: ast.Call) -> ast.expr:
-        func = call.func
-        if isinstance(func, ast.Name) and func.id in self.lambdas:
-            return self.inline_lambda(self.lambdas[func.id], call)
-        if isinstance(func, ast.Attribute) and not self._is_global_chain(func):
-            func = ast.Attribute(self.atom(func.value), func.attr, ast.Load())
-        elif isinstance(func, ast.Name):
-            func = self.read(func.id)
-        elif not isinstance(func, ast.Attribute):
-            func = self.atom(func)
-        args = [self.atom(a) for a in call.args]
-        keywords = [ast.keyword(k.arg, self.atom(k.value)) for k in call.keywords]
-        return ast.Call(func, args, keywords)
-
-    def inline_lambda(self, lam: ast.Lambda, call: ast.Call) -> ast.expr:
-        params = [a.arg for a in lam.args.args]
-        if len(call.args) != len(params) or call.keywords:
-            raise located_error(self.info, call, "call this lambda with exactly its positional arguments")
-        bound = {p: self.atom(a) for p, a in zip(params, call.args)}
-        saved = dict(self.current)
-        saved_lambdas = self.lambdas
-        self.lambdas = {k: v for k, v in self.lambdas.items() if k not in params}
-        for param, atom in bound.items():
-            if isinstance(atom, ast.Name):
-                self.current[param] = atom.id
-            else:
-                self.current[param] = self.fresh_assign(atom).id
-        try:
-            result = self.atom(lam.body)
-        finally:
-            self.current = saved
-            self.lambdas = saved_lambdas
-        return result
-
-    def index(self, expr: ast.expr) -> ast.expr:
-        if isinstance(expr, ast.Slice):
-            parts = [None if p is None else self.atom(p) for p in (expr.lower, expr.upper, expr.step)]
-            return ast.Slice(*parts)
-        if isinstance(expr, ast.Tuple):
-            return ast.Tuple([self.index(e) for e in expr.elts], ast.Load())
-        return self.atom(expr)
-
-    # ---- lowering ----------------------------------------------------------------------
-    def lower_ifexp(self, expr: ast.IfExp) -> ast.expr:
-        name = self.namer.fresh("_t")
-        store = ast.Name(name, ast.Store())
-        lowered = ast.If(expr.test, [ast.Assign([store], expr.body)], [ast.Assign([_copy(store)], expr.orelse)])
-        self._lower_into(lowered, name)
-        return ast.Name(name, ast.Load())
-
-    def lower_boolop(self, expr: ast.BoolOp) -> ast.expr:
-        name = self.namer.fresh("_t")
-        load = ast.Name(name, ast.Load())
-        stmts: list[ast.stmt] = [ast.Assign([ast.Name(name, ast.Store())], expr.values[0])]
-        for value in expr.values[1:]:
-            test = load if isinstance(expr.op, ast.And) else ast.UnaryOp(ast.Not(), load)
-            stmts = stmts + [ast.If(test, [ast.Assign([ast.Name(name, ast.Store())], value)], [])]
-        for stmt in stmts:
-            self._lower_into(stmt, name)
-        return load
-
-    def lower_comprehension(self, expr: ast.expr) -> ast.expr:
-        name = self.namer.fresh("_t")
-        load = ast.Name(name, ast.Load())
-        if isinstance(expr, ast.DictComp):
-            start: ast.expr = ast.Dict([], [])
-            body: ast.stmt = ast.Assign([ast.Subscript(load, expr.key, ast.Store())], expr.value)
-        else:
-            start = ast.List([], ast.Load())
-            method = ast.Attribute(load, "append", ast.Load())
-            body = ast.Expr(ast.Call(method, [expr.elt], []))
-        renames = {}
-        for generator in expr.generators:
-            for target in walk(generator.target):
-                if isinstance(target, ast.Name):
-                    renames[target.id] = self.namer.fresh("_" + target.id.lstrip("_") + "_")
-        for generator in reversed(expr.generators):
-            for condition in reversed(generator.ifs):
-                body = ast.If(condition, [body], [])
-            body = ast.For(generator.target, generator.iter, [body], [])
-        body = _rename_names(body, renames)
-        self._lower_into(ast.Assign([ast.Name(name, ast.Store())], start), name)
-        self._lower_into(body, name)
-        if isinstance(expr, ast.SetComp):
-            return ast.Call(ast.Name("set", ast.Load()), [load], [])
-        return load
-
-    def _lower_into(self, stmt: ast.stmt, name: str) -> None:
-        self._located(stmt, self.origin)
-        self.statement(fix_missing_locations(stmt))
-
-    def _is_global_chain(self, expr: ast.expr) -> bool:
-        """`np.linalg.norm`-like chains rooted at a name that is not a local variable."""
-        while isinstance(expr, ast.Attribute):
-            expr = expr.value
-        return isinstance(expr, ast.Name) and expr.id not in self.current and expr.id not in self.defined
-
 
 def _is_call_to(call: ast.expr, name: str) -> bool:
     return isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == name
@@ -460,25 +316,6 @@ def _is_call_to(call: ast.expr, name: str) -> bool:
 
 def _nonzero(expr: ast.expr) -> bool:
     return not (isinstance(expr, ast.Constant) and expr.value == 0)
-
-
-def _is_constant(expr: ast.expr) -> bool:
-    if isinstance(expr, ast.Constant):
-        return True
-    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, (ast.USub, ast.UAdd)):
-        return isinstance(expr.operand, ast.Constant) and isinstance(expr.operand.value, (int, float, complex))
-    if isinstance(expr, ast.Tuple):
-        return all(_is_constant(e) for e in expr.elts)
-    return False
-
-
-def _fold(expr: ast.expr) -> ast.expr:
-    if isinstance(expr, ast.UnaryOp):
-        value = expr.operand.value  # type: ignore[attr-defined]
-        return ast.Constant(-value if isinstance(expr.op, ast.USub) else value)
-    if isinstance(expr, ast.Tuple):
-        return ast.Tuple([_fold(e) for e in expr.elts], ast.Load())
-    return expr
 
 
 def _root(expr: ast.expr) -> str:
@@ -492,24 +329,11 @@ def _names(expr: ast.expr) -> set[str]:
 
 
 def _load(expr: ast.expr) -> ast.expr:
-    copy = _copy(expr)
+    copy = copied(expr)
     for node in walk(copy):
         if hasattr(node, "ctx"):
             node.ctx = ast.Load()
     return copy
-
-
-def _copy(node: ast.AST) -> ast.AST:
-    import copy
-
-    return copy.deepcopy(node)
-
-
-def _rename_names(node: ast.AST, renames: dict[str, str]) -> ast.AST:
-    for child in walk(node):
-        if isinstance(child, ast.Name) and child.id in renames:
-            child.id = renames[child.id]
-    return node
 
 
 class _Renamer(ast.NodeTransformer):

@@ -1,109 +1,21 @@
-"""Peephole simplifications of inlined rule templates: fold constants, drop `* 1` and `** 1`."""
+"""The clean-up of a whole derivative function: propagate constants and copies, fold numbers
+(`folding`), merge first accumulations, drop dead values, round after round until nothing changes."""
 
 from __future__ import annotations
 
 import ast
-import operator
 from collections import Counter
 from typing import Any, Callable
 
-from .analysis import count_statements, statements
+from .astquery import count_statements, is_number, statements
 from .cleanups import ALL
 from .fastast import Transformer, walk
+from .folding import equals_number, fold_constants, fold_statement
 from .usage import UsageCache
 
-_FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Pow: operator.pow}
-
-
-def _number(node: ast.expr) -> bool:
-    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
-
-
-def _is(node: ast.expr, value: float) -> bool:
-    return _number(node) and node.value == value  # type: ignore[attr-defined]
-
-
-def _folded(node: ast.BinOp) -> ast.expr:
-    """`2 - 1` becomes `1`; anything that is not arithmetic on two numbers is left alone."""
-    if _number(node.left) and _number(node.right) and type(node.op) in _FOLD:
-        return ast.Constant(_FOLD[type(node.op)](node.left.value, node.right.value))  # type: ignore[attr-defined]
-    return node
-
-
-class _Folder(Transformer):
-    def visit_Assign(self, node: ast.Assign) -> ast.stmt:
-        node.value = self.visit(node.value)
-        return node
-
-    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
-        self.generic_visit(node)
-        left, right, op = node.left, node.right, type(node.op)
-        folded = _folded(node)
-        if folded is not node:
-            return folded
-        if op in (ast.Mult, ast.Div, ast.Pow) and _is(right, 1):
-            return left
-        if op is ast.Mult and _is(left, 1):
-            return right
-        return node
-
-    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.expr:
-        self.generic_visit(node)
-        if isinstance(node.op, ast.USub) and _number(node.operand):
-            return ast.Constant(-node.operand.value)  # type: ignore[attr-defined]
-        return node
-
-    def visit_IfExp(self, node: ast.IfExp) -> ast.expr:
-        """`a if 0 == 1 else b` is `b`: templates branch on constant arguments (`which`)."""
-        self.generic_visit(node)
-        test = node.test
-        if isinstance(test, ast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in (ast.Eq, ast.NotEq) \
-                and _number(test.left) and _number(test.comparators[0]):
-            equal = test.left.value == test.comparators[0].value  # type: ignore[attr-defined]
-            return node.body if equal == isinstance(test.ops[0], ast.Eq) else node.orelse
-        return node
-
-
-def _without_unit_factor(node: ast.expr) -> ast.expr:
-    """`1.0 * e` inside a larger expression is `e` (at the top it would alias `e`)."""
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-        if _is(node.left, 1):
-            return node.right
-        if _is(node.right, 1):
-            return node.left
-    return node
-
-
-class _ConstantFolder(Transformer):
-    def visit_Assign(self, node: ast.Assign) -> ast.Assign:
-        self.generic_visit(node)
-        if isinstance(node.value, ast.BinOp) and isinstance(_without_unit_factor(node.value), ast.Call):
-            node.value = _without_unit_factor(node.value)  # a call's result is fresh: no alias
-        return node
-
-    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
-        self.generic_visit(node)
-        node.left, node.right = _without_unit_factor(node.left), _without_unit_factor(node.right)
-        folded = _folded(node)
-        if folded is not node:
-            return folded
-        if isinstance(node.left, ast.BinOp) and type(node.op) is type(node.left.op) is ast.Mult:
-            inner = node.left
-            if _number(inner.left) and _number(node.right):  # (2 * x) * 3 -> 6 * x
-                return ast.BinOp(ast.Constant(inner.left.value * node.right.value), ast.Mult(), inner.right)
-            if _number(inner.right) and _number(node.right):  # (x * 2) * 3 -> x * 6
-                return ast.BinOp(inner.left, ast.Mult(), ast.Constant(inner.right.value * node.right.value))
-        return node
-
-
-def fold_constants(expr: ast.expr) -> ast.expr:
-    """`x ** (2 - 1)` becomes `x`, `3 * 1` becomes `3`; everything else is left as written."""
-    return _Folder().visit(expr)
-
-
-def fold_statement(stmt: ast.stmt) -> ast.stmt:
-    """`clean_function`'s constant folding, for one statement a later pass rewrote."""
-    return _ConstantFolder().visit(stmt)
+# forward.py still imports `fold_constants` from here (it is being edited elsewhere); once it
+# imports from `folding`, this goes.
+__all__ = ["clean_function", "fold_constants"]
 
 
 # ---- whole-function clean-up ------------------------------------------------------------
@@ -141,7 +53,7 @@ def _propagate(
             name, value = stmt.targets[0].id, stmt.value
             if isinstance(value, ast.Name) and value.id in mapping:
                 value = mapping[value.id]
-            constant = isinstance(value, ast.Constant) and type(value.value) in (int, float)
+            constant = is_number(value)
             copy_of_fixed = isinstance(value, ast.Name) and (value.id in once or value.id in fixed_params)
             if name in once and (constant or copy_of_fixed):
                 mapping[name] = value
@@ -193,7 +105,7 @@ def _merge_accumulations(
                     first = earlier.value  # type: ignore[attr-defined]
                     first_reads = cache.loads(earlier)  # `v = a` reads what `a` reads
                     if first_reads.isdisjoint(written) and name not in first_reads:
-                        merged = value.right if _is(first, 0) else ast.BinOp(first, ast.Add(), value.right)
+                        merged = value.right if equals_number(first, 0) else ast.BinOp(first, ast.Add(), value.right)
                         if rewrite is not None:
                             merged = rewrite(merged)
                         del out[index]
@@ -393,7 +305,7 @@ def _no_propagation(body: list[ast.stmt], *args: Any) -> tuple[list[ast.stmt], s
 def _propagates(stmt: ast.stmt) -> bool:
     """Whether `stmt` is one that `_propagate` may remove: `name = number` or `name = name`."""
     value = stmt.value if _single_target(stmt) else None  # type: ignore[attr-defined]
-    return isinstance(value, ast.Name) or isinstance(value, ast.Constant) and type(value.value) in (int, float)
+    return isinstance(value, ast.Name) or is_number(value)
 
 
 def _identities(body: list[ast.stmt]) -> list[int]:
@@ -407,4 +319,4 @@ def _folded_statement(stmt: ast.stmt, cache: UsageCache) -> ast.stmt:
     literals and the operations on them, never names: `cache` stays right about `stmt`."""
     if not cache.of(stmt).foldable:
         return stmt  # nothing that folding rewrites
-    return _ConstantFolder().visit(stmt)
+    return fold_statement(stmt)

@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .astquery import callee
 from .fastast import walk
 from .rules.operators_vjp import unbroadcast_matmul
 from .rules.reduction_vjp import expand_reduced, reduced_count, tie_share
@@ -179,7 +180,7 @@ class Shapes:
 
     def keepdims_reduction(self, value: ast.expr) -> ast.expr | None:
         """`x` of `np.sum(x, axis=..., keepdims=True)` (and the other reductions), else None."""
-        if isinstance(value, ast.Call) and len(value.args) == 1 and one_of(self._callee(value), _REDUCTIONS):
+        if isinstance(value, ast.Call) and len(value.args) == 1 and one_of(callee(value, self.value_of), _REDUCTIONS):
             keywords = {k.arg: k.value for k in value.keywords}
             keep = keywords.get("keepdims")
             if isinstance(keep, ast.Constant) and keep.value is True and set(keywords) <= {"axis", "keepdims"}:
@@ -203,14 +204,8 @@ class Shapes:
             return self._call(expr)
         return None
 
-    def _callee(self, call: ast.Call) -> Any:
-        try:
-            return self.value_of(call.func)
-        except Exception:  # an unhashable or odd object: not one of ours
-            return None
-
     def _call(self, call: ast.Call) -> str | None:
-        fn = self._callee(call)
+        fn = callee(call, self.value_of)
         args = call.args
         if isinstance(fn, np.ufunc) and fn.nout == 1 and fn.nin == len(args) and not call.keywords:
             return self.combine([self.of(a) for a in args])

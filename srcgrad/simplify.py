@@ -19,7 +19,8 @@ from __future__ import annotations
 import ast
 from typing import Any, Callable
 
-from .analysis import loads
+from .astquery import loads
+from .folding import equals_number
 from .scalars import is_float_expr, python_floats
 from .usage import Usage, UsageCache
 
@@ -51,10 +52,6 @@ class FloatSimplifier:
             _reuse_common_subexpressions(node, self.floats, self.static_value, cache)
 
 
-def _constant(node: ast.expr, value: float) -> bool:
-    return isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value == value
-
-
 def _fold_units(node: ast.expr, floats: set[str], static_value: Callable[[ast.expr], Any]) -> ast.expr:
     """`node` with unit factors, `-(1.0)` and small powers of floats rewritten, bottom up.
     `node` itself is never changed: what changes is built anew, so the result is `node`
@@ -77,9 +74,9 @@ def _fold_units(node: ast.expr, floats: set[str], static_value: Callable[[ast.ex
     op = type(node.op)  # type: ignore[attr-defined]
     if op is ast.Mult:
         for unit, other in ((left, right), (right, left)):
-            if (_constant(unit, 1.0) or _constant(unit, -1.0)) and is_float_expr(other, floats, static_value):
-                return other if _constant(unit, 1.0) else ast.UnaryOp(ast.USub(), other)
-    if op is ast.Div and _constant(right, 1.0) and is_float_expr(left, floats, static_value):
+            if (equals_number(unit, 1.0) or equals_number(unit, -1.0)) and is_float_expr(other, floats, static_value):
+                return other if equals_number(unit, 1.0) else ast.UnaryOp(ast.USub(), other)
+    if op is ast.Div and equals_number(right, 1.0) and is_float_expr(left, floats, static_value):
         return left
     small_power = type(right) is ast.Constant and type(right.value) is int and right.value in (2, 3)  # type: ignore[attr-defined]
     if op is ast.Pow and small_power and type(left) is ast.Name and left.id in floats:  # type: ignore[attr-defined]

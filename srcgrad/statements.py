@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import matching, nested
-from .analysis import statements
+from .astquery import statements
 from .errors import SourceInfo, located_error
 from .fastast import walk
 from .naming import Namer

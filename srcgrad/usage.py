@@ -16,6 +16,7 @@ from collections import Counter
 from itertools import chain
 from typing import NamedTuple
 
+from .astquery import is_number
 from .fastast import CHILD_FIELDS, SIMPLE_STATEMENTS
 
 
@@ -78,22 +79,18 @@ def usage(nodes: list[ast.AST]) -> Usage:
     return Usage(loads, stores, ids, (*stored, *deleted, *params), (*loaded, *declared), foldable)
 
 
-def _is_number(node: ast.expr) -> bool:
-    return type(node) is ast.Constant and type(node.value) in (int, float)  # type: ignore[attr-defined]
-
-
 def _folds(node: ast.BinOp) -> bool:
     """Whether constant folding rewrites this operation itself: arithmetic on two numbers, a
     product with a unit factor, or a product of a product with a number by a number."""
     left, right = node.left, node.right
-    if _is_number(left) and _is_number(right):
+    if is_number(left) and is_number(right):
         return True
     if type(node.op) is not ast.Mult:
         return False
-    if any(_is_number(o) and o.value == 1 for o in (left, right)):  # type: ignore[attr-defined]
+    if any(is_number(o) and o.value == 1 for o in (left, right)):  # type: ignore[attr-defined]
         return True
-    return _is_number(right) and type(left) is ast.BinOp and type(left.op) is ast.Mult \
-        and (_is_number(left.left) or _is_number(left.right))
+    return is_number(right) and type(left) is ast.BinOp and type(left.op) is ast.Mult \
+        and (is_number(left.left) or is_number(left.right))
 
 
 def _inner_blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:

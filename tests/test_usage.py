@@ -1,4 +1,4 @@
-"""`usage.usage` and `analysis.names` against a plain `ast.walk` reading of the same statements: every statement
+"""`usage.usage` and `astquery.names` against a plain `ast.walk` reading of the same statements: every statement
 of srcgrad's own source and of the examples (nonlocal, global, del, lambdas, comprehensions,
 match statements...), and of generated derivative code."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from srcgrad.analysis import names
+from srcgrad.astquery import names
 from srcgrad.usage import usage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +54,7 @@ def _reference(stmt: ast.stmt) -> tuple:
 
 def _found(stmt: ast.stmt) -> tuple:
     walked = sorted(id(n) for n in ast.walk(stmt) if isinstance(n, ast.Name))
-    assert sorted(id(n) for n in names(stmt)) == walked  # `analysis.names`: every Name node, once
+    assert sorted(id(n) for n in names(stmt)) == walked  # `astquery.names`: every Name node, once
     found = usage([stmt])
     return set(found.loads), set(found.stores), set(found.ids), Counter(found.bound), Counter(found.read), found.foldable
 
