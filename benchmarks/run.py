@@ -384,8 +384,9 @@ def memory() -> list[tuple[str, dict[str, int | str]]]:
 
 def tape_memory() -> list[tuple[str, dict[str, int]]]:
     """Peak memory of srcgrad's minimal tape against recording every overwritten value (uses
-    srcgrad's internal `transform.generate(..., record_all=True)`; skipped if that moved)."""
+    srcgrad's internal `transform.generate(fn, Request(..., record_all=True))`; skipped if that moved)."""
     from srcgrad import transform
+    from srcgrad.request import Request
 
     rows = []
     for label, fn, args, wrt in [
@@ -394,7 +395,7 @@ def tape_memory() -> list[tuple[str, dict[str, int]]]:
     ]:
         peaks = {}
         for name, record_all in (("srcgrad tape", False), ("record every assignment", True)):
-            generated = transform.generate(fn, wrt, "grad", record_all=record_all)
+            generated = transform.generate(fn, Request(wrt, "grad", record_all=record_all))
             peaks[name] = peak_bytes(generated.function, args)
         rows.append((label, peaks))
     return rows

@@ -1,10 +1,11 @@
 """srcgrad: ahead-of-time, source-to-source automatic differentiation for Python and NumPy."""
 
 from . import optim, rules  # noqa: F401  (rules: registers the built-in rules)
-from .api import adjoint, grad, jvp, no_grad, source, stop_gradient, tangent, value_and_grad, vjp
-from .cleanups import CLEANUPS
+from .api import adjoint, grad, jvp, source, tangent, value_and_grad, vjp
 from .errors import InternalError, NotDifferentiableError, SrcGradError, UsageError
 from .jacobians import hessian, hvp, jacobian
+from .markers import no_grad, stop_gradient
+from .request import CLEANUPS
 from .testing import check_grad, check_jvp
 from .tree import register_pytree
 

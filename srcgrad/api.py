@@ -9,13 +9,14 @@ import weakref
 from typing import Any, Callable
 
 from . import fence, objects, runtime, transform
-from .cleanups import Optimize, enabled
 from .depends import Dependencies
 from .entry import install, make_entry
 from .errors import UsageError
 from .facts import declare_machinery
+from .markers import no_grad
 from .parse import unwrap
-from .rules.registry import nondifferentiable, register_adjoint, register_tangent
+from .request import Optimize, Request, enabled
+from .rules.registry import register_adjoint, register_tangent
 
 Wrt = int | str | tuple
 _LIVE: weakref.WeakSet = weakref.WeakSet()  # every derivative object, told when a rule is registered
@@ -106,7 +107,7 @@ class _Derivative:
     def generated(self) -> transform.Generated:
         """The derivative as built for the most recent call (general code before any call)."""
         if self._generated is None:
-            self._generated = transform.generate(_code_of(self.f), self.wrt, self.mode, cleanups=self.cleanups)
+            self._generated = transform.generate(_code_of(self.f), Request(self.wrt, self.mode, cleanups=self.cleanups))
         return self._generated
 
     def differentiable_code(self, scalars: frozenset[str] = frozenset()) -> types.FunctionType:
@@ -117,8 +118,8 @@ class _Derivative:
                 f"srcgrad can differentiate again a grad or value_and_grad of a plain function, not this {self!r}"
             )
         target = _code_of(self.f, scalars)
-        return transform.generate(target, self.wrt, self.mode, scalars=scalars, higher_order=True, single=self.single,
-                                  cleanups=self.cleanups).function
+        return transform.generate(target, Request(self.wrt, self.mode, scalars=scalars, higher_order=True,
+                                                   single=self.single, cleanups=self.cleanups)).function
 
     def _first_call(self, *args: Any, **kwargs: Any) -> Any:
         """Specialise on these arguments' types; from then on `entry` runs that code itself
@@ -144,8 +145,8 @@ class _Derivative:
         direct = (self.mode in ("grad", "value_and_grad") and not self.self_arg
                   and all(kinds.get(name) is float for name in self.wrt))
         guards = tuple(kinds.items()) if direct else ()
-        generated = transform.generate(_code_of(self.f, scalars), self.wrt, self.mode, scalars=scalars,
-                                       single=self.single and direct, guards=guards, cleanups=self.cleanups)
+        generated = transform.generate(_code_of(self.f, scalars), Request(
+            self.wrt, self.mode, scalars=scalars, single=self.single and direct, guards=guards, cleanups=self.cleanups))
         self._generated = generated
         key = _types_of(args, kwargs)
         if direct:
@@ -279,28 +280,8 @@ def source(derivative: Any, *, mode: str = "reverse", wrt: Wrt = 0, optimize: Op
     if not callable(derivative):
         raise UsageError("srcgrad.source takes a function, or a function made by srcgrad.grad or srcgrad.value_and_grad")
     names, _ = _resolve_wrt(derivative, wrt)
-    return transform.generate(derivative, names, "jvp" if mode == "forward" else "grad", cleanups=enabled(optimize)).source
-
-
-def stop_gradient(x: Any) -> Any:
-    """`x` itself, as a constant: no derivative flows through it."""
-    return x
-
-
-nondifferentiable(stop_gradient, reason="stop_gradient")
-
-
-class no_grad:
-    """`with srcgrad.no_grad():` makes values computed in the block constants.
-
-    Inside a differentiated function it is handled by the transform; elsewhere a no-op.
-    """
-
-    def __enter__(self) -> no_grad:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
+    return transform.generate(derivative, Request(names, "jvp" if mode == "forward" else "grad",
+                                                      cleanups=enabled(optimize))).source
 
 
 def adjoint(fn: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -365,7 +346,7 @@ def forward_function(
     `(out, raw tangent of out)`. For callers that run many sweeps (jacobian, hessian)."""
     params = _parameters(f)[0]
     scalars = frozenset(name for name, a in zip(params, primals) if type(a) in (float, int))
-    generated = transform.generate(_code_of(f, scalars), names, "jvp", scalars=scalars, cleanups=enabled(optimize))
+    generated = transform.generate(_code_of(f, scalars), Request(names, "jvp", scalars=scalars, cleanups=enabled(optimize)))
     function = generated.function
     if isinstance(f, types.MethodType):
         function = functools.partial(function, f.__self__)

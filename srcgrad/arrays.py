@@ -26,11 +26,11 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from .astquery import callee, loads
-from .cleanups import ALL
 from .fastast import walk
 from .folding import fold_signs, fold_statement, without_unit_float
 from .fusion import fuse_single_use
 from .optimize import clean_function
+from .request import ALL
 from .rules.reduction_vjp import expand_reduced, reduced_count
 from .runtime import add_at, getitem_vjp, seed, unbroadcast
 from .shapes import ELEMENTWISE, SCALAR, Shapes, bound_once

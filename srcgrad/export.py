@@ -21,10 +21,11 @@ import numpy as np
 
 from . import runtime, transform
 from .api import _resolve_wrt, derivative_of
-from .dispatch import call_vjp
 from .errors import UsageError
 from .linker import Chunk, Linker, global_places
 from .parse import unwrap
+from .request import Request
+from .transform import call_vjp
 
 _SECTIONS = ("user", "generated", "wrapper", "helpers")
 _HEADINGS = {
@@ -49,7 +50,7 @@ def export_source(fn: Callable[..., Any], wrt: Any = 0, origin: str = "", name: 
         raise ExportError(f"export works on functions and static methods; {fn.__qualname__} is bound to an object")
     plain = unwrap(fn)
     names, single = _resolve_wrt(fn, wrt)
-    generated = transform.generate(plain, names, "grad")
+    generated = transform.generate(plain, Request(names, "grad"))
     return _Exporter(plain, generated, origin, name).module(names, single)
 
 

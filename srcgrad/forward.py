@@ -15,22 +15,19 @@ from typing import Any, Callable
 
 from . import analysis
 from .builder import Builder
-from .cleanups import ALL
 from .emit import Namespace, drop_calls, index_value, make_assign, make_call, receivers, simple_name, substitute
 from .errors import SourceInfo, plain_name
 from .failures import note_line
 from .fastast import fix_missing_locations
 from .naming import Namer
 from .normalize import Normalized
-from .optimize import clean_function, fold_constants
+from .optimize import fold_constants
+from .request import Callees, Request
 from .resolve import ATTRIBUTE_PRIMALS, PACKED_METHODS, Callee, Resolver
 from .rules.registry import Rule, find_jvp_rule
 from .scalars import scalar_names
 
 _ELEMENTWISE_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod)
-
-CalleeJVP = Callable[[Any, tuple[int, ...]], tuple[Any, dict[str, str]]]
-
 
 class ForwardBuilder(Builder):
     """Builds `jvp_f(params, *, p_dot...) -> (out, out_dot)` for one normalized function."""
@@ -42,13 +39,13 @@ class ForwardBuilder(Builder):
         resolver: Resolver,
         namer: Namer,
         tangent_params: dict[str, str],
-        callee_jvp: CalleeJVP,
+        request: Request,
+        callees: Callees,
         runtime_names: dict[str, Any],
-        scalar_params: frozenset[str] = frozenset(),
     ) -> None:
         self.norm, self.info, self.resolver, self.namer = norm, info, resolver, namer
         self.tangent_params = tangent_params
-        self.callee_jvp = callee_jvp
+        self.callee_jvp = callees.jvp
         self.namespace = Namespace(namer, lambda name: resolver.static_value(ast.Name(name, ast.Load())))
         self.rt = {name: self.namespace.bind(name, value) for name, value in runtime_names.items()}
         self.impure = (self.rt["call_tangent"], self.rt["call_jvp"], self.rt["call_method_jvp"])
@@ -59,8 +56,7 @@ class ForwardBuilder(Builder):
         self.returned = body[-1].value  # type: ignore[attr-defined]
         wrt = set(tangent_params)
         self.active = analysis.activity(body, wrt, analysis.loads(self.returned), self.carries_derivative)
-        self.scalars = scalar_names(body, set(scalar_params), resolver.static_value, set(self.params))
-        self.cleanups = ALL  # the clean-up passes to run (cleanups.CLEANUPS)
+        self.scalars = scalar_names(body, set(request.scalars), resolver.static_value, set(self.params))
         for param, name in tangent_params.items():
             namer.tangents[param] = name
 
@@ -79,7 +75,7 @@ class ForwardBuilder(Builder):
             arguments.kw_defaults.append(None)  # type: ignore[arg-type]
         definition = ast.FunctionDef(name=name, args=arguments, body=stmts, decorator_list=[], returns=None,
                                      type_comment=None, type_params=[])
-        return fix_missing_locations(clean_function(definition, self.is_pure, passes=self.cleanups))
+        return definition
 
     # ---- statements ------------------------------------------------------------------
     def block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:

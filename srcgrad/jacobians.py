@@ -7,9 +7,9 @@ from typing import Any, Callable
 import numpy as np
 
 from .api import Wrt, _resolve_wrt, forward_function, grad, jvp, vjp
-from .cleanups import Optimize
 from .errors import UsageError
 from .facts import declare_machinery
+from .request import Optimize
 
 
 def jacobian(f: Callable[..., Any], wrt: Wrt = 0, optimize: Optimize = True) -> Callable[..., Any]:

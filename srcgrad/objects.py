@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import inspect
 import types
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from .errors import NotDifferentiableError
+from .errors import NotDifferentiableError, UsageError
 from .runtime import TupleCotangent, is_zero, zero_tangent
 from .tree import flatten, is_node
 
@@ -102,51 +102,8 @@ def getattr_tangent(t: Any, x: Any, name: str) -> Any:
     return t[index] if isinstance(t, tuple) else flatten(t)[0][index]
 
 
-def _bound_method(receiver: Any, name: str) -> types.FunctionType | None:
-    """The Python function behind `receiver.name` when it is a method of the receiver's class."""
-    fn = getattr(receiver, name)
-    if isinstance(fn, types.MethodType) and fn.__self__ is receiver and isinstance(fn.__func__, types.FunctionType):
-        return fn.__func__
-    return None
-
-
-def call_method_vjp(receiver: Any, name: str, *args: Any, **kwargs: Any) -> tuple[Any, Callable[[Any], tuple]]:
-    """Differentiate `receiver.name(*args)` for a differentiated receiver: the method's source is
-    differentiated with `self` among its parameters. Cotangents: the receiver's, then the arguments'."""
-    from . import transform
-    from .dispatch import _differentiable, call_vjp
-
-    plain = _bound_method(receiver, name)
-    if plain is None:  # a function held by the object: the receiver is only where it was found
-        out, back = call_vjp(getattr(receiver, name), *args, **kwargs)
-        return out, lambda g: (0.0, *back(g))
-    names = transform._param_names(plain)
-    positions = list(range(1 + len(args))) + [names.index(k) for k in kwargs]
-    values = (receiver, *args, *kwargs.values())
-    mask = tuple(p for i, (p, v) in enumerate(zip(positions, values)) if i == 0 or _differentiable(v))
-    out, back = transform.vjp_cell(plain, tuple(sorted(mask))).cell_contents(receiver, *args, **kwargs)
-    return out, lambda g: _pick(back(g), positions)
-
-
-def call_method_jvp(receiver: Any, receiver_dot: Any, name: str, dots: tuple, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
-    """Forward mode of `receiver.name(*args)` for a differentiated receiver with tangent `receiver_dot`."""
-    from . import transform
-    from .dispatch import call_jvp
-
-    plain = _bound_method(receiver, name)
-    if plain is None:
-        return call_jvp(getattr(receiver, name), dots, *args, **kwargs)
-    params = transform._param_names(plain)
-    mask = (0, *(i + 1 for i, d in enumerate(dots) if d is not None))
-    cell, names = transform.jvp_cell(plain, mask)
-    given = {names[params[p]]: (receiver_dot if p == 0 else dots[p - 1]) for p in mask}
-    return cell.cell_contents(receiver, *args, **kwargs, **given)
-
-
 def check_argument(x: Any, what: str) -> None:
     """Refuse a differentiated argument that holds an object srcgrad cannot take apart."""
-    from .errors import UsageError
-
     if isinstance(x, dict):
         for value in x.values():
             check_argument(value, what)
@@ -168,21 +125,5 @@ def check_argument(x: Any, what: str) -> None:
             "are differentiated too), or register the class with srcgrad.register_pytree(cls, flatten, unflatten)")
 
 
-def misrouted(x: Any) -> None:
-    """Refuse a node that received an array's cotangent: a method of its class named like an
-    array method (`.sum()`, `.dot(...)`), which srcgrad takes for the array method."""
-    names = sorted(name for name in dir(type(x)) if hasattr(np.ndarray, name) and not name.startswith("_")
-                   and isinstance(inspect.getattr_static(x, name, None), types.FunctionType))
-    raise NotDifferentiableError(
-        f"a {type(x).__name__} object got the derivative of an array: srcgrad takes a method call named like an "
-        f"array method ({', '.join(f'.{n}()' for n in names) or '.sum(), .dot()...'}) for the array method; "
-        "rename that method of your class")
-
-
-REVERSE = {"getattr_vjp": getattr_vjp, "call_method_vjp": call_method_vjp}  # what generated code calls
-FORWARD = {"getattr_tangent": getattr_tangent, "call_method_jvp": call_method_jvp}
-
-
-def _pick(cotangents: tuple, positions: list[int]) -> tuple:
-    """The cotangents at `positions` (a pullback runs once: its tape is used up)."""
-    return tuple(cotangents[p] for p in positions)
+REVERSE = {"getattr_vjp": getattr_vjp}  # what generated code calls
+FORWARD = {"getattr_tangent": getattr_tangent}

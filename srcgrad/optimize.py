@@ -8,9 +8,9 @@ from collections import Counter
 from typing import Any, Callable
 
 from .astquery import count_statements, is_number, statements
-from .cleanups import ALL
 from .fastast import Transformer, walk
 from .folding import equals_number, fold_constants, fold_statement
+from .request import ALL
 from .usage import UsageCache
 
 # forward.py still imports `fold_constants` from here (it is being edited elsewhere); once it

@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from . import api
+from .markers import stop_gradient
 from .resolve import ATTRIBUTE_PRIMALS, METHOD_PRIMALS, NONDIFF_METHODS
 from .rules.registry import Rule, all_jvp_rules, all_nondifferentiable, all_rules, is_internal
 
@@ -93,7 +93,7 @@ def _place(primal: Any) -> tuple[str, str]:
         if isinstance(name, str) and vars(namespace).get(name) is primal:
             group = {"np.": "NumPy", "np.linalg.": "numpy.linalg", "": "Builtins"}.get(prefix, prefix.rstrip("."))
             return group, prefix + name
-    if primal is api.stop_gradient:
+    if primal is stop_gradient:
         return "other", "srcgrad.stop_gradient"
     return "other", f"{module}.{getattr(primal, '__qualname__', repr(primal))}".lstrip(".")
 
@@ -152,7 +152,7 @@ def _constants() -> str:
     for primal, reason in all_nondifferentiable().items():
         group, name = _place(primal)
         if group != "internal":
-            reason = "its argument is a constant" if primal is api.stop_gradient else reason or "no derivative"
+            reason = "its argument is a constant" if primal is stop_gradient else reason or "no derivative"
             by_reason.setdefault(reason, []).append(f"`{name}`")
     by_reason.setdefault("integer, boolean or index result", []).extend(f"`x.{m}()`" for m in sorted(NONDIFF_METHODS))
     lines = ["## Without a derivative", "", "| calls | why |", "| --- | --- |"]

@@ -19,9 +19,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from . import analysis, runtime
-from .arrays import lighten
 from .builder import Builder, literal
-from .cleanups import ALL
 from .emit import (
     Namespace,
     index_value,
@@ -35,13 +33,12 @@ from .emit import (
 from .errors import SourceInfo, plain_name
 from .failures import note_line, stage
 from .fastast import Transformer, fix_missing_locations, walk
-from .inplace import accumulate_in_place
 from .invariance import shift_free
 from .loops import shape_stand_ins
 from .naming import Namer
 from .normalize import Normalized
-from .optimize import clean_function
 from .overwrite import plainly_basic, written_part
+from .request import Callees, Request
 from .resolve import ATTRIBUTE_PRIMALS, MISSING, PACKED_METHODS, Callee, Resolver
 from .rules.registry import find_vjp_rule
 from .scalars import scalar_names
@@ -57,7 +54,6 @@ from .tape import (
     prune,
     reads,
 )
-from .usage import UsageCache
 
 _ELEMENTWISE_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod)
 _MATMUL = (ast.MatMult, np.matmul, operator.matmul)  # its rule reshapes the cotangent
@@ -72,15 +68,23 @@ class ReverseBuilder(Builder):
         info: SourceInfo,
         resolver: Resolver,
         namer: Namer,
-        wrt: list[str],
-        callee_vjp: Callable[[Any, tuple[int, ...]], Any],
+        request: Request,
+        callees: Callees,
         runtime_names: dict[str, Any],
-        scalar_params: frozenset[str] = frozenset(),
+        simplifier: FloatSimplifier | None = None,
+        seed_param: str = "_out_bar",
     ) -> None:
         self.norm, self.info, self.resolver, self.namer = norm, info, resolver, namer
-        self.wrt = wrt
-        self.outputs = list(wrt)
-        self.callee_vjp = callee_vjp
+        self.wrt = wrt = list(request.wrt)
+        self.outputs = list(request.returned)
+        self.callee_vjp = callees.vjp
+        self.callee_backward = callees.backward
+        self.record_all = request.record_all  # benchmarks: push every overwritten value, needed or not
+        self.cleanups = request.cleanups  # the clean-up passes to run (request.CLEANUPS)
+        self.higher_order = request.reentrant  # emit only what srcgrad can differentiate again
+        self.single = request.single and self.higher_order  # return the one gradient itself, not a 1-tuple
+        self.simplifier = simplifier  # entry form: rewrites of float arithmetic
+        self.seed_param = seed_param  # the cotangent parameter of the "backward" form
         self.namespace = Namespace(namer, lambda name: resolver.static_value(ast.Name(name, ast.Load())))
         self.rt = {name: self.namespace.bind(name, value) for name, value in runtime_names.items()}
         self.impure = tuple(self.rt[name] for name in ("seed", "call_rule", "call_vjp", "call_method_vjp") if name in self.rt)
@@ -105,7 +109,7 @@ class ReverseBuilder(Builder):
                                             names_of)
         self.defined: set[str] = set()
         self.local_temps = _block_local_names(body, names_of, self.params)
-        self.scalars = scalar_names(body, set(scalar_params), resolver.static_value, set(self.params))
+        self.scalars = scalar_names(body, set(request.scalars), resolver.static_value, set(self.params))
         self.depth = 0
         self.saved: set[str] = set()
         self.tape = namer.reserve("_tape")
@@ -117,13 +121,6 @@ class ReverseBuilder(Builder):
         # must then skip it. In loops every adjoint may be.
         self.maybe_zero: set[str] = set()
         self.cotangent_may_be_zero = False  # of the statement being built: see `block`
-        self.record_all = False
-        self.cleanups = ALL  # the clean-up passes to run (cleanups.CLEANUPS)
-        self.higher_order = False  # emit only what srcgrad can differentiate again
-        self.single = False  # return the one gradient itself rather than a 1-tuple
-        self.simplifier: FloatSimplifier | None = None  # entry form: rewrites of float arithmetic
-        self.seed_param = "_out_bar"  # the cotangent parameter of the "backward" form
-        self.callee_backward: Callable[[Any, tuple[int, ...]], tuple[Any, str]] | None = None
         self.comments: dict[str, str] = {}
         self.rule_plans: dict[int, tuple] = {}  # per rule (by id; the registry keeps rules): see `_rule_plan`
         self.last_comment: str | None = None  # the text of the last comment in the statement list being built
@@ -183,28 +180,6 @@ class ReverseBuilder(Builder):
         if form == "backward":
             definition.args.kwonlyargs.append(ast.arg(self.seed_param))
             definition.args.kw_defaults.append(None)  # type: ignore[arg-type]
-        if form != "vjp":
-            simplifier = self.simplifier if "simplify" in self.cleanups else None
-            if simplifier is not None:
-                simplifier.prepare(definition)
-            rewrite = simplifier.expression if simplifier is not None else None
-            floats = frozenset(simplifier.floats) if simplifier is not None else None
-            usage = UsageCache()
-            with stage("clean-up"):
-                definition = clean_function(definition, self.is_pure, rewrite, usage, floats, self.cleanups)
-                if simplifier is not None:
-                    simplifier.finish(definition, usage)
-            bind = None if self.higher_order else self.namespace.bind
-            if "arrays" in self.cleanups:
-                with stage("arrays"):
-                    definition = lighten(definition, self.scalars, self.value_of, self.is_pure, self.namer.adjoints,
-                                         bind, usage, lambda helper: self.namespace.by_id.get(id(helper)), self.cleanups)
-            adjoints = set(self.namer.adjoints.values())
-            if bind is not None and "in_place" in self.cleanups:
-                numbers = self.scalars | {self.namer.adjoints[p] for p in self.scalars if p in self.namer.adjoints}
-                with stage("in_place"):
-                    accumulate_in_place(definition, adjoints, numbers.__contains__, self.value_of, bind)
-            definition.body = drop_empty(definition.body, self.comments)  # comments of removed code
         return definition  # compiled from its text: positions are not needed
 
     def final_adjoint(self, param: str) -> ast.expr:

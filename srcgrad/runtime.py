@@ -17,7 +17,7 @@ from .broadcast import add_into as add_into
 from .broadcast import shape_of as shape_of
 from .broadcast import unbroadcast as unbroadcast
 from .facts import declare_pure
-from .tree import flatten, is_node, rebuild
+from .tree import flatten, is_node, misrouted, rebuild
 
 _SCALARS = (float, int, complex, np.floating, np.integer, np.complexfloating, np.bool_, bool)
 
@@ -254,7 +254,6 @@ def match(g: Any, x: Any) -> Any:
     if is_node(x):  # a dataclass or registered class: its cotangent holds one entry per child
         children = flatten(x)[0]
         if not (is_zero(g) or isinstance(g, tuple) or is_node(g)):
-            from .objects import misrouted
             misrouted(x)
         parts = flatten(g)[0] if is_node(g) else split(g, len(children))
         return rebuild(x, [match(part, child) for part, child in zip(parts, children)])

@@ -1,48 +1,28 @@
-"""The pipeline: parse, fence, normalize, analyse, emit reverse code, compile; cached."""
+"""The driver: every derivative built once per function and request, and rebuilt when what it was
+built from changes; the derivatives of callees in cells (filled once built, so recursion works);
+and, for calls whose target is only known when generated code runs, `call_vjp`/`call_jvp`."""
 
 from __future__ import annotations
 
-import ast
 import contextlib
-import functools
 import gc
+import sys
 import threading
 import types
 import weakref
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from . import complexity, depends, failures, fence, jumps, runtime, statements
-from .cleanups import ALL
-from .compile import build_function
+from . import depends, failures, runtime
 from .depends import Dependencies
-from .entry import entry_form
-from .errors import SrcGradError
-from .forward import ForwardBuilder
+from .errors import NotDifferentiableError, SrcGradError, UsageError, add_call, adjoint_advice
 from .naming import Namer
-from .normalize import Normalizer
-from .parse import ParsedFunction, parse_function, unwrap
-from .resolve import Resolver
-from .reverse import ReverseBuilder
-from .sharing import SharedWrites
-from .simplify import FloatSimplifier
-from .staleness import check_source
-from .usage import usage
-
-
-@dataclass
-class Generated:
-    """A compiled derivative and its readable source."""
-
-    function: types.FunctionType
-    source: str
-    parsed: ParsedFunction
-    wrt: tuple[str, ...]
-    namespace: dict[str, Any]  # objects the code reads as closure cells besides the user's
-    tangent_params: dict[str, str] = field(default_factory=dict)  # forward mode: `x` -> `x_dot`
-    fallback: types.CellType | None = None  # entry form: what the type guard calls otherwise
-    deps: Dependencies | None = None  # what it was built from (depends.py)
-
+from .objects import getattr_tangent, getattr_vjp
+from .parse import parse_function, unwrap
+from .pipeline import Generated, derive
+from .request import ALL, Request
+from .resolve import METHOD_PRIMALS, PACKED_METHODS, classify
+from .rules.registry import find_jvp_rule, find_vjp_rule, register_adjoint, register_tangent
+from .runtime import call_rule
 
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _VJP_CELLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -50,57 +30,19 @@ _JVP_CELLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _BACKWARD_CELLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _LOCK = threading.RLock()
 
-_RUNTIME_NAMES = (
-    "seed", "getitem_vjp", "getitem", "zero_at", "copy_item", "restore_item", "drop_last", "call_rule", "is_zero",
-    "match", "pushed", "restored",
-)
-_FORWARD_RUNTIME_NAMES = ("zero_tangent", "with_item", "call_tangent")
-
-
-def generate(
-    fn: Callable[..., Any],
-    wrt: tuple[str, ...],
-    mode: str,
-    outputs: tuple[str, ...] | None = None,
-    scalars: frozenset[str] = frozenset(),
-    record_all: bool = False,
-    higher_order: bool = False,
-    single: bool = False,
-    guards: tuple[tuple[str, type], ...] = (),
-    cleanups: frozenset[str] = ALL,
-) -> Generated:
-    """The derivative of `fn` w.r.t. the parameters named in `wrt`, built once and cached.
-
-    `mode` is "grad" (returns the gradients), "value_and_grad" (value and gradients),
-    "vjp" (returns the value and a pullback) or "jvp" (forward mode: tangent parameters
-    `x_dot` for `wrt`, returns the value and its tangent). `outputs` names the parameters whose
-    cotangents are returned (default: `wrt`). `scalars` names parameters known to be Python
-    numbers, for which the code is specialised (the caller guards that). `record_all` keeps
-    every tape push (for measuring what the to-be-recorded analysis saves).
-
-    `higher_order` asks for code that srcgrad can differentiate again: no closures (callees
-    are re-run by their "backward" form, which takes the cotangent as the keyword-only
-    `_out_bar`), and gradients shaped like the arguments, the single one itself if `single`.
-
-    `guards` (name, type) asks for the *entry form* of grad or value_and_grad code (see
-    entry.py): it checks those parameters have those types, else calls `Generated.fallback`'s
-    contents, and returns what the derivative returns.
-
-    `cleanups` names the clean-up passes to run (`cleanups.CLEANUPS`; none is the reference
-    pipeline); callees are differentiated with the same ones.
-    """
+def generate(fn: Callable[..., Any], request: Request) -> Generated:
+    """The derivative `request` asks of `fn`, built once and cached while what it was built
+    from holds (`depends.py`): the request is the key."""
     plain = unwrap(fn)
-    key = (wrt, mode, outputs, scalars, record_all, higher_order, single, guards, cleanups)
     with _LOCK:
         per_function = _CACHE.setdefault(plain, {})
-        found = per_function.get(key)
+        found = per_function.get(request)
         if found is None or not found.deps.valid():  # type: ignore[union-attr]
             deps = Dependencies(plain)
             with _without_cycle_collection(), _internal_failures(plain), depends.building(deps):
-                found = _generate(plain, wrt, mode, outputs or wrt, scalars, record_all, higher_order, single,
-                                  dict(guards), cleanups, deps)
+                found = derive(plain, request, _Callees(request.cleanups), deps)
             found.deps = deps
-            per_function[key] = found
+            per_function[request] = found
         depends.used(found)
         return found
 
@@ -137,104 +79,23 @@ def _internal_failures(fn: types.FunctionType) -> Iterator[None]:
         raise failures.transform_failure(error, failures.function_name(fn), info) from error
 
 
-def _generate(
-    fn: types.FunctionType, wrt: tuple[str, ...], mode: str, outputs: tuple[str, ...], scalars: frozenset[str],
-    record_all: bool = False, higher_order: bool = False, single: bool = False, guards: dict[str, type] | None = None,
-    cleanups: frozenset[str] = ALL, deps: Dependencies | None = None,
-) -> Generated:
-    with failures.stage("parse"):
-        parsed = parse_function(fn)
-        check_source(parsed)
-    names = usage([parsed.node])
-    local_names = set(parsed.param_names) | names.stores
-    namer = Namer.for_usage(names)
-    if mode == "jvp":  # reserved first, so callers can know them (`tangent_params`)
-        for param in wrt:
-            namer.tangent(param)
-    seed_param = namer.reserve("_out_bar") if mode == "backward" else ""
-    injected: dict[str, Any] = {}
-    resolver = Resolver(parsed, injected, local_names, deps)
-    normalizer = Normalizer(parsed.info, namer, parsed.param_names, resolver.is_opaque_call)
-    injected[normalizer.sequence_name] = runtime.as_sequence
-    lowerer = statements.Lowerer(parsed.info, namer, resolver.static_value, normalizer.sequence_name)
-    injected[lowerer.throw_name] = runtime.throw
-    with failures.stage("statements"):
-        node = lowerer.run(parsed.fresh_node(), parsed.globals)
-    injected.update(lowerer.helpers)
-    with failures.stage("sharing"):
-        node = SharedWrites(parsed.info, resolver, namer, injected).run(node, scalars)
-    with failures.stage("fence"):
-        fence.check(node, parsed.info, lambda expr: _is_no_grad(resolver, expr))
-    with failures.stage("jumps"):
-        lowered = jumps.lower(node, namer)
-    with failures.stage("normalize"):
-        norm = normalizer.run(lowered)
-    origin = failures.Origin(failures.function_name(fn), parsed.info.filename, parsed.info.first_line, names.ids | set(parsed.param_names))
-    resolver.local_names |= usage([norm.node]).stores
-    with failures.stage("complex"):
-        complexity.Complexity(parsed.info, resolver, namer, injected, mode in ("grad", "value_and_grad")).run(norm.node)
-    if mode == "jvp":
-        return _generate_forward(parsed, norm, resolver, namer, wrt, scalars, injected, cleanups, origin)
-    runtime_names = {name: getattr(runtime, name) for name in _RUNTIME_NAMES}
-    from . import objects
-    from .dispatch import call_vjp
+class _Callees:
+    """The callees' derivatives under one request's clean-ups, and the run-time entry points
+    (`call_vjp`...) generated code calls: what the driver lends the pipeline (`request.Callees`)."""
 
-    runtime_names["call_vjp"] = call_vjp
-    runtime_names.update(objects.REVERSE)
-    callee_vjp = functools.partial(vjp_cell, cleanups=cleanups)
-    builder = ReverseBuilder(norm, parsed.info, resolver, namer, list(wrt), callee_vjp, runtime_names, scalars)
-    builder.cleanups = cleanups
-    builder.outputs = list(outputs)
-    builder.record_all = record_all  # benchmarks: push every overwritten value, needed or not
-    builder.higher_order = higher_order or mode == "backward"
-    builder.single = single and builder.higher_order
-    builder.seed_param = seed_param
-    builder.callee_backward = functools.partial(backward_cell, cleanups=cleanups)
-    if guards:  # entry form: arithmetic on Python floats is simplified
-        builder.simplifier = FloatSimplifier({n for n, kind in guards.items() if kind is float}, resolver.static_value)
-    name = namer.reserve(f"{mode}_{_identifier(parsed.name)}")
-    with failures.stage("reverse"):
-        node = builder.build(name, mode)
-    namespace = dict(builder.namespace.values)
-    namespace.update(injected)
-    fallback = None
-    if guards:
-        fallback_name, fallback = namer.reserve("_general"), types.CellType()
-        with failures.stage("entry form"):
-            node = entry_form(node, guards, fallback_name, mode, single, builder.simplifier.floats)
-        namespace[fallback_name] = fallback
-    with failures.stage("compile"):
-        function, source = build_function(
-            node, builder.comments, namespace, parsed.globals, parsed.closure,
-            fn.__defaults__, fn.__kwdefaults__, origin,
-        )
-    return Generated(function, source, parsed, wrt, namespace, fallback=fallback)
+    def __init__(self, cleanups: frozenset[str]) -> None:
+        self.cleanups = cleanups
+        self.reverse_names = REVERSE
+        self.forward_names = FORWARD
 
+    def vjp(self, fn: Any, mask: tuple[int, ...]) -> types.CellType:
+        return vjp_cell(fn, mask, self.cleanups)
 
-def _generate_forward(
-    parsed: ParsedFunction, norm: Any, resolver: Resolver, namer: Namer, wrt: tuple[str, ...],
-    scalars: frozenset[str], injected: dict[str, Any], cleanups: frozenset[str] = ALL,
-    origin: failures.Origin | None = None,
-) -> Generated:
-    from . import objects
-    from .dispatch import call_jvp
+    def backward(self, fn: Any, mask: tuple[int, ...]) -> tuple[types.CellType, str]:
+        return backward_cell(fn, mask, self.cleanups)
 
-    runtime_names = {name: getattr(runtime, name) for name in _FORWARD_RUNTIME_NAMES}
-    runtime_names["call_jvp"] = call_jvp
-    runtime_names.update(objects.FORWARD)
-    tangent_params = {param: namer.tangent(param) for param in wrt}
-    callee_jvp = functools.partial(jvp_cell, cleanups=cleanups)
-    builder = ForwardBuilder(norm, parsed.info, resolver, namer, tangent_params, callee_jvp, runtime_names, scalars)
-    builder.cleanups = cleanups
-    with failures.stage("forward"):
-        node = builder.build(namer.reserve(f"jvp_{_identifier(parsed.name)}"))
-    namespace = {**builder.namespace.values, **injected}
-    fn = parsed.fn
-    with failures.stage("compile"):
-        function, source = build_function(
-            node, {}, namespace, parsed.globals, parsed.closure, fn.__defaults__, fn.__kwdefaults__, origin,
-        )
-    return Generated(function, source, parsed, wrt, namespace, tangent_params)
+    def jvp(self, fn: Any, mask: tuple[int, ...]) -> tuple[types.CellType, dict[str, str]]:
+        return jvp_cell(fn, mask, self.cleanups)
 
 
 def tangent_params(fn: Any, wrt: tuple[str, ...]) -> dict[str, str]:
@@ -286,7 +147,7 @@ def _callee_cell(
         entry = cells[key] = _CalleeCell(types.CellType(), describe(plain, wrt))
         try:
             outputs = tuple(params) if all_outputs else None
-            entry.generated = generate(plain, wrt, mode, outputs, cleanups=cleanups)
+            entry.generated = generate(plain, Request(wrt, mode, outputs, cleanups=cleanups))
         except BaseException:
             del cells[key]
             raise
@@ -314,17 +175,6 @@ def _param_names(fn: types.FunctionType) -> list[str]:
     return list(code.co_varnames[:count])
 
 
-def _is_no_grad(resolver: Resolver, expr: ast.expr) -> bool:
-    from .api import no_grad
-
-    target = expr.func if isinstance(expr, ast.Call) else expr
-    return resolver.static_value(target) is no_grad
-
-
-def _identifier(name: str) -> str:
-    return name if name.isidentifier() else "lambda_"
-
-
 def clear_cache() -> None:
     """Forget every cached derivative (stale ones are rebuilt anyway; this frees them). Derivative
     objects already made keep their code: `api._rules_changed` tells them to forget it."""
@@ -333,3 +183,164 @@ def clear_cache() -> None:
         _VJP_CELLS.clear()
         _JVP_CELLS.clear()
         _BACKWARD_CELLS.clear()
+
+
+def call_vjp(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, Callable[[Any], tuple]]:
+    """Differentiate a call whose target is only known at run time (a method of a local
+    object, a function passed as an argument). Cotangents follow the call's arguments:
+    positional ones first, then keywords in the order given."""
+    if isinstance(fn, types.BuiltinMethodType) and fn.__name__ in METHOD_PRIMALS and getattr(fn, "__self__", None) is not None:
+        receiver = fn.__self__
+        primal = METHOD_PRIMALS[fn.__name__]
+        call_args = (receiver, (args if len(args) > 1 else args[0])) if fn.__name__ in PACKED_METHODS and args else (receiver, *args)
+        out, back = _rule_pullback(primal, call_args, kwargs)
+        return out, lambda g: back(g)[1:]
+    callee = classify(fn, getattr(fn, "__qualname__", repr(fn)))
+    if callee.kind == "nondiff":
+        out = fn(*args, **kwargs)
+        return out, lambda g: (0.0,) * (len(args) + len(kwargs))
+    if callee.kind == "rule":
+        return _rule_pullback(fn, args, kwargs)
+    if callee.kind == "user":
+        try:
+            return _user_pullback(callee.value, args, kwargs)
+        except (NotDifferentiableError, UsageError) as error:
+            raise _from_caller(error, callee.value, sys._getframe(1)) from error.__cause__
+    raise _from_caller(_no_source(callee.name, fn), fn, sys._getframe(1))
+
+
+def _rule_pullback(primal: Any, args: tuple, kwargs: dict) -> tuple[Any, Callable[[Any], tuple]]:
+    rule = find_vjp_rule(primal, len(args), tuple(kwargs))
+    if rule is None:
+        raise SrcGradError(f"no derivative rule of {getattr(primal, '__name__', primal)} for these arguments")
+    out = primal(*args, **kwargs)
+    return out, lambda g: runtime.call_rule(rule.fn, g, out, *args, **kwargs) + (0.0,) * len(kwargs)
+
+
+def _user_pullback(fn: Any, args: tuple, kwargs: dict) -> tuple[Any, Callable[[Any], tuple]]:
+    bound_self = (fn.__self__,) if isinstance(fn, types.MethodType) else ()
+    plain = unwrap(fn)
+    names = _param_names(plain)
+    positions = list(range(len(bound_self), len(bound_self) + len(args))) + [names.index(k) for k in kwargs]
+    mask = tuple(sorted(p for p, value in zip(positions, (*args, *kwargs.values())) if _differentiable(value)))
+    vjp_fn = vjp_cell(plain, mask).cell_contents
+    out, back = vjp_fn(*bound_self, *args, **kwargs)
+    return out, lambda g: _pick(back(g), positions)
+
+
+def _differentiable(value: Any) -> bool:
+    return not isinstance(value, (bool, str, type(None), range)) and not callable(value)
+
+
+def call_jvp(fn: Any, dots: tuple, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+    """Forward mode of a call known only at run time: `(out, tangent of out)` given the
+    tangents `dots` of the positional arguments (`None` for none)."""
+    callee = classify(fn, getattr(fn, "__qualname__", repr(fn)))
+    if callee.kind == "nondiff" or all(d is None for d in dots):
+        out = fn(*args, **kwargs)
+        return out, runtime.zero_tangent(out)
+    if callee.kind == "rule":
+        rule = find_jvp_rule(fn, len(args), tuple(kwargs))
+        if rule is None:
+            raise SrcGradError(f"no forward derivative rule of {callee.name} for these arguments; "
+                               f"register one with @srcgrad.tangent({getattr(fn, '__name__', 'fn')})")
+        out = fn(*args, **kwargs)
+        if not rule.inline:
+            return out, runtime.call_tangent(rule.fn, dots, out, *args, **kwargs)
+        terms = [term(d, out, *args, **kwargs) for term, d in zip(rule.terms(), dots) if term is not None and d is not None]
+        return out, sum(terms[1:], terms[0]) if terms else runtime.zero_tangent(out)
+    if callee.kind == "user":
+        plain = unwrap(callee.value)
+        bound_self = (callee.value.__self__,) if isinstance(callee.value, types.MethodType) else ()
+        params = _param_names(plain)
+        mask = tuple(i + len(bound_self) for i, d in enumerate(dots) if d is not None)
+        try:
+            cell, names = jvp_cell(plain, mask)
+        except (NotDifferentiableError, UsageError) as error:
+            raise _from_caller(error, callee.value, sys._getframe(1), forward=True) from error.__cause__
+        given = {names[params[i + len(bound_self)]]: d for i, d in enumerate(dots) if d is not None}
+        return cell.cell_contents(*bound_self, *args, **kwargs, **given)
+    raise _from_caller(_no_source(callee.name, fn, forward=True), fn, sys._getframe(1), forward=True)
+
+
+def _no_source(name: str, fn: Any, forward: bool = False) -> NotDifferentiableError:
+    """The refusal of a run-time callee `fn` that has neither a rule nor Python source."""
+    error = NotDifferentiableError(f"`{name}` has no derivative rule and no Python source srcgrad can read")
+    error.srcgrad_base, error.srcgrad_advice = str(error), adjoint_advice(fn, forward)  # type: ignore[attr-defined]
+    return error
+
+
+def _from_caller(error: SrcGradError, fn: Any, frame: types.FrameType | None, forward: bool = False) -> SrcGradError:
+    """`error`, raised for the run-time callee `fn`, with the function whose generated code
+    called it (`frame`'s) named: the call is only resolved at run time, so no column is known."""
+    while frame is not None and frame.f_code.co_filename not in failures.ORIGINS:  # past srcgrad's helpers
+        frame = frame.f_back
+    origin = failures.ORIGINS[frame.f_code.co_filename] if frame is not None else None
+    where = (f"called from `{origin.function}` ({origin.filename}:{origin.first_line}), "
+             "a call whose target srcgrad found at run time") if origin else "called at run time"
+    return add_call(error, where, fn, forward)
+
+
+def _pick(cotangents: tuple, positions: list[int]) -> tuple:
+    """The cotangents at `positions` (a pullback runs once: its tape is used up)."""
+    return tuple(cotangents[p] for p in positions)
+
+
+def _bound_method(receiver: Any, name: str) -> types.FunctionType | None:
+    """The Python function behind `receiver.name` when it is a method of the receiver's class."""
+    fn = getattr(receiver, name)
+    if isinstance(fn, types.MethodType) and fn.__self__ is receiver and isinstance(fn.__func__, types.FunctionType):
+        return fn.__func__
+    return None
+
+
+def call_method_vjp(receiver: Any, name: str, *args: Any, **kwargs: Any) -> tuple[Any, Callable[[Any], tuple]]:
+    """Differentiate `receiver.name(*args)` for a differentiated receiver: the method's source is
+    differentiated with `self` among its parameters. Cotangents: the receiver's, then the arguments'."""
+    plain = _bound_method(receiver, name)
+    if plain is None:  # a function held by the object: the receiver is only where it was found
+        out, back = call_vjp(getattr(receiver, name), *args, **kwargs)
+        return out, lambda g: (0.0, *back(g))
+    names = _param_names(plain)
+    positions = list(range(1 + len(args))) + [names.index(k) for k in kwargs]
+    values = (receiver, *args, *kwargs.values())
+    mask = tuple(p for i, (p, v) in enumerate(zip(positions, values)) if i == 0 or _differentiable(v))
+    out, back = vjp_cell(plain, tuple(sorted(mask))).cell_contents(receiver, *args, **kwargs)
+    return out, lambda g: _pick(back(g), positions)
+
+
+def call_method_jvp(receiver: Any, receiver_dot: Any, name: str, dots: tuple, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+    """Forward mode of `receiver.name(*args)` for a differentiated receiver with tangent `receiver_dot`."""
+    plain = _bound_method(receiver, name)
+    if plain is None:
+        return call_jvp(getattr(receiver, name), dots, *args, **kwargs)
+    params = _param_names(plain)
+    mask = (0, *(i + 1 for i, d in enumerate(dots) if d is not None))
+    cell, names = jvp_cell(plain, mask)
+    given = {names[params[p]]: (receiver_dot if p == 0 else dots[p - 1]) for p in mask}
+    return cell.cell_contents(receiver, *args, **kwargs, **given)
+
+
+# ---- rules called rather than inlined: differentiate the rule function itself ------------
+def call_rule_adjoint(gg, out, rule, g, ans, *args, **kwargs):
+    """Reverse rule of `call_rule(rule, g, ans, *args)`: the reverse derivative of the rule
+    function, generated from its source like any other function."""
+    _, back = call_vjp(rule, g, ans, *args, **kwargs)
+    return (None, *back(gg)[: 2 + len(args)])
+
+
+def call_rule_tangent(dots, out, rule, g, ans, *args, **kwargs):
+    """Forward rule of `call_rule(rule, g, ans, *args)`, from the rule function's source."""
+    result, tangent = call_jvp(rule, tuple(dots[1:]), g, ans, *args, **kwargs)
+    if not isinstance(result, tuple):
+        result, tangent = (result,), (tangent,)
+    padding = (0.0,) * (len(args) - len(result))
+    return tuple(0.0 if r is None else t for r, t in zip(result, tangent)) + padding
+
+
+register_adjoint(call_rule, call_rule_adjoint)
+register_tangent(call_rule, call_rule_tangent)
+
+
+REVERSE = {"call_vjp": call_vjp, "getattr_vjp": getattr_vjp, "call_method_vjp": call_method_vjp}  # what generated code calls
+FORWARD = {"call_jvp": call_jvp, "getattr_tangent": getattr_tangent, "call_method_jvp": call_method_jvp}

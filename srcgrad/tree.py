@@ -4,10 +4,13 @@ registered with `register_pytree`, whose leaves are numbers or arrays."""
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import types
 from typing import Any, Callable
 
 import numpy as np
 
+from .errors import NotDifferentiableError, UsageError
 from .facts import declare_machinery
 
 _REGISTERED: dict[type, tuple[Callable[[Any], tuple], Callable[[Any, Any], Any]]] = {}
@@ -16,8 +19,6 @@ _REGISTERED: dict[type, tuple[Callable[[Any], tuple], Callable[[Any, Any], Any]]
 def register_pytree(cls: type, flatten: Callable[[Any], tuple], unflatten: Callable[[Any, Any], Any]) -> type:
     """Make instances of `cls` pytrees: `flatten(obj) -> (children, aux)` and
     `unflatten(aux, children) -> obj`, as `jax.tree_util.register_pytree_node`."""
-    from .errors import UsageError
-
     if not isinstance(cls, type) or issubclass(cls, (dict, list, tuple)):
         raise UsageError(f"register_pytree takes a class that is not a dict, list or tuple, not {cls!r}")
     if not callable(flatten) or not callable(unflatten):
@@ -90,6 +91,17 @@ def map_leaves(fn: Callable[..., Any], tree: Any, *others: Any) -> Any:
 def vdot(a: Any, b: Any) -> float:
     """The inner product of two trees of the same structure."""
     return float(sum(np.vdot(np.asarray(x, float), np.asarray(y, float)) for x, y in zip(leaves(a), leaves(b))))
+
+
+def misrouted(x: Any) -> None:
+    """Refuse a node that received an array's cotangent: a method of its class named like an
+    array method (`.sum()`, `.dot(...)`), which srcgrad takes for the array method."""
+    names = sorted(name for name in dir(type(x)) if hasattr(np.ndarray, name) and not name.startswith("_")
+                   and isinstance(inspect.getattr_static(x, name, None), types.FunctionType))
+    raise NotDifferentiableError(
+        f"a {type(x).__name__} object got the derivative of an array: srcgrad takes a method call named like an "
+        f"array method ({', '.join(f'.{n}()' for n in names) or '.sum(), .dot()...'}) for the array method; "
+        "rename that method of your class")
 
 
 declare_machinery(register_pytree, is_node, flatten, unflatten, rebuild, leaves, map_leaves, vdot)

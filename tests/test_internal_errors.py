@@ -9,7 +9,7 @@ import pytest
 from generated import fd_grad
 
 import srcgrad
-from srcgrad import optimize, transform
+from srcgrad import optimize, pipeline, transform
 
 
 def smooth(x):
@@ -46,7 +46,7 @@ def test_a_failing_rule_application_names_the_users_line(monkeypatch):
     def broken(self, *args, **kwargs):
         raise KeyError("planted")
 
-    monkeypatch.setattr(transform.ReverseBuilder, "apply_rule", broken)
+    monkeypatch.setattr(srcgrad.reverse.ReverseBuilder, "apply_rule", broken)
     transform.clear_cache()
     with pytest.raises(srcgrad.InternalError, match=r"at line \d+: return math.sin\(y\) \+ y"):
         srcgrad.grad(smooth)(0.5)
@@ -54,13 +54,13 @@ def test_a_failing_rule_application_names_the_users_line(monkeypatch):
 
 
 def test_generated_code_reading_a_name_srcgrad_never_made_is_an_internal_error(monkeypatch):
-    real = transform.build_function
+    real = pipeline.build_function
 
     def with_a_stray_read(node, *args, **kwargs):
         node.body.insert(0, ast.Expr(ast.Name("_tape", ast.Load())))
         return real(node, *args, **kwargs)
 
-    monkeypatch.setattr(transform, "build_function", with_a_stray_read)
+    monkeypatch.setattr(pipeline, "build_function", with_a_stray_read)
     transform.clear_cache()
     with pytest.raises(srcgrad.InternalError, match="in generated code: `_tape`") as caught:
         srcgrad.grad(smooth)(0.5)

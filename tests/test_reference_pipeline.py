@@ -7,7 +7,7 @@ from flow_programs import FLOW_CORPUS
 from programs import CORPUS
 
 import srcgrad
-from srcgrad.cleanups import ALL
+from srcgrad.request import ALL
 
 PROGRAMS = CORPUS + FLOW_CORPUS
 IDS = [f"{c[0].__name__}-{i}" for i, c in enumerate(PROGRAMS)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..guards import check_held_once, check_unshared
+from ..markers import stop_gradient
 from ..objects import child_cotangent, getattr_tangent, getattr_vjp
 from ..runtime import (
     ListCotangent,
@@ -42,10 +43,11 @@ from ..runtime import (
     zero_at,
     zero_tangent,
 )
-from .registry import complex_safe, internal, jvp_rule, nondifferentiable, register_adjoint, register_tangent, vjp_rule
+from .registry import complex_safe, internal, jvp_rule, nondifferentiable, vjp_rule
 
 nondifferentiable(seed, is_zero, is_scalar, zero_tangent, is_absent, reason="bookkeeping: constant results")
 nondifferentiable(throw, reason="raises the user's exception: no value")
+nondifferentiable(stop_gradient, reason="stop_gradient")
 
 
 @vjp_rule(unbroadcast)
@@ -210,31 +212,6 @@ def unsplit_vjp(g, ans, h, t):
 @jvp_rule(unsplit)
 def unsplit_jvp(d, ans, h, t):
     return unsplit(d, t), None
-
-
-# ---- rules called rather than inlined: differentiate the rule function itself ------------
-def call_rule_adjoint(gg, out, rule, g, ans, *args, **kwargs):
-    """Reverse rule of `call_rule(rule, g, ans, *args)`: the reverse derivative of the rule
-    function, generated from its source like any other function."""
-    from ..dispatch import call_vjp
-
-    _, back = call_vjp(rule, g, ans, *args, **kwargs)
-    return (None, *back(gg)[: 2 + len(args)])
-
-
-def call_rule_tangent(dots, out, rule, g, ans, *args, **kwargs):
-    """Forward rule of `call_rule(rule, g, ans, *args)`, from the rule function's source."""
-    from ..dispatch import call_jvp
-
-    result, tangent = call_jvp(rule, tuple(dots[1:]), g, ans, *args, **kwargs)
-    if not isinstance(result, tuple):
-        result, tangent = (result,), (tangent,)
-    padding = (0.0,) * (len(args) - len(result))
-    return tuple(0.0 if r is None else t for r, t in zip(result, tangent)) + padding
-
-
-register_adjoint(call_rule, call_rule_adjoint)
-register_tangent(call_rule, call_rule_tangent)
 
 
 # They move values about (or cast them to an argument's dtype): the rules hold for complex values.
