@@ -22,12 +22,12 @@ Wrt = int | str | tuple
 _LIVE: weakref.WeakSet = weakref.WeakSet()  # every derivative object, told when a rule is registered
 
 
-def _parameters(f: Callable[..., Any]) -> tuple[list[str], int]:
+def parameters(f: Callable[..., Any]) -> tuple[list[str], int]:
     """The names of `f`'s parameters a caller passes (after `self` for bound methods), and
     how many of them can be passed by position."""
     inner = derivative_of(f)
     if inner is not None:
-        return _parameters(inner.f)
+        return parameters(inner.f)
     plain = unwrap(f)
     if not isinstance(plain, types.FunctionType):
         transform.parse_function(f)  # raises the "no source" error
@@ -48,10 +48,10 @@ def _refuse_star_parameters(f: Callable[..., Any]) -> None:
         fence.check(parsed.node, parsed.info, lambda expr: False)
 
 
-def _resolve_wrt(f: Callable[..., Any], wrt: Wrt) -> tuple[tuple[str, ...], bool]:
+def resolve_wrt(f: Callable[..., Any], wrt: Wrt) -> tuple[tuple[str, ...], bool]:
     """The parameter names `wrt` refers to, and whether a single one was asked for."""
     _refuse_star_parameters(f)
-    names, positional = _parameters(f)
+    names, positional = parameters(f)
     single = not isinstance(wrt, (tuple, list))
     chosen = []
     for item in (wrt,) if single else wrt:
@@ -74,10 +74,10 @@ def _resolve_wrt(f: Callable[..., Any], wrt: Wrt) -> tuple[tuple[str, ...], bool
     return tuple(chosen), single
 
 
-def _normalize_wrt(f: Callable[..., Any], wrt: Wrt, nargs: int) -> list[int]:
+def normalize_wrt(f: Callable[..., Any], wrt: Wrt, nargs: int) -> list[int]:
     """Positions of the `wrt` parameters among the positional arguments (for check_grad)."""
-    names, _ = _parameters(f)
-    chosen, _ = _resolve_wrt(f, wrt)
+    names, _ = parameters(f)
+    chosen, _ = resolve_wrt(f, wrt)
     return [names.index(n) for n in chosen]
 
 
@@ -88,8 +88,8 @@ class _Derivative:
     def __init__(self, f: Callable[..., Any], wrt: Wrt, mode: str, optimize: Optimize = True) -> None:
         self.f, self.mode = f, mode
         self.cleanups = enabled(optimize)
-        self.wrt, self.single = _resolve_wrt(f, wrt)
-        self.names = _parameters(f)[0]
+        self.wrt, self.single = resolve_wrt(f, wrt)
+        self.names = parameters(f)[0]
         self.positions = [self.names.index(n) for n in self.wrt]
         self.self_arg = (f.__self__,) if isinstance(f, types.MethodType) else ()
         self.defaults = inspect.signature(f).parameters
@@ -279,7 +279,7 @@ def source(derivative: Any, *, mode: str = "reverse", wrt: Wrt = 0, optimize: Op
         raise UsageError(f"mode must be 'reverse' or 'forward', not {mode!r}")
     if not callable(derivative):
         raise UsageError("srcgrad.source takes a function, or a function made by srcgrad.grad or srcgrad.value_and_grad")
-    names, _ = _resolve_wrt(derivative, wrt)
+    names, _ = resolve_wrt(derivative, wrt)
     return transform.generate(derivative, Request(names, "jvp" if mode == "forward" else "grad",
                                                       cleanups=enabled(optimize))).source
 
@@ -323,14 +323,14 @@ def jvp(f: Callable[..., Any], primals: tuple, tangents: tuple, wrt: Wrt = 0, op
     The generated code carries a tangent beside every value and follows the control flow
     that runs; it records nothing. `srcgrad.source(f, mode="forward")` shows it.
     """
-    names, _ = _resolve_wrt(f, wrt)
+    names, _ = resolve_wrt(f, wrt)
     primals, tangents = tuple(primals), tuple(tangents)
     if len(tangents) != len(names):
         raise UsageError(
             f"jvp got {len(tangents)} tangent(s) for {len(names)} differentiated parameter(s) "
             f"({', '.join(names)}); pass one tangent per wrt parameter, shaped like its argument"
         )
-    for name, value in zip(_parameters(f)[0], primals):
+    for name, value in zip(parameters(f)[0], primals):
         if name in names:
             objects.check_argument(value, f"the argument {name!r} of {getattr(f, '__name__', 'the function')}")
     forward = forward_function(f, primals, names, optimize)
@@ -344,7 +344,7 @@ def forward_function(
     """The generated forward function of `f` for these argument types, called as
     `forward(*primals, name=tangent...)` with tangents keyed by parameter name; returns
     `(out, raw tangent of out)`. For callers that run many sweeps (jacobian, hessian)."""
-    params = _parameters(f)[0]
+    params = parameters(f)[0]
     scalars = frozenset(name for name, a in zip(params, primals) if type(a) in (float, int))
     generated = transform.generate(_code_of(f, scalars), Request(names, "jvp", scalars=scalars, cleanups=enabled(optimize)))
     function = generated.function

@@ -37,7 +37,6 @@ from .shapes import ELEMENTWISE, SCALAR, Shapes, bound_once
 from .usage import UsageCache
 
 SHAPE_ONLY = {id(unbroadcast): (1,), id(expand_reduced): (1,), id(reduced_count): (0, 1)}  # argument positions
-_SHAPE_ONLY = SHAPE_ONLY  # the name loops.py still imports (it is being edited elsewhere)
 
 
 class Info(NamedTuple):

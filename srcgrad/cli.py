@@ -18,6 +18,8 @@ import numpy as np
 
 from . import api
 from .errors import NotDifferentiableError, SrcGradError
+from .export import export_source
+from .reference import render
 from .target import CLIError, call_arguments, differentiable, expression_function, load_target, parse_at
 
 _MODES = ("reverse", "forward")
@@ -112,7 +114,7 @@ def _eval(args: argparse.Namespace) -> int:
     at = parse_at(args.at)
     positional, keywords = call_arguments(fn, at)
     if args.wrt:
-        names, _ = api._resolve_wrt(fn, _wrt(args.wrt, default=0))
+        names, _ = api.resolve_wrt(fn, _wrt(args.wrt, default=0))
     else:
         names = tuple(name for name in inspect.signature(fn).parameters if name in at and differentiable(at[name]))
         if not names:
@@ -127,8 +129,6 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .export import export_source
-
     fn = _function(args)
     origin = f"the expression {args.expression.strip()!r}" if args.expression else args.target
     name = _display_name(args)
@@ -144,8 +144,6 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _reference(args: argparse.Namespace) -> int:
-    from .reference import render
-
     text = render()
     if args.output:
         with open(args.output, "w", encoding="utf-8") as out:

@@ -20,7 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import runtime, transform
-from .api import _resolve_wrt, derivative_of
+from .api import derivative_of, resolve_wrt
 from .errors import UsageError
 from .linker import Chunk, Linker, global_places
 from .parse import unwrap
@@ -49,7 +49,7 @@ def export_source(fn: Callable[..., Any], wrt: Any = 0, origin: str = "", name: 
     if isinstance(fn, types.MethodType):
         raise ExportError(f"export works on functions and static methods; {fn.__qualname__} is bound to an object")
     plain = unwrap(fn)
-    names, single = _resolve_wrt(fn, wrt)
+    names, single = resolve_wrt(fn, wrt)
     generated = transform.generate(plain, Request(names, "grad"))
     return _Exporter(plain, generated, origin, name).module(names, single)
 
@@ -225,11 +225,10 @@ class _Exporter:
     def _generated_of(self, obj: Any) -> transform.Generated | None:
         if id(obj) in self.by_function:
             return self.by_function[id(obj)]
-        for per_function in list(transform._CACHE.values()):
-            for generated in per_function.values():
-                if generated.function is obj:
-                    self.by_function[id(obj)] = generated
-                    return generated
+        for generated in transform.cached():
+            if generated.function is obj:
+                self.by_function[id(obj)] = generated
+                return generated
         return None
 
     def _add_source(self, obj: Any) -> None:

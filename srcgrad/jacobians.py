@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .api import Wrt, _resolve_wrt, forward_function, grad, jvp, vjp
+from .api import Wrt, forward_function, grad, jvp, parameters, resolve_wrt, vjp
 from .errors import UsageError
 from .facts import declare_machinery
 from .request import Optimize
@@ -20,7 +20,7 @@ def jacobian(f: Callable[..., Any], wrt: Wrt = 0, optimize: Optimize = True) -> 
     arguments, giving columns) when the arguments have no more entries than the output,
     reverse mode (one `vjp` per entry of the output, giving rows) otherwise.
     """
-    names, single = _resolve_wrt(f, wrt)
+    names, single = resolve_wrt(f, wrt)
 
     def jacobian_of_f(*args: Any) -> Any:
         out = np.asarray(f(*args))
@@ -44,7 +44,7 @@ def hessian(f: Callable[..., Any], wrt: int | str = 0, optimize: Optimize = True
     gradient = grad(f, wrt=wrt, optimize=optimize)
 
     def hessian_of_f(*args: Any) -> Any:
-        name = _resolve_wrt(f, wrt)[0][0]
+        name = resolve_wrt(f, wrt)[0][0]
         x = args[_position(f, name)]
         return _forward_columns(gradient, args, name, x, np.shape(x), optimize)
 
@@ -101,9 +101,7 @@ def _unit(x: Any, i: int) -> Any:
 
 
 def _position(f: Callable[..., Any], name: str) -> int:
-    from .api import _parameters
-
-    return _parameters(f)[0].index(name)
+    return parameters(f)[0].index(name)
 
 
 declare_machinery(jacobian, hessian, hvp)

@@ -28,7 +28,7 @@ import ast
 import copy
 from typing import Any, Callable
 
-from .arrays import _SHAPE_ONLY
+from .arrays import SHAPE_ONLY
 from .emit import make_assign, make_call
 from .fastast import walk
 from .runtime import shape_of
@@ -76,7 +76,7 @@ def _shape_reads(
     for node in nodes:
         if not isinstance(node, ast.Call) or node.keywords:
             continue
-        for position in _SHAPE_ONLY.get(id(_callee(node, value_of)), ()):
+        for position in SHAPE_ONLY.get(id(_callee(node, value_of)), ()):
                 arg = node.args[position] if position < len(node.args) else None
                 if isinstance(arg, ast.Name) and arg.id in candidates:
                     allowed.add(id(arg))

@@ -16,7 +16,7 @@ import numpy as np
 
 from .errors import NotDifferentiableError, UsageError
 from .runtime import TupleCotangent, is_zero, zero_tangent
-from .tree import flatten, is_node
+from .tree import flatten, is_node, is_registered
 
 _CONSTANTS = (str, bytes, bool, type(None), range, types.ModuleType)
 
@@ -48,9 +48,8 @@ def child_index(x: Any, name: str) -> int | None:
 
 def dataclass_names(x: Any) -> tuple | None:
     """The field names of a dataclass instance that is not a registered class, else None."""
-    from .tree import _REGISTERED
 
-    return None if type(x) in _REGISTERED or _is_namedtuple(x) else flatten(x)[1][1]
+    return None if is_registered(type(x)) or _is_namedtuple(x) else flatten(x)[1][1]
 
 
 def _not_a_child(x: Any, name: str) -> None:

@@ -16,6 +16,7 @@ from .broadcast import ShapeOf as ShapeOf  # re-exported: helpers generated code
 from .broadcast import add_into as add_into
 from .broadcast import shape_of as shape_of
 from .broadcast import unbroadcast as unbroadcast
+from .errors import UsageError
 from .facts import declare_pure
 from .tree import flatten, is_node, misrouted, rebuild
 
@@ -286,8 +287,6 @@ def seed(out: Any) -> float:
     """The cotangent 1.0 that starts a gradient; the output must be a scalar."""
     if type(out) is float or is_scalar(out):
         return 1.0
-    from .errors import UsageError
-
     raise UsageError(
         f"grad needs a function that returns a scalar, but it returned a value of shape "
         f"{np.shape(out)} ({type(out).__name__}); use srcgrad.vjp for other outputs, or "

@@ -7,7 +7,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import tree
+from .api import grad, jvp, normalize_wrt, vjp
 from .facts import declare_machinery
+from .rules.registry import Rule
 
 _STEP = 1e-6
 
@@ -54,10 +56,8 @@ def check_grad(
     derivative; for a scalar output, `grad`'s own answer too (its code is not the pullback's).
     Raises AssertionError showing the discrepancy. `optimize` is passed to `vjp` and `grad`.
     """
-    from .api import _normalize_wrt, grad, vjp
-
     rng = np.random.default_rng(seed)
-    positions = _normalize_wrt(f, wrt, len(args))
+    positions = normalize_wrt(f, wrt, len(args))
     out, pullback = vjp(f, *args, wrt=tuple(positions), optimize=optimize)
     v = _random_like(out, rng)
     bars = pullback(v)
@@ -143,8 +143,6 @@ def check_jvp_rule(
     random directions u, entry by entry. With `vjp` (the primal's reverse rule) it also runs
     the inner-product test <v, J u> = <J^T v, u>, forward against reverse.
     """
-    from .rules.registry import Rule
-
     rng = np.random.default_rng(seed)
     out = primal(*args, **kwargs)
     terms = Rule(primal, rule).terms()
@@ -182,10 +180,8 @@ def check_jvp(
     """Check srcgrad's forward derivative of `f` at `args` along random directions u: the
     tangent against central finite differences, entry by entry, and forward against reverse
     by the inner-product test <v, J u> = <J^T v, u>. Raises AssertionError on a discrepancy."""
-    from .api import _normalize_wrt, jvp, vjp
-
     rng = np.random.default_rng(seed)
-    positions = _normalize_wrt(f, wrt, len(args))
+    positions = normalize_wrt(f, wrt, len(args))
     directions = [_random_like(args[p], rng) for p in positions]
     out, tangent = jvp(f, args, tuple(directions), wrt=tuple(positions), optimize=optimize)
     want = directional_fd(f, args, positions, directions)

@@ -175,6 +175,12 @@ def _param_names(fn: types.FunctionType) -> list[str]:
     return list(code.co_varnames[:count])
 
 
+def cached() -> list[Generated]:
+    """Every derivative in the cache (export looks up the generated code a derivative calls)."""
+    with _LOCK:
+        return [generated for per_function in _CACHE.values() for generated in per_function.values()]
+
+
 def clear_cache() -> None:
     """Forget every cached derivative (stale ones are rebuilt anyway; this frees them). Derivative
     objects already made keep their code: `api._rules_changed` tells them to forget it."""

@@ -28,6 +28,11 @@ def register_pytree(cls: type, flatten: Callable[[Any], tuple], unflatten: Calla
     return cls
 
 
+def is_registered(cls: type) -> bool:
+    """Whether `cls` was registered with `register_pytree`."""
+    return cls in _REGISTERED
+
+
 def is_node(x: Any) -> bool:
     """Whether `x` is a dataclass instance or an instance of a registered class."""
     return type(x) in _REGISTERED or (dataclasses.is_dataclass(x) and not isinstance(x, type))

@@ -117,6 +117,6 @@ def test_the_helper_list_is_complete():
     expected = {"expand_reduced", "prod_others", "tie_share", "norm_derivative", "unsort", "sort_like", "dot_adjoint",
                 "tensordot_adjoint", "kron_adjoint", "cross_adjoint", "einsum_cotangents", "trace_adjoint",
                 "diagonal_adjoint", "cast_like", "item_cotangent", "solve_cotangents", "cholesky_adjoint",
-                "pinv_adjoint", "eigh_adjoint", "eigh_tangent", "from_triangle", "_on_triangle", "inverse_gaps",
+                "pinv_adjoint", "eigh_adjoint", "eigh_tangent", "from_triangle", "on_triangle", "inverse_gaps",
                 "sequence_cotangent", "items_cotangent", "values_cotangent", "concatenate_pieces", "join_pieces"}
     assert expected <= names, expected - names

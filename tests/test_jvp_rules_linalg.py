@@ -86,7 +86,7 @@ def _eig(a, uplo="L"):
 
 def _helper_cases():
     for uplo in "LU":
-        yield "on_triangle", la._on_triangle, lh.on_triangle_jvp, (r(2, 3, 3), uplo)
+        yield "on_triangle", la.on_triangle, lh.on_triangle_jvp, (r(2, 3, 3), uplo)
         yield "from_triangle", lh.from_triangle, lh.from_triangle_jvp, (r(2, 3, 3), uplo)
         eig = _eig(sym(4), uplo)
         yield "eigh_tangent", lh.eigh_tangent, lh.eigh_tangent_jvp, (r(4, 4), eig, uplo)
@@ -111,7 +111,7 @@ def _helper_cases():
 
 
 HELPER_CASES = list(_helper_cases())
-HELPER_VJP = {la._on_triangle: lh.on_triangle_vjp, lh.from_triangle: lh.from_triangle_vjp,
+HELPER_VJP = {la.on_triangle: lh.on_triangle_vjp, lh.from_triangle: lh.from_triangle_vjp,
               lh.eigh_tangent: lh.eigh_tangent_vjp, la.eigh_adjoint: lh.eigh_adjoint_vjp,
               lh.inverse_gaps: lh.inverse_gaps_vjp, la.solve_cotangents: lh.solve_cotangents_vjp,
               la.cholesky_adjoint: lh.cholesky_adjoint_vjp, la.pinv_adjoint: lh.pinv_adjoint_vjp}

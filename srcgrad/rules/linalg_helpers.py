@@ -3,14 +3,14 @@ generated derivative code can be differentiated again, and the helpers that thos
 the forward rules of `linalg_jvp` add.
 
 New helpers: `from_triangle` (the symmetric matrix of one triangle: the transpose of
-`_on_triangle`), `inverse_gaps` (F_ij = 1 / (w_j - w_i) off the diagonal, as in
+`on_triangle`), `inverse_gaps` (F_ij = 1 / (w_j - w_i) off the diagonal, as in
 `eigh_adjoint`), `eigh_tangent` (the tangent of `eigh`, the transpose of `eigh_adjoint`) and
 the non-differentiable `half_triangle` (the weights of Phi in the Cholesky formulas).
 
 Every helper is linear in its cotangent (or tangent) argument; the rules for it are the
 helper itself and its transpose. The other arguments enter nonlinearly through inverses,
 solves and eigenvector products; those terms are written out below. Helpers evaluated on
-a triangle (`_on_triangle`) depend only on the symmetric part of their argument, which
+a triangle (`on_triangle`) depend only on the symmetric part of their argument, which
 lets some terms be written with one product instead of two.
 """
 
@@ -20,11 +20,11 @@ import numpy as np
 
 from ..runtime import TupleCotangent, match
 from .linalg_vjp import (
-    _STACKED_VECTORS,
-    _mT,
-    _on_triangle,
+    STACKED_VECTORS,
     cholesky_adjoint,
     eigh_adjoint,
+    mT,
+    on_triangle,
     pinv_adjoint,
     solve_cotangents,
 )
@@ -34,7 +34,7 @@ from .registry import internal, jvp_rule, nondifferentiable, vjp_rule
 def from_triangle(h, uplo="L"):
     """The symmetric matrix whose `uplo` triangle ("L" or "U") is the one of `h`."""
     tri = np.tril if uplo == "L" else np.triu
-    return tri(h) + _mT(tri(h)) - np.eye(np.shape(h)[-1]) * h
+    return tri(h) + mT(tri(h)) - np.eye(np.shape(h)[-1]) * h
 
 
 def half_triangle(n, upper=False):
@@ -53,7 +53,7 @@ def eigh_tangent(d, eig, UPLO="L"):
     """The tangents (dw, dv) of `eig = np.linalg.eigh(a, UPLO)` along `d`: with M = v^T dA v
     (dA the symmetric matrix of d's `UPLO` triangle), dw = diag(M) and dv = v (F * M)."""
     w, v = eig
-    inner = _mT(v) @ from_triangle(d, UPLO) @ v
+    inner = mT(v) @ from_triangle(d, UPLO) @ v
     return TupleCotangent((np.diagonal(inner, axis1=-2, axis2=-1), v @ (inverse_gaps(w) * inner)))
 
 
@@ -63,19 +63,19 @@ nondifferentiable(half_triangle, reason="constant weights")
 # ---- triangles and gaps ---------------------------------------------------------------------
 
 
-@vjp_rule(_on_triangle)
+@vjp_rule(on_triangle)
 def on_triangle_vjp(h, ans, s, uplo):
     return from_triangle(h, uplo), None
 
 
-@jvp_rule(_on_triangle)
+@jvp_rule(on_triangle)
 def on_triangle_jvp(d, ans, s, uplo):
-    return _on_triangle(d, uplo), None
+    return on_triangle(d, uplo), None
 
 
 @vjp_rule(from_triangle)
 def from_triangle_vjp(h, ans, s, uplo="L"):
-    return _on_triangle(h, uplo), None
+    return on_triangle(h, uplo), None
 
 
 @jvp_rule(from_triangle)
@@ -193,11 +193,11 @@ def eigh_adjoint_vjp(h, out, g, eig, UPLO):
 
 @jvp_rule(eigh_adjoint)
 def eigh_adjoint_jvp(t, out, g, eig, UPLO):
-    """Along (dw, dv) = t: only the symmetric part of the matrix inside `_on_triangle`
+    """Along (dw, dv) = t: only the symmetric part of the matrix inside `on_triangle`
     counts, so v inner dv^T is written as dv inner^T v^T (inner = diag(wb) + F * K)."""
     return (
         eigh_adjoint(t, eig, UPLO),
-        _on_triangle(
+        on_triangle(
             t[1]
             @ (
                 2 * np.expand_dims(match(g, eig)[0], -1) * np.eye(np.shape(eig[0])[-1])
@@ -231,10 +231,10 @@ def solve_cotangents_vjp(h, out, g, x, a, b):
     V = hb - ha x, g_bar = A^-1 V, x_bar = -ha^T B, a_bar = -B g_bar^T (vectors as columns)."""
     return (
         np.linalg.solve(a, np.expand_dims(match(h, out)[1] - (match(h, out)[0] @ np.expand_dims(x, -1))[..., 0], -1))[..., 0]
-        if np.ndim(b) == 1 or _STACKED_VECTORS and np.ndim(b) == np.ndim(a) - 1
+        if np.ndim(b) == 1 or STACKED_VECTORS and np.ndim(b) == np.ndim(a) - 1
         else np.linalg.solve(a, match(h, out)[1] - match(h, out)[0] @ x),
         -(np.swapaxes(match(h, out)[0], -1, -2) @ np.linalg.solve(np.swapaxes(a, -1, -2), np.expand_dims(g, -1)))[..., 0]
-        if np.ndim(b) == 1 or _STACKED_VECTORS and np.ndim(b) == np.ndim(a) - 1
+        if np.ndim(b) == 1 or STACKED_VECTORS and np.ndim(b) == np.ndim(a) - 1
         else -(np.swapaxes(match(h, out)[0], -1, -2) @ np.linalg.solve(np.swapaxes(a, -1, -2), g)),
         solve_cotangents(
             g,
@@ -242,7 +242,7 @@ def solve_cotangents_vjp(h, out, g, x, a, b):
             a,
             b,
         )[0]
-        if np.ndim(b) == 1 or _STACKED_VECTORS and np.ndim(b) == np.ndim(a) - 1
+        if np.ndim(b) == 1 or STACKED_VECTORS and np.ndim(b) == np.ndim(a) - 1
         else solve_cotangents(g, np.linalg.solve(a, match(h, out)[1] - match(h, out)[0] @ x), a, b)[0],
         None,
     )
@@ -258,7 +258,7 @@ def solve_cotangents_jvp(t, out, g, x, a, b):
         TupleCotangent(
             solve_cotangents(
                 -(np.swapaxes(t, -1, -2) @ np.linalg.solve(np.swapaxes(a, -1, -2), np.expand_dims(g, -1)))[..., 0]
-                if np.ndim(b) == 1 or _STACKED_VECTORS and np.ndim(b) == np.ndim(a) - 1
+                if np.ndim(b) == 1 or STACKED_VECTORS and np.ndim(b) == np.ndim(a) - 1
                 else -(np.swapaxes(t, -1, -2) @ np.linalg.solve(np.swapaxes(a, -1, -2), g)),
                 x,
                 a,
@@ -327,16 +327,16 @@ def cholesky_adjoint_vjp(h, out, g, L, upper=False):
 
 @jvp_rule(cholesky_adjoint)
 def cholesky_adjoint_jvp(t, out, g, L, upper=False):
-    """Lower case: with S the matrix inside `_on_triangle` and M = out + out^T (its symmetric
+    """Lower case: with S the matrix inside `on_triangle` and M = out + out^T (its symmetric
     part), dS = -L^-T dL^T S + L^-T Phi(dL^T g) L^-1 - S dL L^-1, whose symmetric part is
     that of cholesky_adjoint's inner matrix for L^-T dL^T g, plus -M dL L^-1."""
     return (
         cholesky_adjoint(t, L, upper),
         cholesky_adjoint(np.swapaxes(np.linalg.solve(L, t @ np.swapaxes(g, -1, -2)), -1, -2), L, True)
-        + _on_triangle(-(np.linalg.inv(L) @ t @ (out + np.swapaxes(out, -1, -2))), "U")
+        + on_triangle(-(np.linalg.inv(L) @ t @ (out + np.swapaxes(out, -1, -2))), "U")
         if upper
         else cholesky_adjoint(np.linalg.solve(np.swapaxes(L, -1, -2), np.swapaxes(t, -1, -2) @ g), L)
-        + _on_triangle(-((out + np.swapaxes(out, -1, -2)) @ t @ np.linalg.inv(L)), "L"),
+        + on_triangle(-((out + np.swapaxes(out, -1, -2)) @ t @ np.linalg.inv(L)), "L"),
         None,
     )
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..runtime import zero_tangent
 from .linalg_helpers import eigh_tangent, from_triangle, half_triangle
-from .linalg_vjp import _STACKED_VECTORS
+from .linalg_vjp import STACKED_VECTORS
 from .registry import jvp_rule
 
 
@@ -42,7 +42,7 @@ def solve_jvp(d, ans, a, b):
     """dx = A^-1 (db - dA x), with x a (stack of) vector(s) when `b` is."""
     return (
         -np.linalg.solve(a, d @ np.expand_dims(ans, -1))[..., 0]
-        if np.ndim(b) == 1 or _STACKED_VECTORS and np.ndim(b) == np.ndim(a) - 1
+        if np.ndim(b) == 1 or STACKED_VECTORS and np.ndim(b) == np.ndim(a) - 1
         else -np.linalg.solve(a, d @ ans),
         np.linalg.solve(a, d),
     )

@@ -20,10 +20,10 @@ from ..runtime import is_zero, split, unbroadcast
 from .registry import internal, vjp_rule
 
 # NumPy < 2 treats `b` of `solve` as a stack of vectors when it has one axis less than `a`.
-_STACKED_VECTORS = np.lib.NumpyVersion(np.__version__) < "2.0.0"
+STACKED_VECTORS = np.lib.NumpyVersion(np.__version__) < "2.0.0"
 
 
-def _mT(x):
+def mT(x):
     return np.swapaxes(x, -1, -2)
 
 
@@ -73,12 +73,12 @@ def eigvalsh_vjp(g, ans, a, UPLO="L"):
 def solve_cotangents(g, x, a, b):
     """Cotangents of `a` and `b` for `x = solve(a, b)`: b_bar = solve(a^T, g) and
     a_bar = -b_bar x^T (an outer product when `b` is a vector)."""
-    if np.ndim(b) == 1 or _STACKED_VECTORS and np.ndim(b) == np.ndim(a) - 1:
-        b_bar = np.linalg.solve(_mT(a), np.expand_dims(g, -1))[..., 0]  # g may be a stack
+    if np.ndim(b) == 1 or STACKED_VECTORS and np.ndim(b) == np.ndim(a) - 1:
+        b_bar = np.linalg.solve(mT(a), np.expand_dims(g, -1))[..., 0]  # g may be a stack
         a_bar = -np.expand_dims(b_bar, -1) * np.expand_dims(x, -2)
     else:
-        b_bar = np.linalg.solve(_mT(a), g)
-        a_bar = -(b_bar @ _mT(x))
+        b_bar = np.linalg.solve(mT(a), g)
+        a_bar = -(b_bar @ mT(x))
     return unbroadcast(a_bar, a), unbroadcast(b_bar, b)
 
 
@@ -86,11 +86,11 @@ def cholesky_adjoint(g, L, upper=False):
     """With A = L L^T: S = L^-T Phi(L^T g) L^-1, Phi = lower triangle with half its diagonal;
     then the cotangent on the triangle that NumPy reads."""
     if upper:
-        return _mT(cholesky_adjoint(_mT(g), _mT(L)))
-    inner = _mT(L) @ g
+        return mT(cholesky_adjoint(mT(g), mT(L)))
+    inner = mT(L) @ g
     inner = np.tril(inner) - 0.5 * np.eye(np.shape(L)[-1]) * inner
     L_inv = np.linalg.inv(L)
-    return _on_triangle(_mT(L_inv) @ inner @ L_inv, "L")
+    return on_triangle(mT(L_inv) @ inner @ L_inv, "L")
 
 
 def eigh_adjoint(g, ans, UPLO):
@@ -102,28 +102,28 @@ def eigh_adjoint(g, ans, UPLO):
     inner = np.zeros(np.shape(v)) if is_zero(w_bar) else np.expand_dims(w_bar, -1) * np.eye(n)
     if not is_zero(v_bar):
         gaps = np.expand_dims(w, -2) - np.expand_dims(w, -1) + np.eye(n)
-        inner = inner + (1 - np.eye(n)) / gaps * (_mT(v) @ v_bar)
-    return _on_triangle(v @ inner @ _mT(v), UPLO)
+        inner = inner + (1 - np.eye(n)) / gaps * (mT(v) @ v_bar)
+    return on_triangle(v @ inner @ mT(v), UPLO)
 
 
-def _on_triangle(s, uplo):
+def on_triangle(s, uplo):
     """The cotangent of a matrix of which only one triangle is read, from the raw
     cotangent `s` of its symmetric completion: diag(s) plus the strict triangle of s + s^T."""
     tri = np.tril if uplo == "L" else np.triu
     eye = np.eye(np.shape(s)[-1])
-    return tri(s + _mT(s)) - eye * s
+    return tri(s + mT(s)) - eye * s
 
 
 def pinv_adjoint(g, p, a):
     """Golub-Pereyra: with P = pinv(A),
     A_bar = -P^T G P^T + (I - A P) G^T P P^T + P^T P G^T (I - P A)."""
     m, n = np.shape(a)[-2:]
-    g_t = _mT(g)
+    g_t = mT(g)
     return (
-        -_mT(p) @ g @ _mT(p)
-        + (np.eye(m) - a @ p) @ g_t @ p @ _mT(p)
-        + _mT(p) @ p @ g_t @ (np.eye(n) - p @ a)
+        -mT(p) @ g @ mT(p)
+        + (np.eye(m) - a @ p) @ g_t @ p @ mT(p)
+        + mT(p) @ p @ g_t @ (np.eye(n) - p @ a)
     )
 
 # srcgrad's own functions, which only generated code and the rules call (not listed in the reference).
-internal(_on_triangle, cholesky_adjoint, eigh_adjoint, pinv_adjoint, solve_cotangents)
+internal(on_triangle, cholesky_adjoint, eigh_adjoint, pinv_adjoint, solve_cotangents)

@@ -26,13 +26,13 @@ import numpy as np
 
 from ..runtime import broadcast_like, unbroadcast
 from .numpy_vjp import (
-    _aliases,
     clip_cotangent,
     clip_source,
     div0,
     fmax_share,
     linspace_fraction,
     max_share,
+    numpy_aliases,
     sinc_derivative,
 )
 from .registry import jvp_rule, nondifferentiable, vjp_rule
@@ -54,17 +54,17 @@ def tan_jvp(d, ans, x):
     return (d * (1.0 + ans**2),)
 
 
-@jvp_rule(np.arcsin, *_aliases("asin=arcsin"))
+@jvp_rule(np.arcsin, *numpy_aliases("asin=arcsin"))
 def arcsin_jvp(d, ans, x):
     return (d / np.sqrt(1.0 - x**2),)
 
 
-@jvp_rule(np.arccos, *_aliases("acos=arccos"))
+@jvp_rule(np.arccos, *numpy_aliases("acos=arccos"))
 def arccos_jvp(d, ans, x):
     return (-d / np.sqrt(1.0 - x**2),)
 
 
-@jvp_rule(np.arctan, *_aliases("atan=arctan"))
+@jvp_rule(np.arctan, *numpy_aliases("atan=arctan"))
 def arctan_jvp(d, ans, x):
     return (d / (1.0 + x**2),)
 
@@ -84,17 +84,17 @@ def tanh_jvp(d, ans, x):
     return (d * (1.0 - ans**2),)
 
 
-@jvp_rule(np.arcsinh, *_aliases("asinh=arcsinh"))
+@jvp_rule(np.arcsinh, *numpy_aliases("asinh=arcsinh"))
 def arcsinh_jvp(d, ans, x):
     return (d / np.hypot(x, 1.0),)
 
 
-@jvp_rule(np.arccosh, *_aliases("acosh=arccosh"))
+@jvp_rule(np.arccosh, *numpy_aliases("acosh=arccosh"))
 def arccosh_jvp(d, ans, x):
     return (d / np.sqrt((x - 1.0) * (x + 1.0)),)
 
 
-@jvp_rule(np.arctanh, *_aliases("atanh=arctanh"))
+@jvp_rule(np.arctanh, *numpy_aliases("atanh=arctanh"))
 def arctanh_jvp(d, ans, x):
     return (d / (1.0 - x**2),)
 

@@ -80,7 +80,7 @@ def linspace_fraction(ans, num, endpoint):
     return np.reshape(t, (-1,) + (1,) * (np.ndim(ans) - 1))
 
 
-def _aliases(*names):
+def numpy_aliases(*names):
     """The NumPy 2 spellings (np.asin, ...) that are distinct objects in this NumPy."""
     found = []
     for name, canonical in (n.split("=") for n in names):
@@ -106,17 +106,17 @@ def tan_vjp(g, ans, x):
     return (g * (1.0 + ans**2),)
 
 
-@vjp_rule(np.arcsin, *_aliases("asin=arcsin"))
+@vjp_rule(np.arcsin, *numpy_aliases("asin=arcsin"))
 def arcsin_vjp(g, ans, x):
     return (g / np.sqrt(1.0 - x**2),)
 
 
-@vjp_rule(np.arccos, *_aliases("acos=arccos"))
+@vjp_rule(np.arccos, *numpy_aliases("acos=arccos"))
 def arccos_vjp(g, ans, x):
     return (-g / np.sqrt(1.0 - x**2),)
 
 
-@vjp_rule(np.arctan, *_aliases("atan=arctan"))
+@vjp_rule(np.arctan, *numpy_aliases("atan=arctan"))
 def arctan_vjp(g, ans, x):
     return (g / (1.0 + x**2),)
 
@@ -136,17 +136,17 @@ def tanh_vjp(g, ans, x):
     return (g * (1.0 - ans**2),)
 
 
-@vjp_rule(np.arcsinh, *_aliases("asinh=arcsinh"))
+@vjp_rule(np.arcsinh, *numpy_aliases("asinh=arcsinh"))
 def arcsinh_vjp(g, ans, x):
     return (g / np.hypot(x, 1.0),)
 
 
-@vjp_rule(np.arccosh, *_aliases("acosh=arccosh"))
+@vjp_rule(np.arccosh, *numpy_aliases("acosh=arccosh"))
 def arccosh_vjp(g, ans, x):
     return (g / np.sqrt((x - 1.0) * (x + 1.0)),)
 
 
-@vjp_rule(np.arctanh, *_aliases("atanh=arctanh"))
+@vjp_rule(np.arctanh, *numpy_aliases("atanh=arctanh"))
 def arctanh_vjp(g, ans, x):
     return (g / (1.0 - x**2),)
 
