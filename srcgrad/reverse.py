@@ -106,8 +106,12 @@ class ReverseBuilder(Builder):
         self.defined: set[str] = set()
         self.local_temps = _block_local_names(body, names_of, self.params)
         self.scalars = scalar_names(body, set(scalar_params), resolver.static_value, set(self.params))
-        self.depth = 0
+        self.depth = 0  # branches and loops around the statement being built
+        self.loops = 0  # loops around it: outside loops each value is saved at most once, in a local
         self.saved: set[str] = set()
+        self.local_saves: dict[int, str | None] = {}  # tape pairs outside loops -> their local, once named
+        self.taped = False  # whether a kept pair goes through `_tape`
+        self.pullbacks: dict[int, str] | None = None  # per split call statement: its pullback's name
         self.tape = namer.reserve("_tape")
         self.pairs = itertools.count(1)
         self.shape_sensitive = False
@@ -249,17 +253,26 @@ class ReverseBuilder(Builder):
 
     def compound(self, stmt: ast.stmt) -> tuple[list[ast.stmt], list[ast.stmt]]:
         zeros = []
-        if self.depth == 0:
+        branch = isinstance(stmt, ast.If) and not self.loops  # its paths' adjoints are kept apart: see `branches`
+        if self.depth == 0 or not (branch or self.loops):
             touched = (self.active - self.local_temps) & {n.id for n in walk(stmt) if isinstance(n, ast.Name)}
-            for name in sorted(touched - self.defined):
-                zeros.append(make_assign(self.adjoint(name), ast.Constant(0.0)))
-                self.defined.add(name)
-            self.maybe_zero |= touched  # zero if the body did not run, or (in a loop) reset to zero
+            if not branch:  # a loop's adjoints accumulate over its trips, from zero
+                for name in sorted(touched - self.defined):
+                    zeros.append(make_assign(self.adjoint(name), ast.Constant(0.0)))
+                    self.defined.add(name)
+            if self.depth == 0:
+                self.maybe_zero |= touched  # zero if the body did not run, or (in a loop) reset to zero
         self.depth += 1
+        self.loops += not isinstance(stmt, ast.If)
         try:
-            body_fwd, body_bwd = self.block(stmt.body)
+            if branch:
+                body_fwd, body_bwd, else_fwd, else_bwd = self.branches(stmt)  # type: ignore[arg-type]
+            else:
+                body_fwd, body_bwd = self.block(stmt.body)
+            self.loops -= not isinstance(stmt, ast.If)  # the loop's own bookkeeping is outside it
             if isinstance(stmt, ast.If):
-                else_fwd, else_bwd = self.block(stmt.orelse)
+                if not branch:
+                    else_fwd, else_bwd = self.block(stmt.orelse)
                 fwd = [ast.If(stmt.test, body_fwd or [ast.Pass()], else_fwd)]
                 bwd = [ast.If(copy.deepcopy(stmt.test), body_bwd or [ast.Pass()], else_bwd)] if body_bwd or else_bwd else []
             elif isinstance(stmt, ast.For) and not _breaks(stmt.body):
@@ -268,6 +281,9 @@ class ReverseBuilder(Builder):
                 bwd = [ast.For(copy.deepcopy(stmt.target), reverse_steps, body_bwd, [])] if body_bwd else []
             else:
                 fwd, bwd = self.counted_loop(stmt, body_fwd, body_bwd)
+        except BaseException:
+            self.loops -= not isinstance(stmt, ast.If)
+            raise
         finally:
             self.depth -= 1
         for new in fwd + bwd:
@@ -281,6 +297,21 @@ class ReverseBuilder(Builder):
             self.defined -= {z.targets[0].id for z in zeros}  # type: ignore[attr-defined]
             return fwd, []
         return fwd, self.comment(stmt) + zeros + bwd
+
+    def branches(self, stmt: ast.If) -> tuple[list, list, list, list]:
+        """Both paths of an `if` outside loops, each starting from the adjoints defined before
+        it: the first contribution on a path assigns. An adjoint only one path defines gets its
+        zero at the end of the other, so that after the `if` it is defined on both."""
+        before = set(self.defined)
+        body_fwd, body_bwd = self.block(stmt.body)
+        after_body, self.defined = self.defined, set(before)
+        else_fwd, else_bwd = self.block(stmt.orelse)
+        after_else = self.defined
+        if body_bwd or else_bwd:
+            body_bwd += [make_assign(self.adjoint(n), ast.Constant(0.0)) for n in sorted(after_else - after_body)]
+            else_bwd += [make_assign(self.adjoint(n), ast.Constant(0.0)) for n in sorted(after_body - after_else)]
+        self.defined = after_body | after_else
+        return body_fwd, body_bwd, else_fwd, else_bwd
 
     def counted_loop(self, stmt: ast.For | ast.While, body_fwd: list, body_bwd: list) -> tuple[list, list]:
         """A `while` loop, or a `for` loop that may break: count the trips forward and
@@ -336,7 +367,7 @@ class ReverseBuilder(Builder):
                 backward = [ast.If(test, work, assigned), *markers]
         elif self.carries_derivative(stmt) and isinstance(stmt.value, ast.Call):
             self._check_callable(stmt.value)
-        if self.depth and name in self.active and name not in self.local_temps:
+        if self.loops and name in self.active and name not in self.local_temps:
             backward.append(make_assign(self.adjoint(name), ast.Constant(0.0)))
         else:
             self.defined.discard(name)
@@ -355,7 +386,7 @@ class ReverseBuilder(Builder):
             return self.with_save(name, [stmt], backward, stmt)
         g = ast.Name(self.adjoint(name), ast.Load()) if name in self.active and self._has_adjoint(name) else ast.Constant(0.0)
         backward = self.push_back(lst, g, name)
-        if self.depth and name in self.active and name not in self.local_temps:
+        if self.loops and name in self.active and name not in self.local_temps:
             backward.append(make_assign(self.adjoint(name), ast.Constant(0.0)))
         else:
             self.defined.discard(name)
@@ -374,6 +405,8 @@ class ReverseBuilder(Builder):
         """A push of `name` before `stmt` and the pop right after its adjoint, as markers
         that `finish` keeps only if the popped value is read later."""
         pair = next(self.pairs)
+        if not self.loops:
+            self.local_saves[pair] = None
         return marker(SAVE, name, stmt, pair), marker(RESTORE, name, stmt, pair)
 
     def with_save(self, name: str, forward: list, backward: list, stmt: ast.stmt) -> tuple[list, list]:
@@ -446,7 +479,7 @@ class ReverseBuilder(Builder):
         """`z = f(a, b)` for f with Python source: `z, pb = vjp_f(a, b)` and `pb(z_bar)`."""
         if self.higher_order:
             return self.recomputed_call(stmt, call, callee, g)
-        pullback = self.namer.fresh("_pullback")
+        pullback = self.pullback_name(stmt)
         self.shape_sensitive = True
         args = list(call.args) + [k.value for k in call.keywords]
         if callee.kind == "user":
@@ -479,6 +512,27 @@ class ReverseBuilder(Builder):
             return [forward], backward
         save, restore = self.tape_pair(pullback, stmt)
         return [save, forward], [*backward, restore]
+
+    def pullback_name(self, stmt: ast.Assign) -> str:
+        """The pullback of a split call: names are handed out in source order (the backward
+        sweep is built last statement first), to the calls `split_call` may meet."""
+        if self.pullbacks is None:
+            self.pullbacks = {}
+            for candidate in analysis.statements(self.norm.node.body):
+                if self._may_split(candidate):
+                    self.pullbacks[id(candidate)] = self.namer.fresh("_pullback")
+        name = self.pullbacks.get(id(stmt))
+        return name if name is not None else self.namer.fresh("_pullback")
+
+    def _may_split(self, stmt: ast.stmt) -> bool:
+        """Whether `stmt` is `name = f(...)` of an active name, f with Python source, taking an active value."""
+        if type(stmt) is not ast.Assign or type(stmt.value) is not ast.Call or type(stmt.targets[0]) is not ast.Name:
+            return False
+        call = stmt.value
+        if not self.carries_derivative(stmt) or stmt.targets[0].id not in self.active \
+                or not self._any_active(list(call.args) + [k.value for k in call.keywords] + receivers(call)):
+            return False
+        return self.resolver.callee(call).kind in ("user", "dynamic")
 
     def _active_receiver(self, call: ast.Call) -> tuple[ast.expr | None, str]:
         """The differentiated object a call found at run time is a method of (`model.pred(x)`,
@@ -640,7 +694,7 @@ class ReverseBuilder(Builder):
             if isinstance(contribution, ast.Constant) and contribution.value is None:
                 continue
             bar = self.adjoint(arg.id)
-            accumulated = arg.id in self.defined or (self.depth and arg.id not in self.local_temps)
+            accumulated = arg.id in self.defined or (self.loops and arg.id not in self.local_temps)
             if accumulated:
                 contribution = ast.BinOp(ast.Name(bar, ast.Load()), ast.Add(), contribution)
             if not self.depth:  # zero only if the contribution may be, and (when added) the adjoint was too
@@ -676,19 +730,20 @@ class ReverseBuilder(Builder):
         forward = self._materialize(forward, kept)
         backward = self._materialize(backward, kept)
         inits = [make_assign(name, ast.Constant(None)) for name in sorted(self.saved - set(self.params))]
-        if self.saved:
+        if self.taped:
             inits.insert(0, make_assign(self.tape, ast.List([], ast.Load())))
         return inits + forward, backward
 
     def _materialize(self, stmts: list[ast.stmt], kept: set[int]) -> list[ast.stmt]:
         if not has_markers(stmts):
             return drop_empty(list(stmts), self.comments)  # no markers: nothing to replace
-        replace = _TapeMarkers(kept, self.tape, self.saved)
+        replace = _TapeMarkers(kept, self.tape, self.saved, self.local_saves, self.namer.reserve)
         out = []
         for stmt in stmts:
             new = replace.visit(stmt)
             if new is not None:
                 out.append(new)
+        self.taped = self.taped or replace.taped
         return drop_empty(out, self.comments)
 
     # ---- helpers -------------------------------------------------------------------------
@@ -706,7 +761,7 @@ class ReverseBuilder(Builder):
         return self.namer.adjoint(name)
 
     def _has_adjoint(self, name: str) -> bool:
-        return (self.depth > 0 and name not in self.local_temps) or name in self.defined
+        return (self.loops > 0 and name not in self.local_temps) or name in self.defined
 
     def comment(self, stmt: ast.stmt) -> list[ast.stmt]:
         """The comment that heads the adjoint of `stmt`: which line of the user's code it
@@ -734,11 +789,16 @@ class ReverseBuilder(Builder):
 
 class _TapeMarkers(Transformer):
     """Tape markers become pushes (`_tape.append(x)`) and pops (`x = _tape.pop()`) for the
-    pairs in `kept`, and go for the others; `saved` gets the names taped. (A class of its
-    own, not one made per call: a class made in a method is a reference cycle.)"""
+    pairs in `kept`, and go for the others; `saved` gets the names taped. A pair of
+    `local_saves` (outside loops: it runs at most once) becomes `x_old = x` and `x = x_old`
+    instead, the local named by `reserve` at the save. (A class of its own, not one made per
+    call: a class made in a method is a reference cycle.)"""
 
-    def __init__(self, kept: set[int], tape: str, saved: set[str]) -> None:
+    def __init__(self, kept: set[int], tape: str, saved: set[str], local_saves: dict[int, str | None],
+                 reserve: Callable[[str], str]) -> None:
         self.kept, self.tape, self.saved = kept, tape, saved
+        self.local_saves, self.reserve = local_saves, reserve
+        self.taped = False
 
     def visit_Expr(self, node: ast.Expr) -> Any:
         if not is_marker(node):
@@ -747,6 +807,13 @@ class _TapeMarkers(Transformer):
         if node.value.args[1].value not in self.kept:  # type: ignore[attr-defined]
             return None
         self.saved.add(name)
+        pair = node.value.args[1].value  # type: ignore[attr-defined]
+        if pair in self.local_saves:
+            if kind == SAVE:
+                local = self.local_saves[pair] = self.reserve(f"{name}_old")
+                return ast.copy_location(make_assign(local, ast.Name(name, ast.Load())), node)
+            return ast.copy_location(make_assign(name, ast.Name(self.local_saves[pair], ast.Load())), node)  # type: ignore[arg-type]
+        self.taped = True
         if kind == SAVE:
             return ast.copy_location(ast.Expr(make_call(f"{self.tape}.append", [ast.Name(name, ast.Load())])), node)
         return ast.copy_location(make_assign(name, make_call(f"{self.tape}.pop", [])), node)

@@ -89,11 +89,9 @@ def test_branch_replays_the_recorded_decision():
                 return _general(x)
             _cond1 = x > 0.0
             # adjoint of line {n}: if x > 0.0:
-            x_bar = 0.0
             if _cond1:
                 # adjoint of line {n + 1}: y = x * x
-                x_bar = x_bar + x
-                x_bar = x_bar + x
+                x_bar = 2.0 * x
             else:
                 # adjoint of line {n + 3}: y = -x
                 x_bar = -1.0
