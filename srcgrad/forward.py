@@ -22,6 +22,7 @@ from .failures import note_line
 from .fastast import fix_missing_locations
 from .naming import Namer
 from .normalize import Normalized
+from .number_calls import NumberCalls
 from .optimize import clean_function, fold_constants
 from .resolve import ATTRIBUTE_PRIMALS, PACKED_METHODS, Callee, Resolver
 from .rules.registry import Rule, find_jvp_rule
@@ -59,7 +60,8 @@ class ForwardBuilder(Builder):
         self.returned = body[-1].value  # type: ignore[attr-defined]
         wrt = set(tangent_params)
         self.active = analysis.activity(body, wrt, analysis.loads(self.returned), self.carries_derivative)
-        self.scalars = scalar_names(body, set(scalar_params), resolver.static_value, set(self.params))
+        self.scalars = scalar_names(body, set(scalar_params), resolver.static_value, set(self.params),
+                                    NumberCalls(resolver).result)
         self.cleanups = ALL  # the clean-up passes to run (cleanups.CLEANUPS)
         for param, name in tangent_params.items():
             namer.tangents[param] = name

@@ -40,6 +40,7 @@ from .invariance import shift_free
 from .loops import shape_stand_ins
 from .naming import Namer
 from .normalize import Normalized
+from .number_calls import NumberCalls
 from .optimize import clean_function
 from .overwrite import plainly_basic, written_part
 from .resolve import ATTRIBUTE_PRIMALS, MISSING, PACKED_METHODS, Callee, Resolver
@@ -105,7 +106,8 @@ class ReverseBuilder(Builder):
                                             names_of)
         self.defined: set[str] = set()
         self.local_temps = _block_local_names(body, names_of, self.params)
-        self.scalars = scalar_names(body, set(scalar_params), resolver.static_value, set(self.params))
+        self.scalars = scalar_names(body, set(scalar_params), resolver.static_value, set(self.params),
+                                    NumberCalls(resolver).result)
         self.depth = 0  # branches and loops around the statement being built
         self.loops = 0  # loops around it: outside loops each value is saved at most once, in a local
         self.saved: set[str] = set()
