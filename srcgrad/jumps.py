@@ -79,7 +79,7 @@ def _lower_returns(body: list[ast.stmt], result: str, returned: str, in_loop: bo
             out.append(_if(ast.Name(returned, ast.Load()), [ast.copy_location(ast.Break(), stmt)], stmt))
         rest = _lower_returns(rest, result, returned, in_loop)
         if rest:
-            out.append(_if(_not(returned), rest, stmt))
+            out.append(_if(_not(returned), rest, rest[-1]))  # see `_if`
         return out
     return out
 
@@ -141,7 +141,7 @@ def _lower_loop(loop: ast.For | ast.While, namer: Namer) -> list[ast.stmt]:
         body.append(_if(ast.Name(stop, ast.Load()), [ast.copy_location(ast.Break(), loop)], loop))
     loop.body = body
     before = [_assign(stop, ast.Constant(False), loop)] if stop else []
-    after = [_if(_not(stop), orelse, loop)] if stop and orelse else orelse
+    after = [_if(_not(stop), orelse, orelse[-1])] if stop and orelse else orelse
     return before + [loop] + after
 
 
@@ -169,7 +169,7 @@ def _guard(body: list[ast.stmt], stop: str | None, skip: str | None, flags: list
             rest = _guard(body[i + 1:], stop, skip, flags)
             if rest:
                 test = ast.BoolOp(ast.And(), [_not(f) for f in flags]) if len(flags) > 1 else _not(flags[0])
-                out.append(_if(test, rest, stmt))
+                out.append(_if(test, rest, rest[-1]))
             return out
         out.append(stmt)
     return out
@@ -180,6 +180,9 @@ def _assign(name: str, value: ast.expr, where: ast.AST) -> ast.Assign:
 
 
 def _if(test: ast.expr, body: list[ast.stmt], where: ast.AST) -> ast.If:
+    """`if test: body` at `where`. A guard of the statements after a jump stands at the last of
+    them, the first the backward sweep meets: its adjoint's comment is then that statement's
+    own, which the reverse pass does not repeat, not the line of the jump's statement."""
     return ast.copy_location(ast.If(test, body, []), where)
 
 

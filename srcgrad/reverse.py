@@ -52,6 +52,7 @@ from .tape import (
     SAVE,
     drop_empty,
     has_markers,
+    is_comment,
     is_marker,
     live_restores,
     marker,
@@ -298,7 +299,18 @@ class ReverseBuilder(Builder):
         if not bwd:
             self.defined -= {z.targets[0].id for z in zeros}  # type: ignore[attr-defined]
             return fwd, []
-        return fwd, self.comment(stmt) + zeros + bwd
+        head = self.comment(stmt)
+        if head and isinstance(stmt, ast.If) and self._heads(bwd[0].body, head[0]):  # type: ignore[attr-defined]
+            head = []  # its body's adjoint starts with the same comment (a guard the jumps pass made)
+        return fwd, head + zeros + bwd
+
+    def _heads(self, stmts: list[ast.stmt], comment: ast.stmt) -> bool:
+        """Whether `stmts` start (tape markers apart) with the comment `comment` says."""
+        first = next((s for s in stmts if not is_marker(s)), None)
+        if isinstance(first, ast.If):  # a guard in a guard, whose comment went
+            return self._heads(first.body, comment)
+        return first is not None and is_comment(first) and \
+            self.comments.get(first.value.id) == self.comments.get(comment.value.id)  # type: ignore[attr-defined]
 
     def branches(self, stmt: ast.If) -> tuple[list, list, list, list]:
         """Both paths of an `if` outside loops, each starting from the adjoints defined before
