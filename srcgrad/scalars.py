@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import types
 from typing import Any, Callable
 
 import numpy as np
@@ -58,8 +59,9 @@ def number_facts(
             if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
                 assignments.append((func.value.id, None))  # mutated in place
     assigned = {name for name, _ in assignments} - set(params)
-    candidates = assigned | set(scalar_params) | {name + TUPLE for name in assigned}
-    claims = assignments + [(name + TUPLE, value) for name, value in assignments]
+    tuples = _tuple_candidates(assignments, static_value if call_result is not None else None) - set(params)
+    candidates = assigned | set(scalar_params) | {name + TUPLE for name in tuples}
+    claims = assignments + [(name + TUPLE, value) for name, value in assignments if name in tuples]
 
     def holds(name: str, value: ast.expr | None, names: set[str]) -> bool:
         if name.endswith(TUPLE):
@@ -67,6 +69,23 @@ def number_facts(
         return _is_scalar(value, names, static_value, call_result)
 
     return _greatest_fixpoint(claims, candidates, holds)
+
+
+def _tuple_candidates(
+    assignments: list[tuple[str, ast.expr | None]], static_value: Callable[[ast.expr], Any] | None,
+) -> set[str]:
+    """Names that may hold a tuple of numbers: every value they are given is a tuple, a name
+    or a call of a Python function (when `static_value` is given to find it), one at least a
+    tuple or such a call (a quick sieve: most names fail it at once)."""
+    shaped, out = set(), set()
+    for name, value in assignments:
+        kind = type(value)
+        if kind is ast.Tuple or (kind is ast.Call and static_value is not None
+                                  and type(static_value(value.func)) is types.FunctionType):  # type: ignore[union-attr]
+            shaped.add(name)
+        elif kind is not ast.Name:
+            out.add(name)
+    return shaped - out
 
 
 def _plain_assignment(stmt: ast.stmt) -> tuple[str, ast.expr] | None:
