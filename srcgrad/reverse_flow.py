@@ -30,14 +30,17 @@ class FlowMixin:
                     self.defined.add(name)
             if self.depth == 0:
                 self.maybe_zero |= touched  # zero if the body did not run, or (in a loop) reset to zero
+        loop = not isinstance(stmt, ast.If)
         self.depth += 1
-        self.loops += not isinstance(stmt, ast.If)
         try:
-            if branch:
-                body_fwd, body_bwd, else_fwd, else_bwd = self.branches(stmt)  # type: ignore[arg-type]
-            else:
-                body_fwd, body_bwd = self.block(stmt.body)
-            self.loops -= not isinstance(stmt, ast.If)  # the loop's own bookkeeping is outside it
+            self.loops += loop  # for the body only: the loop's own bookkeeping is outside it
+            try:
+                if branch:
+                    body_fwd, body_bwd, else_fwd, else_bwd = self.branches(stmt)  # type: ignore[arg-type]
+                else:
+                    body_fwd, body_bwd = self.block(stmt.body)
+            finally:
+                self.loops -= loop
             if isinstance(stmt, ast.If):
                 if not branch:
                     else_fwd, else_bwd = self.block(stmt.orelse)
@@ -49,9 +52,6 @@ class FlowMixin:
                 bwd = [ast.For(copy.deepcopy(stmt.target), reverse_steps, body_bwd, [])] if body_bwd else []
             else:
                 fwd, bwd = self.counted_loop(stmt, body_fwd, body_bwd)
-        except BaseException:
-            self.loops -= not isinstance(stmt, ast.If)
-            raise
         finally:
             self.depth -= 1
         for new in fwd + bwd:
