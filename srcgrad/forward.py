@@ -21,6 +21,7 @@ from .failures import note_line
 from .fastast import fix_missing_locations
 from .naming import Namer
 from .normalize import Normalized
+from .number_calls import NumberCalls
 from .optimize import fold_constants
 from .request import Callees, Request
 from .resolve import ATTRIBUTE_PRIMALS, PACKED_METHODS, Callee, Resolver
@@ -56,7 +57,8 @@ class ForwardBuilder(Builder):
         self.returned = body[-1].value  # type: ignore[attr-defined]
         wrt = set(tangent_params)
         self.active = analysis.activity(body, wrt, analysis.loads(self.returned), self.carries_derivative)
-        self.scalars = scalar_names(body, set(request.scalars), resolver.static_value, set(self.params))
+        self.scalars = scalar_names(body, set(request.scalars), resolver.static_value, set(self.params),
+                                    NumberCalls(resolver).result)
         for param, name in tangent_params.items():
             namer.tangents[param] = name
 

@@ -23,8 +23,14 @@ def lower(node: ast.FunctionDef, namer: Namer) -> ast.FunctionDef:
     inner_return = _has_inner_return(body)
     if inner_return:
         result, returned = namer.fresh("_result"), namer.fresh("_returned")
-        body = [_assign(result, ast.Constant(None), node), _assign(returned, ast.Constant(False), node)]
-        body += _lower_returns(node.body, result, returned, in_loop=False)
+        lowered = _lower_returns(node.body, result, returned, in_loop=False)
+        if _reads(lowered, returned):
+            body = [_assign(returned, ast.Constant(False), node)]
+        else:  # every return was folded into an `if`/`else`: no flag is read
+            body, lowered = [], _without_assignments(lowered, returned)
+        if not _surely_returns(node.body):  # else every path assigns the result
+            body.insert(0, _assign(result, ast.Constant(None), node))
+        body += lowered
         body.append(ast.copy_location(ast.Return(ast.Name(result, ast.Load())), node.body[-1]))
     node.body = _lower_loops(body, namer)
     if inner_return or any(isinstance(s, _LOOPS) for s in statements(node.body)):
@@ -57,16 +63,50 @@ def _lower_returns(body: list[ast.stmt], result: str, returned: str, in_loop: bo
         if not any(isinstance(n, ast.Return) for n in walk(stmt)):
             out.append(stmt)
             continue
+        rest = body[i + 1:]
+        if not in_loop and isinstance(stmt, ast.If) and (_surely_returns(stmt.body) or _surely_returns(stmt.orelse)):
+            # `if c: return a` then the rest: the rest is the other path, as one writes it by hand
+            if _surely_returns(stmt.body):
+                stmt.orelse = stmt.orelse + rest
+            else:
+                stmt.body = stmt.body + rest
+            rest = []
         inner_loop = in_loop or isinstance(stmt, _LOOPS)
         stmt.body = _lower_returns(stmt.body, result, returned, inner_loop)
         stmt.orelse = _lower_returns(stmt.orelse, result, returned, in_loop)
         out.append(stmt)
         if isinstance(stmt, _LOOPS) and in_loop:
             out.append(_if(ast.Name(returned, ast.Load()), [ast.copy_location(ast.Break(), stmt)], stmt))
-        rest = _lower_returns(body[i + 1:], result, returned, in_loop)
+        rest = _lower_returns(rest, result, returned, in_loop)
         if rest:
-            out.append(_if(_not(returned), rest, stmt))
+            out.append(_if(_not(returned), rest, rest[-1]))  # see `_if`
         return out
+    return out
+
+
+def _surely_returns(body: list[ast.stmt]) -> bool:
+    """Whether every path through `body` ends in a `return` (loops are not followed)."""
+    return any(isinstance(s, ast.Return) or (isinstance(s, ast.If) and _surely_returns(s.body) and _surely_returns(s.orelse))
+               for s in body)
+
+
+def _reads(body: list[ast.stmt], name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) for s in body for n in walk(s))
+
+
+def _without_assignments(body: list[ast.stmt], name: str) -> list[ast.stmt]:
+    """`body` without its assignments to `name` (a flag nothing reads), nested ones included."""
+    out: list[ast.stmt] = []
+    for stmt in body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                and stmt.targets[0].id == name:
+            continue
+        for field in ("body", "orelse"):
+            if isinstance(getattr(stmt, field, None), list):
+                setattr(stmt, field, _without_assignments(getattr(stmt, field), name))
+        if isinstance(stmt, (ast.If, ast.For, ast.While)) and not stmt.body:
+            stmt.body = [ast.Pass()]
+        out.append(stmt)
     return out
 
 
@@ -101,7 +141,7 @@ def _lower_loop(loop: ast.For | ast.While, namer: Namer) -> list[ast.stmt]:
         body.append(_if(ast.Name(stop, ast.Load()), [ast.copy_location(ast.Break(), loop)], loop))
     loop.body = body
     before = [_assign(stop, ast.Constant(False), loop)] if stop else []
-    after = [_if(_not(stop), orelse, loop)] if stop and orelse else orelse
+    after = [_if(_not(stop), orelse, orelse[-1])] if stop and orelse else orelse
     return before + [loop] + after
 
 
@@ -129,7 +169,7 @@ def _guard(body: list[ast.stmt], stop: str | None, skip: str | None, flags: list
             rest = _guard(body[i + 1:], stop, skip, flags)
             if rest:
                 test = ast.BoolOp(ast.And(), [_not(f) for f in flags]) if len(flags) > 1 else _not(flags[0])
-                out.append(_if(test, rest, stmt))
+                out.append(_if(test, rest, rest[-1]))
             return out
         out.append(stmt)
     return out
@@ -140,6 +180,9 @@ def _assign(name: str, value: ast.expr, where: ast.AST) -> ast.Assign:
 
 
 def _if(test: ast.expr, body: list[ast.stmt], where: ast.AST) -> ast.If:
+    """`if test: body` at `where`. A guard of the statements after a jump stands at the last of
+    them, the first the backward sweep meets: its adjoint's comment is then that statement's
+    own, which the reverse pass does not repeat, not the line of the jump's statement."""
     return ast.copy_location(ast.If(test, body, []), where)
 
 

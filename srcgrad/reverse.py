@@ -22,44 +22,36 @@ from . import analysis, runtime
 from .builder import Builder, literal
 from .emit import (
     Namespace,
-    index_value,
-    instantiate_rule,
     make_assign,
     make_call,
     make_function,
-    receivers,
-    simple_name,
 )
 from .errors import SourceInfo, plain_name
 from .failures import note_line, stage
-from .fastast import Transformer, fix_missing_locations, walk
 from .invariance import shift_free
 from .loops import shape_stand_ins
 from .naming import Namer
 from .normalize import Normalized
-from .overwrite import plainly_basic, written_part
+from .number_calls import NumberCalls
 from .request import Callees, Request
-from .resolve import ATTRIBUTE_PRIMALS, MISSING, PACKED_METHODS, Callee, Resolver
-from .rules.registry import find_vjp_rule
+from .resolve import MISSING, Resolver
+from .reverse_calls import CallsMixin
+from .reverse_flow import FlowMixin, written
+from .reverse_statements import StatementsMixin
 from .scalars import scalar_names
 from .simplify import FloatSimplifier
 from .tape import (
-    RESTORE,
-    SAVE,
+    TapeMarkers,
     drop_empty,
     has_markers,
-    is_marker,
     live_restores,
-    marker,
     prune,
-    reads,
 )
 
-_ELEMENTWISE_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod)
 _MATMUL = (ast.MatMult, np.matmul, operator.matmul)  # its rule reshapes the cotangent
 
 
-class ReverseBuilder(Builder):
+class ReverseBuilder(FlowMixin, StatementsMixin, CallsMixin, Builder):
     """Builds the derivative of one normalized function."""
 
     def __init__(
@@ -109,9 +101,14 @@ class ReverseBuilder(Builder):
                                             names_of)
         self.defined: set[str] = set()
         self.local_temps = _block_local_names(body, names_of, self.params)
-        self.scalars = scalar_names(body, set(request.scalars), resolver.static_value, set(self.params))
-        self.depth = 0
+        self.scalars = scalar_names(body, set(request.scalars), resolver.static_value, set(self.params),
+                                    NumberCalls(resolver).result)
+        self.depth = 0  # branches and loops around the statement being built
+        self.loops = 0  # loops around it: outside loops each value is saved at most once, in a local
         self.saved: set[str] = set()
+        self.local_saves: dict[int, str | None] = {}  # tape pairs outside loops -> their local, once named
+        self.taped = False  # whether a kept pair goes through `_tape`
+        self.pullbacks: dict[int, str] | None = None  # per split call statement: its pullback's name
         self.tape = namer.reserve("_tape")
         self.pairs = itertools.count(1)
         self.shape_sensitive = False
@@ -195,7 +192,7 @@ class ReverseBuilder(Builder):
         outer, self.last_comment = self.last_comment, None
         for stmt in reversed(stmts):
             try:
-                self.cotangent_may_be_zero = bool(self.depth) or not self.maybe_zero.isdisjoint(_written(stmt))
+                self.cotangent_may_be_zero = bool(self.depth) or not self.maybe_zero.isdisjoint(written(stmt))
                 fwd, bwd = self.statement(stmt)
             except Exception as error:
                 note_line(error, getattr(stmt, "lineno", 0))
@@ -222,307 +219,6 @@ class ReverseBuilder(Builder):
             return self.expression_statement(stmt)
         raise self.located(stmt, f"cannot differentiate {plain_name(stmt)} here")
 
-    def compound(self, stmt: ast.stmt) -> tuple[list[ast.stmt], list[ast.stmt]]:
-        zeros = []
-        if self.depth == 0:
-            touched = (self.active - self.local_temps) & {n.id for n in walk(stmt) if isinstance(n, ast.Name)}
-            for name in sorted(touched - self.defined):
-                zeros.append(make_assign(self.adjoint(name), ast.Constant(0.0)))
-                self.defined.add(name)
-            self.maybe_zero |= touched  # zero if the body did not run, or (in a loop) reset to zero
-        self.depth += 1
-        try:
-            body_fwd, body_bwd = self.block(stmt.body)
-            if isinstance(stmt, ast.If):
-                else_fwd, else_bwd = self.block(stmt.orelse)
-                fwd = [ast.If(stmt.test, body_fwd or [ast.Pass()], else_fwd)]
-                bwd = [ast.If(copy.deepcopy(stmt.test), body_bwd or [ast.Pass()], else_bwd)] if body_bwd or else_bwd else []
-            elif isinstance(stmt, ast.For) and not _breaks(stmt.body):
-                fwd = [ast.For(stmt.target, stmt.iter, body_fwd or [ast.Pass()], [])]
-                reverse_steps = make_call("reversed", [copy.deepcopy(stmt.iter)])
-                bwd = [ast.For(copy.deepcopy(stmt.target), reverse_steps, body_bwd, [])] if body_bwd else []
-            else:
-                fwd, bwd = self.counted_loop(stmt, body_fwd, body_bwd)
-        finally:
-            self.depth -= 1
-        for new in fwd + bwd:
-            ast.copy_location(new, stmt)
-        if bwd and self.depth and isinstance(stmt, ast.For):
-            # the backward loop leaves its target at the first value; restore what it held
-            # before the loop ran, in case earlier statements of the enclosing loop read it
-            save, restore = self.tape_pair(stmt.target.id, stmt)  # type: ignore[attr-defined]
-            fwd, bwd = [save, *fwd], [*bwd, restore]
-        if not bwd:
-            self.defined -= {z.targets[0].id for z in zeros}  # type: ignore[attr-defined]
-            return fwd, []
-        return fwd, self.comment(stmt) + zeros + bwd
-
-    def counted_loop(self, stmt: ast.For | ast.While, body_fwd: list, body_bwd: list) -> tuple[list, list]:
-        """A `while` loop, or a `for` loop that may break: count the trips forward and
-        replay that many backward."""
-        count = self.namer.fresh("_n")
-        increment = ast.AugAssign(ast.Name(count, ast.Store()), ast.Add(), ast.Constant(1))
-        if isinstance(stmt, ast.While):
-            loop: ast.stmt = ast.While(stmt.test, [increment, *body_fwd], [])
-            target: ast.expr = ast.Name("_", ast.Store())
-            steps = make_call("range", [ast.Name(count, ast.Load())])
-        else:
-            loop = ast.For(stmt.target, stmt.iter, [increment, *body_fwd], [])
-            target = copy.deepcopy(stmt.target)
-            taken = ast.Subscript(copy.deepcopy(stmt.iter), ast.Slice(None, ast.Name(count, ast.Load()), None), ast.Load())
-            steps = make_call("reversed", [taken])
-        fwd: list[ast.stmt] = [make_assign(count, ast.Constant(0)), loop]
-        bwd: list[ast.stmt] = []
-        if body_bwd:
-            if self.depth > 1:  # a tape pair like the others: `finish` keeps it while the replay is kept
-                save, restore = self.tape_pair(count, stmt)
-                fwd.append(save)
-                bwd.append(restore)
-            bwd.append(ast.For(target, steps, body_bwd, []))
-        return fwd, bwd
-
-    # ---- simple statements ---------------------------------------------------------------
-    def assignment(self, stmt: ast.Assign) -> tuple[list[ast.stmt], list[ast.stmt]]:
-        target = stmt.targets[0]
-        assert isinstance(target, ast.Name), ast.dump(target)
-        name = target.id
-        if _popped_list(stmt.value) is not None:
-            return self.pop(stmt, name)
-        forward: list[ast.stmt] = [*self.shift_note(name), stmt] if name in self.shift_free else [stmt]
-        backward: list[ast.stmt] = []
-        if self.carries_derivative(stmt) and name in self.active and self._has_adjoint(name):
-            if self.depth and name in analysis.loads(stmt.value):
-                # Normalization puts such a value in a temporary first (`_t = f(a); a = _t`), whose
-                # adjoint holds `a_bar`, zeroes it, then adds into `a`: built here in one statement,
-                # the adjoint would read the cotangent it adds into and the new value as the old.
-                raise self.located(stmt, f"internal error: `{name}` is overwritten by a value that reads it")
-            self.shape_sensitive = False
-            forward, backward = self.adjoint_of(stmt, name)
-            if self.shape_sensitive and (self.depth or name in self.maybe_zero) and name not in self.scalars and backward:
-                # In a loop, or after a branch that may not have run, the adjoint may still be
-                # the scalar zero of its initialisation; rules that reshape or split it need a
-                # real cotangent, so skip the zero.
-                test = ast.UnaryOp(ast.Not(), make_call(self.rt["is_zero"], [ast.Name(self.adjoint(name), ast.Load())]))
-                adjoints = set(self.namer.adjoints.values())
-                markers = [b for b in backward if is_marker(b)]
-                work = [b for b in backward if not is_marker(b)]
-                assigned = [make_assign(t.id, ast.Constant(0.0)) for b in work if isinstance(b, ast.Assign)
-                            for t in b.targets if isinstance(t, ast.Name) and t.id in adjoints and t.id not in reads(b)]
-                backward = [ast.If(test, work, assigned), *markers]
-        elif self.carries_derivative(stmt) and isinstance(stmt.value, ast.Call):
-            self._check_callable(stmt.value)
-        if self.depth and name in self.active and name not in self.local_temps:
-            backward.append(make_assign(self.adjoint(name), ast.Constant(0.0)))
-        else:
-            self.defined.discard(name)
-        return self.with_save(name, forward, backward, stmt)
-
-    def pop(self, stmt: ast.Assign, name: str) -> tuple[list[ast.stmt], list[ast.stmt]]:
-        """`v = lst.pop()` (how derivative code reads its tape): backward, the popped value's
-        cotangent goes back on the end of the list's cotangent and `v` back on the list.
-        A list without a derivative gets its value back all the same: the backward sweep
-        undoes every `lst.append(...)`, active or not, so it must undo every pop too."""
-        lst = _popped_list(stmt.value)
-        assert lst is not None
-        if lst not in self.active:
-            backward: list[ast.stmt] = [ast.Expr(make_call(f"{lst}.append", [ast.Name(name, ast.Load())]))]
-            self.defined.discard(name)
-            return self.with_save(name, [stmt], backward, stmt)
-        g = ast.Name(self.adjoint(name), ast.Load()) if name in self.active and self._has_adjoint(name) else ast.Constant(0.0)
-        backward = self.push_back(lst, g, name)
-        if self.depth and name in self.active and name not in self.local_temps:
-            backward.append(make_assign(self.adjoint(name), ast.Constant(0.0)))
-        else:
-            self.defined.discard(name)
-        return self.with_save(name, [stmt], backward, stmt)
-
-    def push_back(self, lst: str, g: ast.expr, value: str) -> list[ast.stmt]:
-        """Undo a pop in the backward sweep: the cotangent `g` and the value `value` go back
-        on the ends of the list's cotangent and of the list."""
-        current = ast.Name(self.adjoint(lst), ast.Load()) if self._has_adjoint(lst) else ast.Constant(0.0)
-        self.defined.add(lst)
-        pushed = make_call(self.rt["pushed"], [current, g, ast.Name(lst, ast.Load())])
-        return [make_assign(self.adjoint(lst), pushed),
-                ast.Expr(make_call(f"{lst}.append", [ast.Name(value, ast.Load())]))]
-
-    def tape_pair(self, name: str, stmt: ast.stmt) -> tuple[ast.stmt, ast.stmt]:
-        """A push of `name` before `stmt` and the pop right after its adjoint, as markers
-        that `finish` keeps only if the popped value is read later."""
-        pair = next(self.pairs)
-        return marker(SAVE, name, stmt, pair), marker(RESTORE, name, stmt, pair)
-
-    def with_save(self, name: str, forward: list, backward: list, stmt: ast.stmt) -> tuple[list, list]:
-        if self.depth:
-            save, restore = self.tape_pair(name, stmt)
-            forward, backward = [save, *forward], [*backward, restore]
-        if backward and any(not isinstance(b, ast.Expr) or not is_marker(b) for b in backward):
-            backward = self.comment(stmt) + backward
-        return forward, backward
-
-    def adjoint_of(self, stmt: ast.Assign, name: str) -> tuple[list[ast.stmt], list[ast.stmt]]:
-        value = stmt.value
-        g = ast.Name(self.adjoint(name), ast.Load())
-        ans = ast.Name(name, ast.Load())
-        if isinstance(value, ast.Name):
-            return [stmt], self.accumulate([(value, g)])
-        if isinstance(value, ast.Constant):
-            return [stmt], []
-        if isinstance(value, (ast.BinOp, ast.UnaryOp)):
-            operands = [value.left, value.right] if isinstance(value, ast.BinOp) else [value.operand]
-            rule = find_vjp_rule(type(value.op), len(operands), ())
-            if rule is None:
-                raise self.located(value, "this operator has no derivative rule")
-            return [stmt], self.apply_rule(rule, g, ans, operands, {}, stmt)
-        if isinstance(value, ast.Subscript):
-            index = index_value(value.slice)
-            cotangent = make_call(self.rt["getitem_vjp"], [g, value.value, index])
-            return [stmt], self.accumulate([(value.value, cotangent)])
-        if isinstance(value, ast.Attribute):
-            primal = ATTRIBUTE_PRIMALS.get(value.attr)
-            rule = find_vjp_rule(primal, 1, ()) if primal is not None else None
-            if rule is None:  # a field of a pytree node (NamedTuple, dataclass, registered class)
-                cotangent = make_call(self.rt["getattr_vjp"], [g, value.value, ast.Constant(value.attr)])
-                return [stmt], self.accumulate([(value.value, cotangent)])
-            return [stmt], self.apply_rule(rule, g, ans, [value.value], {}, stmt)
-        if isinstance(value, (ast.Tuple, ast.List)):
-            pairs = [(e, make_call(self.rt["getitem"], [g, ast.Constant(i)])) for i, e in enumerate(value.elts)]
-            return [stmt], self.accumulate(pairs)
-        if isinstance(value, ast.Dict):
-            pairs = [(v, make_call(self.rt["getitem"], [g, k])) for k, v in zip(value.keys, value.values)]
-            return [stmt], self.accumulate(pairs)
-        if isinstance(value, ast.Call):
-            return self.call(stmt, value, g, ans)
-        raise self.located(value, f"cannot differentiate `{ast.unparse(value)}`")
-
-    def call(self, stmt: ast.Assign, call: ast.Call, g: ast.expr, ans: ast.expr) -> tuple[list, list]:
-        callee = self.resolver.callee(call)
-        args = list(call.args)
-        keywords = {k.arg: k.value for k in call.keywords}
-        if not self._any_active(args + list(keywords.values()) + receivers(call)):
-            return [stmt], []
-        if callee.kind == "method":
-            receiver = call.func.value  # type: ignore[attr-defined]
-            method = call.func.attr  # type: ignore[attr-defined]
-            if method in PACKED_METHODS and len(args) > 1:
-                args = [ast.Tuple(args, ast.Load())]
-            args = [receiver, *args]
-            callee = Callee("rule", callee.value, callee.name)
-        if callee.kind == "rule":
-            rule = find_vjp_rule(callee.value, len(args), tuple(keywords))
-            if rule is None:
-                raise self.located(call, f"`{callee.name}` has a derivative rule, but not for these arguments; "
-                                    "check the call or register one with @srcgrad.adjoint")
-            return [stmt], self.apply_rule(rule, g, ans, args, keywords, stmt)
-        if callee.kind in ("user", "dynamic"):
-            return self.split_call(stmt, call, callee, g)
-        raise self._no_rule(call, callee)
-
-    def split_call(self, stmt: ast.Assign, call: ast.Call, callee: Callee, g: ast.expr) -> tuple[list, list]:
-        """`z = f(a, b)` for f with Python source: `z, pb = vjp_f(a, b)` and `pb(z_bar)`."""
-        if self.higher_order:
-            return self.recomputed_call(stmt, call, callee, g)
-        pullback = self.namer.fresh("_pullback")
-        self.shape_sensitive = True
-        args = list(call.args) + [k.value for k in call.keywords]
-        if callee.kind == "user":
-            positions = self._callee_positions(callee, call)
-            mask = tuple(sorted({p for p, a in zip(positions, args) if self._is_active(a)}))
-            with self.calling(call, callee):
-                cell = self.callee_vjp(callee.value, mask)
-            vjp_name = self.namespace.bind(f"vjp_{simple_name(callee.value)}", cell)
-            func: ast.expr = ast.Name(vjp_name, ast.Load())
-            new_call = ast.Call(func, call.args, call.keywords)
-            picks = [positions[i] for i in range(len(args))]
-            cotangent_of = {i: pick for i, pick in enumerate(picks)}
-        else:
-            receiver, method = self._active_receiver(call)
-            if receiver is None:
-                new_call = make_call(self.rt["call_vjp"], [call.func, *call.args], call.keywords)
-            else:  # a method of a differentiated object: `self` gets a cotangent too
-                new_call = make_call(self.rt["call_method_vjp"], [receiver, ast.Constant(method), *call.args], call.keywords)
-                args = [receiver, *args]
-            cotangent_of = {i: i for i in range(len(args))}
-        target = stmt.targets[0]
-        forward = ast.Assign([ast.Tuple([target, ast.Name(pullback, ast.Store())], ast.Store())], new_call)
-        ast.copy_location(forward, stmt)
-        results = self.namer.fresh("_c")
-        backward = [make_assign(results, make_call(pullback, [g]))]
-        pairs = [(a, ast.Subscript(ast.Name(results, ast.Load()), ast.Constant(cotangent_of[i]), ast.Load())) for i, a in enumerate(args)]
-        backward += self.accumulate(pairs)
-        forward = fix_missing_locations(forward)
-        if not self.depth:
-            return [forward], backward
-        save, restore = self.tape_pair(pullback, stmt)
-        return [save, forward], [*backward, restore]
-
-    def _active_receiver(self, call: ast.Call) -> tuple[ast.expr | None, str]:
-        """The differentiated object a call found at run time is a method of (`model.pred(x)`,
-        or `model(x)`, which calls `__call__`), and the method's name; else `(None, "")`."""
-        func = call.func
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and self._is_active(func.value):
-            return ast.Name(func.value.id, ast.Load()), func.attr
-        if isinstance(func, ast.Name) and self._is_active(func):
-            return ast.Name(func.id, ast.Load()), "__call__"
-        return None, ""
-
-    def recomputed_call(self, stmt: ast.Assign, call: ast.Call, callee: Callee, g: ast.expr) -> tuple[list, list]:
-        """`z = f(a, b)` forward and `backward_f(a, b, _out_bar=z_bar)` backward, which runs
-        f's sweeps again: no pullback closure, so the code can be differentiated again."""
-        if callee.kind != "user" or self.callee_backward is None:
-            receiver, method = self._active_receiver(call)
-            if receiver is not None:
-                raise self.located(call, f"a higher-order derivative through the method call `{callee.name}(...)` "
-                                    f"is not supported; call the method through its class by name: "
-                                    f"`ClassName.{method}({ast.unparse(receiver)}, ...)`")
-            raise self.located(call, f"a higher-order derivative through `{callee.name}(...)`, whose "
-                                "target is only known at run time, is not supported; call a function by its name")
-        self.shape_sensitive = True
-        args = list(call.args) + [k.value for k in call.keywords]
-        positions = self._callee_positions(callee, call)
-        mask = tuple(sorted({p for p, a in zip(positions, args) if self._is_active(a)}))
-        with self.calling(call, callee):
-            function, seed_param = self.callee_backward(callee.value, mask)
-        name = self.namespace.bind(f"backward_{simple_name(callee.value)}", function)
-        results = self.namer.fresh("_c")
-        keywords = [*copy.deepcopy(call.keywords), ast.keyword(seed_param, g)]
-        backward = [make_assign(results, ast.Call(ast.Name(name, ast.Load()), copy.deepcopy(call.args), keywords))]
-        pairs = [(a, ast.Subscript(ast.Name(results, ast.Load()), ast.Constant(p), ast.Load())) for p, a in zip(positions, args)]
-        return [stmt], backward + self.accumulate(pairs)
-
-    def apply_rule(self, rule: Any, g: ast.expr, ans: ast.expr, args: list, keywords: dict, stmt: ast.stmt) -> list[ast.stmt]:
-        bound = rule.arguments(g, ans, *args, **keywords)
-        diff_args = [bound.get(name) for name, _ in rule.defaults[2:]]
-        plan = self.rule_plans.get(id(rule))
-        if plan is None:
-            plan = self.rule_plans[id(rule)] = self._rule_plan(rule)
-        template, fixed, objects, plain, reshapes = plan
-        self.shape_sensitive = self.shape_sensitive or reshapes
-        if template is None:
-            fn_name = self.namespace.bind(rule.fn.__name__, rule.fn)
-            results = self.namer.fresh("_c")
-            invoke = make_call(self.rt["call_rule"], [ast.Name(fn_name, ast.Load()), g, ans, *args], [ast.keyword(k, v) for k, v in keywords.items()])
-            pairs = [(a, ast.Subscript(ast.Name(results, ast.Load()), ast.Constant(i), ast.Load())) for i, a in enumerate(args)]
-            return [make_assign(results, invoke)] + self.accumulate(pairs)
-        substitutions = {**fixed, **bound}  # the arguments, else the defaults; the helpers' names
-        for name, default in objects:  # defaults the code must name (made only when used)
-            if name not in bound:
-                substitutions[name] = self._constant(default)
-        drop: bool | tuple[bool, ...] = False  # which `unbroadcast` calls have nothing to do
-        if all(self._is_scalar(a) for a in [ans, *args, *keywords.values()]):
-            drop = True
-        elif rule.primal in _ELEMENTWISE_OPERATORS and isinstance(template, ast.Tuple) and len(args) == 2:
-            # `a * c` with c a number, or `a * a`: the result has a's shape already.
-            same = isinstance(args[0], ast.Name) and isinstance(args[1], ast.Name) and args[0].id == args[1].id
-            drop = tuple(same or self._is_scalar(args[1 - i]) for i in range(len(template.elts)))
-        needed = tuple(isinstance(a, ast.Name) and a.id in self.active for a in diff_args) if plain else ()
-        expr = instantiate_rule(template, substitutions, drop if "unbroadcast" in substitutions else False, needed)
-        if plain:
-            pairs = [(a, e) for a, e in zip(diff_args, expr.elts) if a is not None]
-            return self.accumulate(pairs)
-        results = self.namer.fresh("_c")
-        pairs = [(a, ast.Subscript(ast.Name(results, ast.Load()), ast.Constant(i), ast.Load())) for i, a in enumerate(diff_args) if a is not None]
-        return [make_assign(results, expr)] + self.accumulate(pairs)
-
     def _rule_plan(self, rule: Any) -> tuple[ast.expr | None, dict[str, ast.expr], tuple, bool, bool]:
         """What applying `rule` takes that is the same every time: its template (None when it
         is called, not inlined), the substitutes of its literal defaults and of the helpers
@@ -543,89 +239,6 @@ class ReverseBuilder(Builder):
             fixed[global_name] = ast.Name(self.namespace.bind(global_name, value), ast.Load())
         plain = isinstance(template, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in template.elts)
         return template, fixed, tuple(objects), plain, reshapes
-
-    def setitem(self, stmt: ast.Assign) -> tuple[list[ast.stmt], list[ast.stmt]]:
-        target = stmt.targets[0]
-        container = target.value.id  # type: ignore[attr-defined]
-        index = index_value(target.slice)  # type: ignore[attr-defined]
-        old = self.namer.fresh("_old")
-        save = make_assign(old, make_call(self.rt["copy_item"], [ast.Name(container, ast.Load()), index]))
-        forward: list[ast.stmt] = [save, stmt]
-        backward: list[ast.stmt] = []
-        if container in self.active and self._has_adjoint(container):
-            g = ast.Name(self.adjoint(container), ast.Load())
-            # of repeated writes to an element (`out[[2, 2]] = v`), only the last receives the cotangent
-            basic = plainly_basic(target.slice)  # type: ignore[attr-defined]
-            reader = self.rt["getitem"] if basic else self.namespace.bind("written_part", written_part)
-            part = make_call(reader, [g, copy.deepcopy(index)])
-            backward = self.accumulate([(stmt.value, part)])
-            backward.append(make_assign(g.id, make_call(self.rt["zero_at"], [g, copy.deepcopy(index)])))
-        restore_args = [ast.Name(container, ast.Load()), copy.deepcopy(index), ast.Name(old, ast.Load())]
-        if self.higher_order:  # an assignment of a restored copy, which srcgrad differentiates again
-            backward.append(make_assign(container, make_call(self.rt["restored"], restore_args)))
-        else:
-            backward.append(ast.Expr(make_call(self.rt["restore_item"], restore_args)))
-        return self.with_save(old, forward, backward, stmt)
-
-    def expression_statement(self, stmt: ast.Expr) -> tuple[list[ast.stmt], list[ast.stmt]]:
-        call = stmt.value
-        if id(stmt) in self.norm.opaque or not isinstance(call, ast.Call):
-            return [stmt], []
-        func = call.func
-        if isinstance(func, ast.Attribute) and func.attr == "append" and isinstance(func.value, ast.Name):
-            lst = func.value.id
-            backward: list[ast.stmt] = []
-            if lst in self.active and self._has_adjoint(lst):
-                g = ast.Name(self.adjoint(lst), ast.Load())
-                backward = self.accumulate([(call.args[0], make_call(self.rt["getitem"], [g, ast.Constant(-1)]))])
-                backward.append(make_assign(g.id, make_call(self.rt["drop_last"], [g])))
-            backward.append(ast.Expr(make_call(f"{lst}.pop", [])))
-            return [stmt], self.comment(stmt) + backward
-        if _popped_list(call) is not None:  # a discarded `lst.pop()`: keep the value to put back
-            popped = self.namer.fresh("_popped")
-            lst = _popped_list(call)
-            forward = [ast.copy_location(make_assign(popped, call), stmt)]
-            if lst not in self.active:  # no derivative, but its appends are undone: so is this
-                return self.with_save(popped, forward, [ast.Expr(make_call(f"{lst}.append", [ast.Name(popped, ast.Load())]))], stmt)
-            return self.with_save(popped, forward, self.push_back(lst, ast.Constant(0.0), popped), stmt)
-        if self._any_active(list(call.args) + [k.value for k in call.keywords] + receivers(call)):
-            callee = self.resolver.callee(call)
-            if callee.kind != "nondiff":
-                raise self.located(call, f"the result of `{callee.name}(...)` is discarded but it "
-                                    "takes a differentiated value; if it mutates that value, srcgrad cannot follow")
-        return [stmt], []
-
-    def _undoes_writes(self, backward: list[ast.stmt]) -> bool:
-        """Whether `backward` changes objects in place: a call made for its effect
-        (`restore_item(...)`, `lst.pop()`, `lst.append(...)`) on something other than the tape."""
-        for node in (found for stmt in backward for found in walk(stmt)):
-            if type(node) is ast.Expr and type(node.value) is ast.Call:  # type: ignore[attr-defined]
-                func = node.value.func  # type: ignore[attr-defined]
-                if not (type(func) is ast.Attribute and type(func.value) is ast.Name and func.value.id == self.tape):
-                    return True
-        return False
-
-    # ---- accumulation ----------------------------------------------------------------
-    def accumulate(self, pairs: list[tuple[ast.expr, ast.expr]]) -> list[ast.stmt]:
-        """`a_bar = contribution` for the first contribution to `a`, `a_bar = a_bar + ...` after."""
-        out = []
-        for arg, contribution in pairs:
-            if not isinstance(arg, ast.Name) or arg.id not in self.active:
-                continue
-            if isinstance(contribution, ast.Constant) and contribution.value is None:
-                continue
-            bar = self.adjoint(arg.id)
-            accumulated = arg.id in self.defined or (self.depth and arg.id not in self.local_temps)
-            if accumulated:
-                contribution = ast.BinOp(ast.Name(bar, ast.Load()), ast.Add(), contribution)
-            if not self.depth:  # zero only if the contribution may be, and (when added) the adjoint was too
-                if self.cotangent_may_be_zero and (not accumulated or arg.id in self.maybe_zero):
-                    self.maybe_zero.add(arg.id)
-                else:
-                    self.maybe_zero.discard(arg.id)
-            self.defined.add(arg.id)
-            out.append(make_assign(bar, contribution))
-        return out
 
     # ---- finishing: tape pushes and pops ------------------------------------------------
     def finish(
@@ -651,19 +264,20 @@ class ReverseBuilder(Builder):
         forward = self._materialize(forward, kept)
         backward = self._materialize(backward, kept)
         inits = [make_assign(name, ast.Constant(None)) for name in sorted(self.saved - set(self.params))]
-        if self.saved:
+        if self.taped:
             inits.insert(0, make_assign(self.tape, ast.List([], ast.Load())))
         return inits + forward, backward
 
     def _materialize(self, stmts: list[ast.stmt], kept: set[int]) -> list[ast.stmt]:
         if not has_markers(stmts):
             return drop_empty(list(stmts), self.comments)  # no markers: nothing to replace
-        replace = _TapeMarkers(kept, self.tape, self.saved)
+        replace = TapeMarkers(kept, self.tape, self.saved, self.local_saves, self.namer.reserve)
         out = []
         for stmt in stmts:
             new = replace.visit(stmt)
             if new is not None:
                 out.append(new)
+        self.taped = self.taped or replace.taped
         return drop_empty(out, self.comments)
 
     # ---- helpers -------------------------------------------------------------------------
@@ -681,7 +295,7 @@ class ReverseBuilder(Builder):
         return self.namer.adjoint(name)
 
     def _has_adjoint(self, name: str) -> bool:
-        return (self.depth > 0 and name not in self.local_temps) or name in self.defined
+        return (self.loops > 0 and name not in self.local_temps) or name in self.defined
 
     def comment(self, stmt: ast.stmt) -> list[ast.stmt]:
         """The comment that heads the adjoint of `stmt`: which line of the user's code it
@@ -705,29 +319,6 @@ class ReverseBuilder(Builder):
         key = f"__comment{len(self.comments) + 1}__"
         self.comments[key] = text
         return [ast.Expr(ast.Name(key, ast.Load()))]
-
-
-class _TapeMarkers(Transformer):
-    """Tape markers become pushes (`_tape.append(x)`) and pops (`x = _tape.pop()`) for the
-    pairs in `kept`, and go for the others; `saved` gets the names taped. (A class of its
-    own, not one made per call: a class made in a method is a reference cycle.)"""
-
-    def __init__(self, kept: set[int], tape: str, saved: set[str]) -> None:
-        self.kept, self.tape, self.saved = kept, tape, saved
-
-    def visit_Expr(self, node: ast.Expr) -> Any:
-        if not is_marker(node):
-            return node
-        kind, name = node.value.func.id, node.value.args[0].id  # type: ignore[attr-defined]
-        if node.value.args[1].value not in self.kept:  # type: ignore[attr-defined]
-            return None
-        self.saved.add(name)
-        if kind == SAVE:
-            return ast.copy_location(ast.Expr(make_call(f"{self.tape}.append", [ast.Name(name, ast.Load())])), node)
-        return ast.copy_location(make_assign(name, make_call(f"{self.tape}.pop", [])), node)
-
-    def generic_visit(self, node: ast.AST) -> ast.AST:
-        return node if isinstance(node, ast.expr) else super().generic_visit(node)  # markers are statements
 
 
 def _block_local_names(
@@ -769,32 +360,3 @@ def _note_blocks(
         for block in inner:
             _note_blocks(block, stores, reads, names_of)
 
-
-def _written(stmt: ast.stmt) -> set[str]:
-    """The names whose cotangents a simple statement's adjoint reads: its targets' root
-    names, and a method call's receiver (`lst.append(v)`)."""
-    if isinstance(stmt, ast.Assign):
-        roots = [t.value if isinstance(t, ast.Subscript) else t for t in stmt.targets]
-    elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute):
-        roots = [stmt.value.func.value]
-    else:
-        return set()
-    return {r.id for r in roots if isinstance(r, ast.Name)}
-
-
-def _breaks(body: list[ast.stmt]) -> bool:
-    """Whether a loop body holds a `break` of its own (not of an inner loop)."""
-    for stmt in body:
-        if isinstance(stmt, ast.Break):
-            return True
-        if isinstance(stmt, ast.If) and (_breaks(stmt.body) or _breaks(stmt.orelse)):
-            return True
-    return False
-
-
-def _popped_list(value: ast.expr) -> str | None:
-    """`lst` for a value `lst.pop()` (no index), else None."""
-    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "pop" \
-            and isinstance(value.func.value, ast.Name) and not value.args and not value.keywords:
-        return value.func.value.id
-    return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import types
 from typing import Any, Callable
 
 import numpy as np
@@ -17,13 +18,26 @@ from .analysis import statements
 from .fastast import walk
 
 _SCALAR_BUILTINS = {abs, min, max, float, int, round, pow, len, bool}
+TUPLE = "[]"  # `t[]` among the facts: `t` always holds a tuple of numbers (no name ends so)
+CallResult = Callable[[ast.Call], "str | None"]  # NUMBER, NUMBERS or None: see number_calls.py
+NUMBER, NUMBERS = "number", "numbers"
 
 
 def scalar_names(
-    body: list[ast.stmt], scalar_params: set[str], static_value: Callable[[ast.expr], Any], params: set[str] = frozenset()
+    body: list[ast.stmt], scalar_params: set[str], static_value: Callable[[ast.expr], Any], params: set[str] = frozenset(),
+    call_result: CallResult | None = None,
 ) -> set[str]:
     """Names that always hold a number: `scalar_params` are parameters known to be numbers,
-    the other `params` are not."""
+    the other `params` are not. `call_result` says what calls of user functions given
+    numbers return, for certain."""
+    return {name for name in number_facts(body, scalar_params, static_value, params, call_result) if not name.endswith(TUPLE)}
+
+
+def number_facts(
+    body: list[ast.stmt], scalar_params: set[str], static_value: Callable[[ast.expr], Any], params: set[str] = frozenset(),
+    call_result: CallResult | None = None,
+) -> set[str]:
+    """The names that always hold a number, and `t[]` for each `t` that always holds a tuple of numbers."""
     assignments: list[tuple[str, ast.expr | None]] = []
     for stmt in statements(body):
         plain = _plain_assignment(stmt)
@@ -44,8 +58,34 @@ def scalar_names(
             func = stmt.value.func
             if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
                 assignments.append((func.value.id, None))  # mutated in place
-    candidates = ({name for name, _ in assignments} - set(params)) | set(scalar_params)
-    return _greatest_fixpoint(assignments, candidates, lambda value, names: _is_scalar(value, names, static_value))
+    assigned = {name for name, _ in assignments} - set(params)
+    tuples = _tuple_candidates(assignments, static_value if call_result is not None else None) - set(params)
+    candidates = assigned | set(scalar_params) | {name + TUPLE for name in tuples}
+    claims = assignments + [(name + TUPLE, value) for name, value in assignments if name in tuples]
+
+    def holds(name: str, value: ast.expr | None, names: set[str]) -> bool:
+        if name.endswith(TUPLE):
+            return _is_number_tuple(value, names, static_value, call_result)
+        return _is_scalar(value, names, static_value, call_result)
+
+    return _greatest_fixpoint(claims, candidates, holds)
+
+
+def _tuple_candidates(
+    assignments: list[tuple[str, ast.expr | None]], static_value: Callable[[ast.expr], Any] | None,
+) -> set[str]:
+    """Names that may hold a tuple of numbers: every value they are given is a tuple, a name
+    or a call of a Python function (when `static_value` is given to find it), one at least a
+    tuple or such a call (a quick sieve: most names fail it at once)."""
+    shaped, out = set(), set()
+    for name, value in assignments:
+        kind = type(value)
+        if kind is ast.Tuple or (kind is ast.Call and static_value is not None
+                                  and type(static_value(value.func)) is types.FunctionType):  # type: ignore[union-attr]
+            shaped.add(name)
+        elif kind is not ast.Name:
+            out.add(name)
+    return shaped - out
 
 
 def _plain_assignment(stmt: ast.stmt) -> tuple[str, ast.expr] | None:
@@ -56,7 +96,8 @@ def _plain_assignment(stmt: ast.stmt) -> tuple[str, ast.expr] | None:
 
 
 def _greatest_fixpoint(
-    assignments: list[tuple[str, ast.expr | None]], candidates: set[str], holds: Callable[[ast.expr | None, set[str]], bool],
+    assignments: list[tuple[str, ast.expr | None]], candidates: set[str],
+    holds: Callable[[str, ast.expr | None, set[str]], bool],
 ) -> set[str]:
     """The candidates for which every assignment's value `holds`, given the names still in."""
     names = set(candidates)
@@ -64,7 +105,7 @@ def _greatest_fixpoint(
     while changed:
         changed = False
         for name, value in assignments:
-            if name in names and not holds(value, names):
+            if name in names and not holds(name, value, names):
                 names.discard(name)
                 changed = True
     return names
@@ -73,7 +114,9 @@ def _greatest_fixpoint(
 _RANGE_ITEM = ast.Constant(0)
 
 
-def _is_scalar(value: ast.expr | None, scalars: set[str], static_value: Callable[[ast.expr], Any]) -> bool:
+def _is_scalar(
+    value: ast.expr | None, scalars: set[str], static_value: Callable[[ast.expr], Any], call_result: CallResult | None = None,
+) -> bool:
     if value is None:
         return False
     if isinstance(value, ast.Constant):
@@ -81,16 +124,36 @@ def _is_scalar(value: ast.expr | None, scalars: set[str], static_value: Callable
     if isinstance(value, ast.Name):
         return value.id in scalars
     if isinstance(value, ast.BinOp):
-        return not isinstance(value.op, ast.MatMult) and all(_is_scalar(v, scalars, static_value) for v in (value.left, value.right))
+        return not isinstance(value.op, ast.MatMult) and all(_is_scalar(v, scalars, static_value, call_result)
+                                                             for v in (value.left, value.right))
     if isinstance(value, ast.UnaryOp):
-        return _is_scalar(value.operand, scalars, static_value)
+        return _is_scalar(value.operand, scalars, static_value, call_result)
     if isinstance(value, ast.Compare):
-        return all(_is_scalar(v, scalars, static_value) for v in [value.left, *value.comparators])
+        return all(_is_scalar(v, scalars, static_value, call_result) for v in [value.left, *value.comparators])
+    if isinstance(value, ast.Subscript):  # an item of a tuple of numbers
+        index = value.slice
+        return isinstance(value.value, ast.Name) and value.value.id + TUPLE in scalars \
+            and type(index) is ast.Constant and type(index.value) is int
     if isinstance(value, ast.Call) and not value.keywords:
+        if not all(_is_scalar(a, scalars, static_value, call_result) for a in value.args):
+            return False
         fn = static_value(value.func)
         # math functions give floats; NumPy ufuncs of numbers give 0-d NumPy scalars
         known = getattr(fn, "__module__", None) == "math" or _is_builtin_scalar(fn) or isinstance(fn, np.ufunc)
-        return known and all(_is_scalar(a, scalars, static_value) for a in value.args)
+        return known or (call_result is not None and call_result(value) == NUMBER)
+    return False
+
+
+def _is_number_tuple(
+    value: ast.expr | None, facts: set[str], static_value: Callable[[ast.expr], Any], call_result: CallResult | None,
+) -> bool:
+    """Whether `value` always gives a tuple of numbers (`facts` as `number_facts` has them)."""
+    if isinstance(value, ast.Tuple):
+        return all(not isinstance(e, ast.Starred) and _is_scalar(e, facts, static_value, call_result) for e in value.elts)
+    if isinstance(value, ast.Name):
+        return value.id + TUPLE in facts
+    if isinstance(value, ast.Call) and not value.keywords and call_result is not None:
+        return all(_is_scalar(a, facts, static_value, call_result) for a in value.args) and call_result(value) == NUMBERS
     return False
 
 
@@ -133,7 +196,7 @@ def python_floats(body: list[ast.stmt], float_params: set[str], static_value: Ca
                 whole = isinstance(target, ast.Name)
                 assignments += [(n.id, stmt.value if whole else None) for n in walk(target) if isinstance(n, ast.Name)]
     candidates = {name for name, _ in assignments} | set(float_params)
-    return _greatest_fixpoint(assignments, candidates, lambda value, names: is_float_expr(value, names, static_value))
+    return _greatest_fixpoint(assignments, candidates, lambda _, value, names: is_float_expr(value, names, static_value))
 
 
 def is_float_expr(value: ast.expr | None, floats: set[str], static_value: Callable[[ast.expr], Any]) -> bool:

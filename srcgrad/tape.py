@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import ast
 import copy
+from typing import Any, Callable
 
 from .analysis import stores
+from .emit import make_assign, make_call
+from .fastast import Transformer
 
 SAVE, RESTORE = "__save__", "__restore__"
 
@@ -147,3 +150,38 @@ def drop_empty(stmts: list[ast.stmt], comments: dict[str, str] | None = None) ->
             stmt.body = [ast.Pass()]
         out.append(stmt)
     return out
+
+
+class TapeMarkers(Transformer):
+    """Tape markers become pushes (`_tape.append(x)`) and pops (`x = _tape.pop()`) for the
+    pairs in `kept`, and go for the others; `saved` gets the names taped. A pair of
+    `local_saves` (outside loops: it runs at most once) becomes `x_old = x` and `x = x_old`
+    instead, the local named by `reserve` at the save. (A class of its own, not one made per
+    call: a class made in a method is a reference cycle.)"""
+
+    def __init__(self, kept: set[int], tape: str, saved: set[str], local_saves: dict[int, str | None],
+                 reserve: Callable[[str], str]) -> None:
+        self.kept, self.tape, self.saved = kept, tape, saved
+        self.local_saves, self.reserve = local_saves, reserve
+        self.taped = False
+
+    def visit_Expr(self, node: ast.Expr) -> Any:
+        if not is_marker(node):
+            return node
+        kind, name = node.value.func.id, node.value.args[0].id  # type: ignore[attr-defined]
+        if node.value.args[1].value not in self.kept:  # type: ignore[attr-defined]
+            return None
+        self.saved.add(name)
+        pair = node.value.args[1].value  # type: ignore[attr-defined]
+        if pair in self.local_saves:
+            if kind == SAVE:
+                local = self.local_saves[pair] = self.reserve(f"{name}_old")
+                return ast.copy_location(make_assign(local, ast.Name(name, ast.Load())), node)
+            return ast.copy_location(make_assign(name, ast.Name(self.local_saves[pair], ast.Load())), node)  # type: ignore[arg-type]
+        self.taped = True
+        if kind == SAVE:
+            return ast.copy_location(ast.Expr(make_call(f"{self.tape}.append", [ast.Name(name, ast.Load())])), node)
+        return ast.copy_location(make_assign(name, make_call(f"{self.tape}.pop", [])), node)
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        return node if isinstance(node, ast.expr) else super().generic_visit(node)  # markers are statements

@@ -87,11 +87,24 @@ def test_conditional_expression_and_lambda_are_lowered():
     assert "lambda" not in out and "if " in out and "x * x" in out
 
 
-def test_early_return_becomes_flag_and_single_return():
+def test_early_return_outside_loops_becomes_the_other_path_and_single_return():
     out = text("""
         def f(x):
             if x > 0:
                 return x
+            return -x
+    """)
+    assert len(re.findall(r"\breturn\b", out)) == 1 and "else:" in out and "_result" in out
+    assert "_returned" not in out  # no flag: the rest of the body is the `else`
+
+
+def test_early_return_in_a_loop_becomes_flag_and_single_return():
+    out = text("""
+        def f(x, n):
+            for i in range(n):
+                if x > 5.0:
+                    return x
+                x = x * 2.0
             return -x
     """)
     assert len(re.findall(r"\breturn\b", out)) == 1 and "_returned" in out and "_result" in out
