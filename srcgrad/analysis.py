@@ -10,13 +10,8 @@ from __future__ import annotations
 import ast
 from typing import Callable, Collection
 
-from .astquery import count_statements, loads, names, statements, stores
+from .astquery import loads, names, statements
 from .fastast import walk
-
-# `stores` and `count_statements` are not used here: reverse.py, tape.py, forward.py,
-# jumps.py and scalars.py still import the walkers from this module (they are being
-# edited elsewhere); once they import from `astquery`, these names go.
-__all__ = ["activity", "count_statements", "flow", "loads", "names", "statements", "stores"]
 
 _MUTATORS = {"append", "extend", "insert", "update", "setdefault"}
 

@@ -33,10 +33,8 @@ from .optimize import clean_function
 from .request import ALL
 from .rules.reduction_vjp import expand_reduced, reduced_count
 from .runtime import add_at, getitem_vjp, seed, unbroadcast
-from .shapes import ELEMENTWISE, SCALAR, Shapes, bound_once
+from .shapes import ELEMENTWISE, SCALAR, SHAPE_ONLY, Shapes, bound_once
 from .usage import UsageCache
-
-SHAPE_ONLY = {id(unbroadcast): (1,), id(expand_reduced): (1,), id(reduced_count): (0, 1)}  # argument positions
 
 
 class Info(NamedTuple):

@@ -14,15 +14,16 @@ import inspect
 from typing import Any, Callable
 
 from . import analysis
+from .astquery import loads
 from .builder import Builder
 from .emit import Namespace, drop_calls, index_value, make_assign, make_call, receivers, simple_name, substitute
 from .errors import SourceInfo, plain_name
 from .failures import note_line
 from .fastast import fix_missing_locations
+from .folding import fold_constants
 from .naming import Namer
 from .normalize import Normalized
 from .number_calls import NumberCalls
-from .optimize import fold_constants
 from .request import Callees, Request
 from .resolve import ATTRIBUTE_PRIMALS, PACKED_METHODS, Callee, Resolver
 from .rules.registry import Rule, find_jvp_rule
@@ -56,7 +57,7 @@ class ForwardBuilder(Builder):
         self.params = [a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs]
         self.returned = body[-1].value  # type: ignore[attr-defined]
         wrt = set(tangent_params)
-        self.active = analysis.activity(body, wrt, analysis.loads(self.returned), self.carries_derivative)
+        self.active = analysis.activity(body, wrt, loads(self.returned), self.carries_derivative)
         self.scalars = scalar_names(body, set(request.scalars), resolver.static_value, set(self.params),
                                     NumberCalls(resolver).result)
         for param, name in tangent_params.items():
@@ -127,7 +128,7 @@ class ForwardBuilder(Builder):
         """`z = value` then `z_dot = tangent_of(z)`; when `value` reads z itself (`x = x * y`),
         the value goes into a fresh name first, so the tangent still sees the old z."""
         name = stmt.targets[0].id  # type: ignore[attr-defined]
-        if name not in analysis.loads(stmt.value):
+        if name not in loads(stmt.value):
             return [stmt, make_assign(self.tangent(name), tangent_of(ast.Name(name, ast.Load())))]
         new = self.namer.fresh("_new")
         return [

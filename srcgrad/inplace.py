@@ -26,11 +26,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .arrays import SHAPE_ONLY
 from .astquery import callee
 from .fastast import walk
 from .rules.operators_vjp import unbroadcast_matmul
 from .runtime import add_at, add_into, getitem_vjp, is_zero
+from .shapes import SHAPE_ONLY
 
 _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _NEW_ARRAY_HELPERS = (unbroadcast_matmul, getitem_vjp)  # always build their result

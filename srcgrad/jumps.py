@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 
-from .analysis import statements
+from .astquery import statements
 from .fastast import fix_missing_locations, walk
 from .naming import Namer
 

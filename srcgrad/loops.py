@@ -28,11 +28,11 @@ import ast
 import copy
 from typing import Any, Callable
 
-from .arrays import SHAPE_ONLY
+from .astquery import callee
 from .emit import make_assign, make_call
 from .fastast import walk
 from .runtime import shape_of
-from .shapes import SCALAR, Shapes
+from .shapes import SCALAR, SHAPE_ONLY, Shapes
 from .tape import RESTORE, SAVE, is_marker, live_restores, marker
 
 _BLOCKS = ("body", "orelse", "finalbody")
@@ -76,7 +76,7 @@ def _shape_reads(
     for node in nodes:
         if not isinstance(node, ast.Call) or node.keywords:
             continue
-        for position in SHAPE_ONLY.get(id(_callee(node, value_of)), ()):
+        for position in SHAPE_ONLY.get(id(callee(node, value_of)), ()):
                 arg = node.args[position] if position < len(node.args) else None
                 if isinstance(arg, ast.Name) and arg.id in candidates:
                     allowed.add(id(arg))
@@ -113,13 +113,6 @@ def _unmarked_nodes(stmts: list[ast.stmt]) -> list[ast.AST]:
         for block in nested:
             out.extend(_unmarked_nodes(block))
     return out
-
-
-def _callee(call: ast.Call, value_of: Callable[[ast.expr], Any]) -> Any:
-    try:
-        return value_of(call.func)
-    except Exception:  # not one of the generated code's helpers
-        return None
 
 
 def _plainly_stored(forward: list[ast.stmt], candidates: set[str]) -> set[str]:

@@ -9,13 +9,9 @@ from typing import Any, Callable
 
 from .astquery import count_statements, is_number, statements
 from .fastast import Transformer, walk
-from .folding import equals_number, fold_constants, fold_statement
+from .folding import equals_number, fold_statement
 from .request import ALL
 from .usage import UsageCache
-
-# forward.py still imports `fold_constants` from here (it is being edited elsewhere); once it
-# imports from `folding`, this goes.
-__all__ = ["clean_function", "fold_constants"]
 
 
 # ---- whole-function clean-up ------------------------------------------------------------

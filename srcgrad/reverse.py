@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from . import analysis, runtime
+from .astquery import count_statements, loads, names, stores
 from .builder import Builder, literal
 from .emit import (
     Namespace,
@@ -84,13 +85,13 @@ class ReverseBuilder(FlowMixin, StatementsMixin, CallsMixin, Builder):
         arguments = norm.node.args
         self.params = [a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs]
         self.returned = body[-1].value  # type: ignore[attr-defined]
-        returned_names = analysis.loads(self.returned)
+        returned_names = loads(self.returned)
         name_nodes: dict[int, list[ast.Name]] = {}  # per simple statement: its names, for both analyses below
 
         def names_of(stmt: ast.stmt) -> list[ast.Name]:
             found = name_nodes.get(id(stmt))
             if found is None:
-                found = name_nodes[id(stmt)] = analysis.names(stmt)
+                found = name_nodes[id(stmt)] = names(stmt)
             return found
 
         self.active = analysis.activity(body, set(wrt), returned_names, self.carries_derivative, (), names_of)
@@ -144,7 +145,7 @@ class ReverseBuilder(FlowMixin, StatementsMixin, CallsMixin, Builder):
                          for g, p in zip(gradients, self.outputs)]
         results: ast.expr = gradients[0] if self.single else ast.Tuple(gradients, ast.Load())
         value = copy.deepcopy(returned)
-        if form == "value_and_grad" and (analysis.loads(value) & set().union(*map(analysis.stores, backward))):
+        if form == "value_and_grad" and (loads(value) & set().union(*map(stores, backward))):
             kept = self.namer.fresh("_value")  # the backward sweep pops older values into those names
             forward = [*forward, make_assign(kept, value)]
             value = ast.Name(kept, ast.Load())
@@ -157,8 +158,8 @@ class ReverseBuilder(FlowMixin, StatementsMixin, CallsMixin, Builder):
                 snapshot = self.namespace.bind("snapshot", runtime.snapshot)
                 forward = [*forward, make_assign(kept, make_call(snapshot, [value]))]
                 value = ast.Name(kept, ast.Load())
-            written = set().union(*map(analysis.stores, backward))
-            restored = sorted(written & (set().union(*map(analysis.stores, forward)) | set(self.params)))
+            written = set().union(*map(stores, backward))
+            restored = sorted(written & (set().union(*map(stores, forward)) | set(self.params)))
             inner = ([ast.Nonlocal(restored)] if restored else []) + backward + [ast.Return(results)]
             definition = make_function(pullback, [seed_name], inner)
             tail = [definition, ast.Return(ast.Tuple([value, ast.Name(pullback, ast.Load())], ast.Load()))]
@@ -258,7 +259,7 @@ class ReverseBuilder(FlowMixin, StatementsMixin, CallsMixin, Builder):
         while True:
             kept = live_restores(backward, set()) if not record_all else set(range(1, next(self.pairs)))
             pruned = prune(backward, kept)
-            if analysis.count_statements(pruned) == analysis.count_statements(backward):
+            if count_statements(pruned) == count_statements(backward):
                 break
             backward = pruned
         forward = self._materialize(forward, kept)
@@ -351,7 +352,7 @@ def _note_blocks(
         inner = [getattr(stmt, f) for f in ("body", "orelse") if isinstance(getattr(stmt, f, None), list)]
         if inner:
             heads = [stmt.test] if isinstance(stmt, (ast.If, ast.While)) else [stmt.iter, stmt.target] if isinstance(stmt, ast.For) else []
-            found = [n for head in heads for n in analysis.names(head)]
+            found = [n for head in heads for n in names(head)]
         else:
             found = names_of(stmt)
         for node in found:

@@ -8,7 +8,7 @@ import ast
 import copy
 from typing import Any
 
-from . import analysis
+from .astquery import statements
 from .emit import instantiate_rule, make_assign, make_call, receivers, simple_name
 from .fastast import fix_missing_locations
 from .resolve import PACKED_METHODS, Callee
@@ -86,7 +86,7 @@ class CallsMixin:
         sweep is built last statement first), to the calls `split_call` may meet."""
         if self.pullbacks is None:
             self.pullbacks = {}
-            for candidate in analysis.statements(self.norm.node.body):
+            for candidate in statements(self.norm.node.body):
                 if self._may_split(candidate):
                     self.pullbacks[id(candidate)] = self.namer.fresh("_pullback")
         name = self.pullbacks.get(id(stmt))

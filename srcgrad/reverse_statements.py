@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 import copy
 
-from . import analysis
+from .astquery import loads
 from .emit import index_value, make_assign, make_call, receivers
 from .fastast import walk
 from .overwrite import plainly_basic, written_part
@@ -29,7 +29,7 @@ class StatementsMixin:
         forward: list[ast.stmt] = [*self.shift_note(name), stmt] if name in self.shift_free else [stmt]
         backward: list[ast.stmt] = []
         if self.carries_derivative(stmt) and name in self.active and self._has_adjoint(name):
-            if self.depth and name in analysis.loads(stmt.value):
+            if self.depth and name in loads(stmt.value):
                 # Normalization puts such a value in a temporary first (`_t = f(a); a = _t`), whose
                 # adjoint holds `a_bar`, zeroes it, then adds into `a`: built here in one statement,
                 # the adjoint would read the cotangent it adds into and the new value as the old.

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .analysis import statements
+from .astquery import statements
 from .fastast import walk
 
 _SCALAR_BUILTINS = {abs, min, max, float, int, round, pow, len, bool}

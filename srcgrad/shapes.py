@@ -39,6 +39,9 @@ _REDUCTIONS = (
 )
 _LIKE_SECOND = (unbroadcast, expand_reduced)  # helpers whose result is shaped like their second argument
 
+# the helpers' arguments read only for their shapes, by position
+SHAPE_ONLY = {id(unbroadcast): (1,), id(expand_reduced): (1,), id(reduced_count): (0, 1)}
+
 
 def one_of(fn: Any, group: tuple) -> bool:
     """Whether `fn` is one of the functions in `group` (by identity: no hashing or `==`)."""

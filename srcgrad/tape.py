@@ -12,7 +12,7 @@ import ast
 import copy
 from typing import Any, Callable
 
-from .analysis import stores
+from .astquery import stores
 from .emit import make_assign, make_call
 from .fastast import Transformer
 
