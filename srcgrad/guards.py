@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 
 from .errors import NotDifferentiableError
-from .rules.registry import nondifferentiable
 
 
 def check_unshared(value: Any, in_place_method: str, message: str) -> None:
@@ -39,5 +38,3 @@ def _occurrences(container: Any, item: Any) -> int:
         return 0
     return sum(_occurrences(inner, item) for inner in container)
 
-
-nondifferentiable(check_unshared, check_held_once, reason="a check: no value")

@@ -174,31 +174,32 @@ def _reverse(context: Context, norm: Normalized) -> Generated:
     simplifier = FloatSimplifier({n for n, kind in guards.items() if kind is float}, context.resolver.static_value) \
         if guards else None
     builder = ReverseBuilder(norm, parsed.info, context.resolver, namer, request, context.callees, runtime_names,
-                             simplifier, context.seed_param)
+                             context.seed_param)
     context.comments = builder.comments
     name = namer.reserve(f"{request.mode}_{_identifier(parsed.name)}")
     with stage("reverse", context) as left:
         node = builder.build(name, request.mode)
         left.append(node)
     if request.mode != "vjp":  # a pullback's closure is left as built
-        node = _clean_reverse(context, builder, node)
+        node = _clean_reverse(context, builder, node, simplifier)
     namespace = {**builder.namespace.values, **context.injected}
     fallback = None
     if guards:
         fallback_name, fallback = namer.reserve("_general"), types.CellType()
         with stage("entry form", context) as left:
-            node = entry_form(node, guards, fallback_name, request.mode, request.single, builder.simplifier.floats)
+            node = entry_form(node, guards, fallback_name, request.mode, request.single, simplifier.floats)  # type: ignore[union-attr]
             left.append(node)
         namespace[fallback_name] = fallback
     function, source = _compile(context, node, builder.comments, namespace)
     return Generated(function, source, parsed, request.wrt, namespace, fallback=fallback)
 
 
-def _clean_reverse(context: Context, builder: ReverseBuilder, node: ast.FunctionDef) -> ast.FunctionDef:
+def _clean_reverse(context: Context, builder: ReverseBuilder, node: ast.FunctionDef,
+                   simplifier: FloatSimplifier | None) -> ast.FunctionDef:
     """The clean-ups the request switches on, in order: peephole and dead code (with the float
     algebra of the entry form), the array passes, in-place accumulation, tidied comments."""
     cleanups = context.request.cleanups
-    simplifier = builder.simplifier if "simplify" in cleanups else None
+    simplifier = simplifier if "simplify" in cleanups else None
     if simplifier is not None:
         simplifier.prepare(node)
     rewrite = simplifier.expression if simplifier is not None else None

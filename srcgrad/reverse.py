@@ -40,7 +40,6 @@ from .reverse_calls import CallsMixin
 from .reverse_flow import FlowMixin, written
 from .reverse_statements import StatementsMixin
 from .scalars import scalar_names
-from .simplify import FloatSimplifier
 from .tape import (
     TapeMarkers,
     drop_empty,
@@ -64,7 +63,6 @@ class ReverseBuilder(FlowMixin, StatementsMixin, CallsMixin, Builder):
         request: Request,
         callees: Callees,
         runtime_names: dict[str, Any],
-        simplifier: FloatSimplifier | None = None,
         seed_param: str = "_out_bar",
     ) -> None:
         self.norm, self.info, self.resolver, self.namer = norm, info, resolver, namer
@@ -76,7 +74,6 @@ class ReverseBuilder(FlowMixin, StatementsMixin, CallsMixin, Builder):
         self.cleanups = request.cleanups  # the clean-up passes to run (request.CLEANUPS)
         self.higher_order = request.reentrant  # emit only what srcgrad can differentiate again
         self.single = request.single and self.higher_order  # return the one gradient itself, not a 1-tuple
-        self.simplifier = simplifier  # entry form: rewrites of float arithmetic
         self.seed_param = seed_param  # the cotangent parameter of the "backward" form
         self.namespace = Namespace(namer, lambda name: resolver.static_value(ast.Name(name, ast.Load())))
         self.rt = {name: self.namespace.bind(name, value) for name, value in runtime_names.items()}

@@ -48,6 +48,7 @@ from .registry import complex_safe, internal, jvp_rule, nondifferentiable, vjp_r
 nondifferentiable(seed, is_zero, is_scalar, zero_tangent, is_absent, reason="bookkeeping: constant results")
 nondifferentiable(throw, reason="raises the user's exception: no value")
 nondifferentiable(stop_gradient, reason="stop_gradient")
+nondifferentiable(check_unshared, check_held_once, reason="a check: no value")
 
 
 @vjp_rule(unbroadcast)
