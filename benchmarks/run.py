@@ -385,7 +385,7 @@ def memory() -> list[tuple[str, dict[str, int | str]]]:
 def tape_memory() -> list[tuple[str, dict[str, int]]]:
     """Peak memory of srcgrad's minimal tape against recording every overwritten value (uses
     srcgrad's internal `transform.generate(fn, Request(..., record_all=True))`; skipped if that moved)."""
-    from srcgrad import transform
+    from srcgrad.driver import derivatives as transform
     from srcgrad.request import Request
 
     rows = []

@@ -4,10 +4,10 @@ from . import optim, rules  # noqa: F401  (rules: registers the built-in rules)
 from .api import adjoint, grad, jvp, source, tangent, value_and_grad, vjp
 from .errors import InternalError, NotDifferentiableError, SrcGradError, UsageError
 from .jacobians import hessian, hvp, jacobian
-from .markers import no_grad, stop_gradient
 from .request import CLEANUPS
-from .testing import check_grad, check_jvp
-from .tree import register_pytree
+from .runtime.markers import no_grad, stop_gradient
+from .runtime.tree import register_pytree
+from .tools.testing import check_grad, check_jvp
 
 __all__ = [
     "CLEANUPS",

@@ -1,5 +1,5 @@
 """`python -m srcgrad ...`: the same as the `srcgrad` command."""
 
-from .cli import main
+from .tools.cli import main
 
 raise SystemExit(main())

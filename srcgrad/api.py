@@ -8,15 +8,18 @@ import types
 import weakref
 from typing import Any, Callable
 
-from . import fence, objects, runtime, transform
-from .depends import Dependencies
-from .entry import install, make_entry
+from .backend.entry import install, make_entry
+from .driver import derivatives as transform
 from .errors import UsageError
 from .facts import declare_machinery
-from .markers import no_grad
-from .parse import unwrap
+from .frontend.depends import Dependencies
+from .frontend.parse import unwrap
+from .lowering import fence
 from .request import Optimize, Request, enabled
 from .rules.registry import register_adjoint, register_tangent
+from .runtime import core as runtime
+from .runtime import objects
+from .runtime.markers import no_grad
 
 Wrt = int | str | tuple
 _LIVE: weakref.WeakSet = weakref.WeakSet()  # every derivative object, told when a rule is registered

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator, NamedTuple
 import numpy as np
 
 from .facts import declare_machinery
-from .tree import map_leaves
+from .runtime.tree import map_leaves
 
 Schedule = Callable[[int], float]
 LearningRate = float | Schedule

@@ -21,27 +21,29 @@ import types
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from . import complexity, failures, fence, jumps, runtime, statements
-from .arrays import lighten
-from .compile import build_function, render
-from .depends import Dependencies
-from .entry import entry_form
-from .fastast import fix_missing_locations
-from .forward import ForwardBuilder
-from .inplace import accumulate_in_place
-from .markers import no_grad
-from .naming import Namer
-from .normalize import Normalized, Normalizer
-from .optimize import clean_function
-from .parse import ParsedFunction, parse_function
+from . import failures
+from .backend.compile import build_function, render
+from .backend.entry import entry_form
+from .cleanup.arrays import lighten
+from .cleanup.inplace import accumulate_in_place
+from .cleanup.peephole import clean_function
+from .cleanup.simplify import FloatSimplifier
+from .frontend.depends import Dependencies
+from .frontend.parse import ParsedFunction, parse_function
+from .frontend.resolve import Resolver
+from .frontend.staleness import check_source
+from .lowering import complexity, fence, jumps, statements
+from .lowering.normalize import Normalized, Normalizer
+from .lowering.sharing import SharedWrites
 from .request import Callees, Request
-from .resolve import Resolver
-from .reverse import ReverseBuilder
-from .sharing import SharedWrites
-from .simplify import FloatSimplifier
-from .staleness import check_source
-from .tape import drop_empty
-from .usage import UsageCache, usage
+from .runtime import core as runtime
+from .runtime.markers import no_grad
+from .syntax.fastast import fix_missing_locations
+from .syntax.naming import Namer
+from .syntax.usage import UsageCache, usage
+from .transforms.forward import ForwardBuilder
+from .transforms.reverse import ReverseBuilder
+from .transforms.tape import drop_empty
 
 # runtime helpers every reverse (forward) derivative may call, bound under these names
 REVERSE_RUNTIME = (

@@ -8,9 +8,10 @@ import types
 
 import numpy as np
 
-from srcgrad import runtime, tree
 from srcgrad.rules.registry import Rule
-from srcgrad.testing import directional_fd
+from srcgrad.runtime import core as runtime
+from srcgrad.runtime import tree
+from srcgrad.tools.testing import directional_fd
 
 
 def matched(vjp):

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 
 import srcgrad
-from srcgrad.testing import directional_fd
+from srcgrad.tools.testing import directional_fd
 
 
 def source_after_call(fn, *args, wrt=0):

@@ -1,6 +1,6 @@
 """Checks shared by the forward-rule tests (tests/test_jvp_rules_*.py).
 
-`srcgrad.testing.check_jvp_rule` checks a whole rule at a point inside the domain; these
+`srcgrad.tools.testing.check_jvp_rule` checks a whole rule at a point inside the domain; these
 cover what it cannot: some of the terms only (a bound that is None, a negative base whose
 exponent must stay an integer), rules called rather than inlined, exact agreement of
 forward and reverse Jacobians at kinks and ties, and coverage of the registry.
@@ -14,7 +14,6 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from srcgrad import tree
 from srcgrad.rules.registry import (
     Rule,
     all_jvp_rules,
@@ -24,7 +23,8 @@ from srcgrad.rules.registry import (
     has_vjp_rule,
     is_nondifferentiable,
 )
-from srcgrad.testing import directional_fd
+from srcgrad.runtime import tree
+from srcgrad.tools.testing import directional_fd
 
 
 def random_like(value: Any, rng: np.random.Generator) -> Any:
@@ -179,7 +179,7 @@ def _parameters(rule: Rule) -> list[tuple[str, Any, Any]]:
 
 def template_helpers(modules: Sequence[str]) -> dict[str, Any]:
     """The module-level functions of srcgrad's rule modules that the inlined templates of the
-    rules defined in `modules` call (not NumPy, math, builtins or srcgrad.runtime)."""
+    rules defined in `modules` call (not NumPy, math, builtins or srcgrad.runtime.core)."""
     helpers = {}
     for table in (all_rules(), all_jvp_rules()):
         for rules in table.values():

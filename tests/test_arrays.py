@@ -10,8 +10,8 @@ from generated import assert_grad_matches_fd as _check
 from generated import source_after_call as _source
 
 import srcgrad
-from srcgrad.fusion import fuse_single_use
-from srcgrad.runtime import add_at, getitem_vjp
+from srcgrad.cleanup.fusion import fuse_single_use
+from srcgrad.runtime.core import add_at, getitem_vjp
 
 
 def _line(fn, offset):

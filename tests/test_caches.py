@@ -10,9 +10,9 @@ import pytest
 from generated import fd_grad
 
 import srcgrad
-from srcgrad.parse import parse_function
+from srcgrad.frontend.parse import parse_function
+from srcgrad.frontend.staleness import check_source
 from srcgrad.rules import registry
-from srcgrad.staleness import check_source
 
 _COUNTER = itertools.count()
 
@@ -191,7 +191,7 @@ def restored_registry():
     for table, content in zip(tables, saved):
         table.clear()
         table.update(content)
-    srcgrad.transform.clear_cache()
+    srcgrad.driver.derivatives.clear_cache()
 
 
 def test_a_rule_registered_later_is_used_by_derivatives_taken_later(tmp_path, restored_registry):

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 import srcgrad
-from srcgrad import cli
-from srcgrad.testing import directional_fd
+from srcgrad.tools import cli
+from srcgrad.tools.testing import directional_fd
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -338,7 +338,7 @@ def test_python_dash_m_and_console_script(model):
     assert bad.returncode == 2 and bad.stdout == "" and "Traceback" not in bad.stderr  # the refusal in full:
     assert bad.stderr.startswith("srcgrad: error: ") and "model.py:" in bad.stderr  # tests/test_messages.py
     pyproject = (ROOT / "pyproject.toml").read_text()  # the console script `srcgrad` is cli.main
-    assert '[project.scripts]\nsrcgrad = "srcgrad.cli:main"' in pyproject
+    assert '[project.scripts]\nsrcgrad = "srcgrad.tools.cli:main"' in pyproject
 
 
 # ---- export ------------------------------------------------------------------------------
@@ -475,7 +475,7 @@ def test_export_refuses_what_it_cannot_write(capsys, model, target, message):
 
 
 def test_export_refuses_other_packages_and_closures(tmp_path):
-    from srcgrad.export import ExportError, export_source
+    from srcgrad.tools.export import ExportError, export_source
 
     (tmp_path / "mylib_cli_test.py").write_text("def scale(x):\n    return 2 * x\n")
     sys.path.insert(0, str(tmp_path))
@@ -522,8 +522,8 @@ def test_committed_reference_is_up_to_date():
 
 
 def test_reference_lists_every_registered_rule():
-    from srcgrad.reference import _place, render
     from srcgrad.rules.registry import all_nondifferentiable, all_rules
+    from srcgrad.tools.reference import _place, render
 
     text = render()
     for name, primal in [("np.sin", np.sin), ("math.log", math.log), ("np.linalg.det", np.linalg.det), ("sum", sum)]:

@@ -149,8 +149,8 @@ def test_rules_directly(primal, rule, tangent):
 
 
 def test_real_rules_on_real_values():
-    srcgrad.testing.check_vjp_rule(np.imag, cr.imag_vjp, np.array([0.5, -2.0]))
-    srcgrad.testing.check_jvp_rule(np.angle, cj.angle_jvp, np.array([0.5, -2.0]), vjp=cr.angle_vjp)
+    srcgrad.tools.testing.check_vjp_rule(np.imag, cr.imag_vjp, np.array([0.5, -2.0]))
+    srcgrad.tools.testing.check_jvp_rule(np.angle, cj.angle_jvp, np.array([0.5, -2.0]), vjp=cr.angle_vjp)
 
 
 def refused_norm(x):

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import srcgrad
-from srcgrad.folding import truth
-from srcgrad.testing import directional_fd
+from srcgrad.syntax.folding import truth
+from srcgrad.tools.testing import directional_fd
 
 
 def constant_branch(x):

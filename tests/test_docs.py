@@ -22,8 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from srcgrad import cli, transform
+from srcgrad.driver import derivatives as transform
 from srcgrad.rules import registry
+from srcgrad.tools import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import srcgrad
-from srcgrad.testing import directional_fd
+from srcgrad.tools.testing import directional_fd
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 TESTED = {"quickstart", "sum_of_squares", "vjp", "higher_order", "linear_regression", "mlp_spirals", "projectile"}

@@ -7,9 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
-from srcgrad import runtime as rt
 from srcgrad.errors import NotDifferentiableError
 from srcgrad.rules.operators_vjp import unbroadcast_matmul
+from srcgrad.runtime import core as rt
 
 
 def _generic_unbroadcast(g, x):

@@ -8,7 +8,7 @@ from flow_programs import FLOW_CORPUS
 from programs import CORPUS
 
 import srcgrad
-from srcgrad.testing import directional_fd
+from srcgrad.tools.testing import directional_fd
 
 ALL = CORPUS + FLOW_CORPUS
 
@@ -107,7 +107,7 @@ def test_user_forward_rule_is_called_with_dots():
         from srcgrad.rules import registry
 
         registry._JVP_RULES.pop(primal, None)
-        srcgrad.transform.clear_cache()
+        srcgrad.driver.derivatives.clear_cache()
 
 
 def test_missing_forward_rule_names_the_user_line():

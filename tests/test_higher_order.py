@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import srcgrad
-from srcgrad.testing import directional_fd
+from srcgrad.tools.testing import directional_fd
 
 grad = srcgrad.grad
 
@@ -231,7 +231,7 @@ def test_second_derivative_through_a_user_rule_differentiates_the_rule():
 
         registry._VJP_RULES.pop(cube, None)
         registry._JVP_RULES.pop(cube, None)
-        srcgrad.transform.clear_cache()
+        srcgrad.driver.derivatives.clear_cache()
 
 
 def test_mixed_partials_through_a_called_helper_rule():

@@ -12,10 +12,10 @@ from generated import fd_grad as _fd_grad
 from generated import source_after_call as _source
 
 import srcgrad
-from srcgrad.inplace import accumulate_in_place, assign_onto_zeros
+from srcgrad.cleanup.inplace import accumulate_in_place, assign_onto_zeros
 from srcgrad.rules.operators_vjp import unbroadcast_matmul
-from srcgrad.runtime import add_into, is_zero, unbroadcast
-from srcgrad.testing import check_grad
+from srcgrad.runtime.core import add_into, is_zero, unbroadcast
+from srcgrad.tools.testing import check_grad
 
 _NAMES = {"np": np, "unbroadcast": unbroadcast, "unbroadcast_matmul": unbroadcast_matmul, "is_zero": is_zero,
           "add_into": add_into}

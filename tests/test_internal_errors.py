@@ -9,7 +9,9 @@ import pytest
 from generated import fd_grad
 
 import srcgrad
-from srcgrad import optimize, pipeline, transform
+from srcgrad import pipeline
+from srcgrad.cleanup import peephole as optimize
+from srcgrad.driver import derivatives as transform
 
 
 def smooth(x):
@@ -46,7 +48,7 @@ def test_a_failing_rule_application_names_the_users_line(monkeypatch):
     def broken(self, *args, **kwargs):
         raise KeyError("planted")
 
-    monkeypatch.setattr(srcgrad.reverse.ReverseBuilder, "apply_rule", broken)
+    monkeypatch.setattr(srcgrad.transforms.reverse.ReverseBuilder, "apply_rule", broken)
     transform.clear_cache()
     with pytest.raises(srcgrad.InternalError, match=r"at line \d+: return math.sin\(y\) \+ y"):
         srcgrad.grad(smooth)(0.5)

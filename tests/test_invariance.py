@@ -1,4 +1,4 @@
-"""Shift invariance (srcgrad/invariance.py): a max subtracted before a softmax, log-softmax or
+"""Shift invariance (srcgrad/analysis/invariance.py): a max subtracted before a softmax, log-softmax or
 logsumexp gets no adjoint when, and only when, the result provably does not depend on it.
 Every gradient is checked against central finite differences."""
 
@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import srcgrad
-from srcgrad.testing import directional_fd
+from srcgrad.tools.testing import directional_fd
 
 NOTE = "needs no adjoint"
 RNG = np.random.default_rng(7)

@@ -16,8 +16,8 @@ from srcgrad.rules import products_helpers as ph
 from srcgrad.rules import products_jvp as pj
 from srcgrad.rules import products_vjp as pr
 from srcgrad.rules.registry import all_jvp_rules, all_rules, find_jvp_rule
-from srcgrad.runtime import ListCotangent
-from srcgrad.testing import check_jvp_rule
+from srcgrad.runtime.core import ListCotangent
+from srcgrad.tools.testing import check_jvp_rule
 
 R = np.random.default_rng(7)
 

@@ -8,11 +8,11 @@ import pytest
 from array_jvp_checks import matched, rules_of, tangent_of
 
 import srcgrad.rules  # noqa: F401  (registers every rule)
-from srcgrad import runtime as rt
 from srcgrad.rules import container_jvp as cj
 from srcgrad.rules import container_vjp as cr
 from srcgrad.rules.registry import all_jvp_rules
-from srcgrad.testing import check_jvp_rule
+from srcgrad.runtime import core as rt
+from srcgrad.tools.testing import check_jvp_rule
 
 R = np.random.default_rng(5)
 

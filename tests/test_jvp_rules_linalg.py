@@ -9,12 +9,12 @@ import pytest
 from array_jvp_checks import matched, rules_of, tangent_of
 
 import srcgrad.rules  # noqa: F401  (registers every rule)
-from srcgrad import tree
 from srcgrad.rules import linalg_helpers as lh
 from srcgrad.rules import linalg_jvp as lj
 from srcgrad.rules import linalg_vjp as la
 from srcgrad.rules.registry import Rule, all_jvp_rules
-from srcgrad.testing import check_jvp_rule
+from srcgrad.runtime import tree
+from srcgrad.tools.testing import check_jvp_rule
 
 R = np.random.default_rng(11)
 

@@ -24,8 +24,8 @@ from srcgrad.rules import math_vjp as M
 from srcgrad.rules import numpy_jvp as NJ
 from srcgrad.rules import numpy_vjp as N
 from srcgrad.rules.registry import Rule, all_jvp_rules, find_jvp_rule, is_nondifferentiable
-from srcgrad.runtime import ListCotangent, TupleCotangent
-from srcgrad.testing import check_jvp_rule, check_vjp_rule
+from srcgrad.runtime.core import ListCotangent, TupleCotangent
+from srcgrad.tools.testing import check_jvp_rule, check_vjp_rule
 
 RULE_MODULES = (M.__name__, B.__name__)
 JVP_MODULES = (MJ.__name__, S.__name__, BJ.__name__)

@@ -20,7 +20,7 @@ import srcgrad.rules.numpy_vjp as nr
 import srcgrad.rules.operators_jvp as oj
 import srcgrad.rules.operators_vjp as op
 from srcgrad.rules.registry import Rule, all_jvp_rules, has_jvp_rule, is_nondifferentiable
-from srcgrad.testing import check_jvp_rule, check_vjp_rule
+from srcgrad.tools.testing import check_jvp_rule, check_vjp_rule
 
 RULE_MODULES = (nr.__name__, op.__name__)
 JVP_MODULES = (nj.__name__, oj.__name__)

@@ -9,7 +9,7 @@ from array_jvp_checks import forward_equals_reverse, rules_of, tangent_of
 import srcgrad.rules.reduction_jvp as rj
 import srcgrad.rules.reduction_vjp as rr
 from srcgrad.rules.registry import all_jvp_rules
-from srcgrad.testing import check_jvp_rule
+from srcgrad.tools.testing import check_jvp_rule
 
 RNG = np.random.default_rng(2024)
 

@@ -2,7 +2,7 @@
 
 import ast
 
-from srcgrad.liveness import live_after
+from srcgrad.analysis.liveness import live_after
 
 
 def live(source: str) -> dict[str, frozenset[str]]:

@@ -10,7 +10,7 @@ from generated import assert_grad_matches_fd
 from generated import source_after_call as _source
 
 import srcgrad
-from srcgrad.testing import check_grad
+from srcgrad.tools.testing import check_grad
 
 
 def _check(fn, *args, wrt=0):

@@ -14,9 +14,11 @@ import numpy as np
 import pytest
 
 import srcgrad
-from srcgrad import cli, errors, transform
-from srcgrad.parse import parse_function
+from srcgrad import errors
+from srcgrad.driver import derivatives as transform
+from srcgrad.frontend.parse import parse_function
 from srcgrad.rules import registry
+from srcgrad.tools import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 

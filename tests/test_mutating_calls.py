@@ -10,11 +10,11 @@ import pytest
 from generated import assert_hessian_matches_fd, load_function
 
 import srcgrad
-from srcgrad import writes
-from srcgrad.mutators import functional_form, mutates, written_names
-from srcgrad.parse import MISSING
+from srcgrad.frontend.parse import MISSING
+from srcgrad.lowering.mutators import functional_form, mutates, written_names
 from srcgrad.rules import mutation_helpers as rules
-from srcgrad.testing import check_grad, check_jvp, check_jvp_rule, check_vjp_rule, directional_fd
+from srcgrad.runtime import writes
+from srcgrad.tools.testing import check_grad, check_jvp, check_jvp_rule, check_vjp_rule, directional_fd
 
 RNG = np.random.default_rng(7)
 
@@ -113,7 +113,7 @@ SOURCES = {
     "copied_into": "return np.sum(copied_into(np.ones((2, 4)), w * w[0]) * w)",
     "filled": "return np.sum(filled(w * 3.0, w[1] ** 2) * w)",
 }
-HEADER = "import numpy as np\nfrom srcgrad.writes import *  # noqa\n\n\ndef f(w):\n    "
+HEADER = "import numpy as np\nfrom srcgrad.runtime.writes import *  # noqa\n\n\ndef f(w):\n    "
 W = np.array([0.3, -0.7, 1.1, 0.5])
 
 
@@ -169,7 +169,7 @@ def test_rewrite_text_and_gradient(statement, expected, tmp_path):
     assert ast.unparse(node.body[1]) == expected
     assert all(getattr(writes, name) is obj for name, obj in helpers.items())
     original = load_function("import numpy as np\n\n" + source, tmp_path, "original")
-    rewritten = load_function(f"import numpy as np\nfrom srcgrad.writes import {', '.join(helpers)}\n\n"
+    rewritten = load_function(f"import numpy as np\nfrom srcgrad.runtime.writes import {', '.join(helpers)}\n\n"
                               + ast.unparse(node) + "\n", tmp_path, "rewritten")
     w = RNG.standard_normal(4)
     assert rewritten(w) == pytest.approx(original(w), rel=1e-12)

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import srcgrad
-from srcgrad.testing import directional_fd
-from srcgrad.tree import leaves, map_leaves
+from srcgrad.runtime.tree import leaves, map_leaves
+from srcgrad.tools.testing import directional_fd
 
 X = np.array([0.5, -1.0, 2.0])
 OPTIMIZE = [True, False]

@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 from srcgrad import grad
-from srcgrad.parse import _definition_lines, parse_function
+from srcgrad.frontend.parse import _definition_lines, parse_function
 
 MODULE = '''
 import functools

@@ -4,10 +4,13 @@ import ast
 import re
 import textwrap
 
-from srcgrad import analysis, jumps, optimize, scalars
+from srcgrad.analysis import activity as analysis
+from srcgrad.analysis import scalars
+from srcgrad.cleanup import peephole as optimize
 from srcgrad.errors import SourceInfo
-from srcgrad.naming import Namer
-from srcgrad.normalize import Normalizer
+from srcgrad.lowering import jumps
+from srcgrad.lowering.normalize import Normalizer
+from srcgrad.syntax.naming import Namer
 
 
 def _function(source: str) -> ast.FunctionDef:

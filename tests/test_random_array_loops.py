@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import srcgrad
-from srcgrad import pipeline, reverse
+from srcgrad import pipeline
+from srcgrad.transforms import reverse
 
 UNARY = ["np.tanh({})", "np.sin({})", "-{}", "{} * 0.5", "np.sum({}, axis=-1, keepdims=True)", "np.sum({})",
          "{} @ m", "({}) ** 2"]

@@ -11,7 +11,7 @@ import pytest
 from generated import fd_grad
 
 import srcgrad
-from srcgrad.testing import directional_fd
+from srcgrad.tools.testing import directional_fd
 
 # ---- an assignment whose value reads its own target -------------------------------------
 # Normalization compared the user's name with the versioned names the value reads (`a_1 = 3.0 * a_1`

@@ -111,7 +111,7 @@ def number_beside_an_array(x):
 
 
 def test_tangent_of_a_number_beside_an_array_has_the_arrays_shape():
-    from srcgrad.testing import directional_fd
+    from srcgrad.tools.testing import directional_fd
 
     _, tangent = srcgrad.jvp(number_beside_an_array, (-0.017,), (1.0,))
     assert tangent == pytest.approx(directional_fd(number_beside_an_array, (-0.017,), [0], [1.0]), rel=1e-6)

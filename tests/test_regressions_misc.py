@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import srcgrad
-from srcgrad.testing import directional_fd
-from srcgrad.unparse import function_text
+from srcgrad.syntax.unparse import function_text
+from srcgrad.tools.testing import directional_fd
 
 
 def _fd(f, args, position):

@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import srcgrad
-from srcgrad import writes
-from srcgrad.overwrite import is_basic_index, last_writes, plainly_basic, written_part
 from srcgrad.rules import mutation_helpers as rules
-from srcgrad.testing import check_grad, check_jvp, check_jvp_rule, check_vjp_rule
+from srcgrad.runtime import writes
+from srcgrad.runtime.overwrite import is_basic_index, last_writes, plainly_basic, written_part
+from srcgrad.tools.testing import check_grad, check_jvp, check_jvp_rule, check_vjp_rule
 
 W = np.array([0.3, -0.7, 1.1, 0.5, -1.3, 0.9])
 

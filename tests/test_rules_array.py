@@ -13,8 +13,8 @@ from srcgrad.rules import array_vjp as ar
 from srcgrad.rules import linalg_vjp as la
 from srcgrad.rules import products_vjp as pr
 from srcgrad.rules.registry import all_rules
-from srcgrad.runtime import ListCotangent, TupleCotangent
-from srcgrad.testing import check_vjp_rule
+from srcgrad.runtime.core import ListCotangent, TupleCotangent
+from srcgrad.tools.testing import check_vjp_rule
 
 R = np.random.default_rng(1)
 

@@ -11,8 +11,8 @@ from srcgrad.rules import builtin_vjp as B
 from srcgrad.rules import math_vjp as M
 from srcgrad.rules import numpy_vjp as N
 from srcgrad.rules.registry import all_nondifferentiable, all_rules
-from srcgrad.runtime import ListCotangent, TupleCotangent
-from srcgrad.testing import check_vjp_rule
+from srcgrad.runtime.core import ListCotangent, TupleCotangent
+from srcgrad.tools.testing import check_vjp_rule
 
 OUR_MODULES = {M.__name__, B.__name__}
 

@@ -6,7 +6,7 @@ import pytest
 import srcgrad.rules.numpy_vjp as nr
 import srcgrad.rules.reduction_vjp as rr
 from srcgrad.rules.registry import all_rules, is_nondifferentiable
-from srcgrad.testing import check_vjp_rule
+from srcgrad.tools.testing import check_vjp_rule
 
 RULE_MODULES = ("srcgrad.rules.numpy_vjp", "srcgrad.rules.reduction_vjp")
 RNG = np.random.default_rng(1234)

@@ -4,10 +4,10 @@ every other rule: forward and reverse against finite differences and against eac
 import numpy as np
 import pytest
 
-from srcgrad import runtime as rt
 from srcgrad.rules import runtime_helpers as R
 from srcgrad.rules.registry import all_jvp_rules, all_rules, is_nondifferentiable
-from srcgrad.testing import check_jvp_rule, check_vjp_rule
+from srcgrad.runtime import core as rt
+from srcgrad.tools.testing import check_jvp_rule, check_vjp_rule
 
 mat = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
 row = np.array([[0.3, -0.2, 0.9]])

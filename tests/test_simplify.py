@@ -88,7 +88,7 @@ def test_an_int_parameter_stays_an_int_and_the_gradient_a_float():
 def test_python_floats_are_proven_conservatively():
     import ast
 
-    from srcgrad.scalars import python_floats
+    from srcgrad.analysis.scalars import python_floats
 
     body = ast.parse(textwrap.dedent("""\
         a = 2.0 * x

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import srcgrad
-from srcgrad.unparse import function_text, minus_signs
+from srcgrad.syntax.unparse import function_text, minus_signs
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = sorted((ROOT / "srcgrad").rglob("*.py")) + sorted((ROOT / "tests").glob("*.py")) + sorted((ROOT / "examples").rglob("*.py"))

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from srcgrad.astquery import names
-from srcgrad.usage import usage
+from srcgrad.syntax.astquery import names
+from srcgrad.syntax.usage import usage
+from srcgrad.transforms import reverse
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted((ROOT / "srcgrad").rglob("*.py")) + sorted((ROOT / "examples").rglob("*.py"))
@@ -88,7 +89,7 @@ def test_usage_of_generated_code() -> None:
 
 
 def test_a_statement_changed_in_place_without_forget_is_found_stale() -> None:
-    from srcgrad.usage import UsageCache
+    from srcgrad.syntax.usage import UsageCache
 
     body = ast.parse("a = b + c\nd = a * 2.0").body
     cache = UsageCache()
@@ -104,11 +105,11 @@ def test_fix_missing_locations_agrees_with_ast_and_every_located_class_has_four_
     (every located class in Python 3.10 to 3.13); it places what `ast`'s own would."""
     import copy
 
-    from srcgrad.fastast import _POSITION, fix_missing_locations
+    from srcgrad.syntax.fastast import _POSITION, fix_missing_locations
 
     located = [c for c in vars(ast).values() if isinstance(c, type) and issubclass(c, ast.AST) and c._attributes]
     assert located and all(c._attributes == _POSITION for c in located)
-    tree = ast.parse((ROOT / "srcgrad" / "reverse.py").read_text())
+    tree = ast.parse(Path(reverse.__file__).read_text())
     for i, node in enumerate(ast.walk(tree)):  # strip some positions: every third node's
         if isinstance(node, (ast.expr, ast.stmt, ast.arg, ast.keyword)) and i % 3 == 0:
             for attribute in _POSITION:

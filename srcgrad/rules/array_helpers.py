@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..runtime import ListCotangent, match, split
+from ..runtime.core import ListCotangent, match, split
 from .array_vjp import (
     array_cotangent,
     cast_like,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..runtime import ListCotangent, TupleCotangent, is_zero, split, unbroadcast
+from ..runtime.core import ListCotangent, TupleCotangent, is_zero, split, unbroadcast
 from .registry import internal, vjp_rule
 
 # ---- method primals -----------------------------------------------------------------------

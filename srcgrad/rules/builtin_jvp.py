@@ -16,7 +16,7 @@ import operator
 
 import numpy as np
 
-from ..runtime import broadcast_like, is_zero
+from ..runtime.core import broadcast_like, is_zero
 from .builtin_vjp import first_extreme, one_hot, sum_cotangent
 from .operators_jvp import power_jvp
 from .registry import jvp_rule, nondifferentiable, vjp_rule

@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..runtime import ListCotangent, TupleCotangent, as_sequence, is_dict_view, unbroadcast
+from ..runtime.core import ListCotangent, TupleCotangent, as_sequence, is_dict_view, unbroadcast
 from .operators_vjp import power_vjp
 from .registry import internal, nondifferentiable, vjp_rule
 

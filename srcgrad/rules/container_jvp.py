@@ -11,7 +11,7 @@ a dict tangent or cotangent in the order of a dict; they are the transposes of
 
 from __future__ import annotations
 
-from ..runtime import (
+from ..runtime.core import (
     ListCotangent,
     TupleCotangent,
     as_sequence,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..runtime import TupleCotangent, match
+from ..runtime.core import TupleCotangent, match
 from .linalg_vjp import (
     STACKED_VECTORS,
     cholesky_adjoint,

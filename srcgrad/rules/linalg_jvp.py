@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..runtime import zero_tangent
+from ..runtime.core import zero_tangent
 from .linalg_helpers import eigh_tangent, from_triangle, half_triangle
 from .linalg_vjp import STACKED_VECTORS
 from .registry import jvp_rule

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..runtime import is_zero, split, unbroadcast
+from ..runtime.core import is_zero, split, unbroadcast
 from .registry import internal, vjp_rule
 
 # NumPy < 2 treats `b` of `solve` as a stack of vectors when it has one axis less than `a`.

@@ -22,7 +22,7 @@ counts as a sequence of zeros.
 
 from __future__ import annotations
 
-from ..runtime import is_zero, unbroadcast
+from ..runtime.core import is_zero, unbroadcast
 from .builtin_vjp import sequence_like
 from .math_vjp import dist_cotangents, prod_cotangent, scaled_like
 from .registry import internal, jvp_rule, vjp_rule

@@ -16,7 +16,7 @@ import functools
 import math
 from typing import Any
 
-from ..runtime import is_zero, unbroadcast
+from ..runtime.core import is_zero, unbroadcast
 from . import registry
 from .builtin_vjp import sequence_like, sum_cotangent
 from .registry import internal, nondifferentiable

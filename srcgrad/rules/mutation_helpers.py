@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..overwrite import keep_last, written_part
-from ..runtime import getitem, getitem_vjp, is_zero, unbroadcast
-from ..writes import (
+from ..runtime.core import getitem, getitem_vjp, is_zero, unbroadcast
+from ..runtime.overwrite import keep_last, written_part
+from ..runtime.writes import (
     added_at,
     copied_into,
     diagonal_filled,

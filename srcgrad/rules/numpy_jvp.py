@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from ..runtime import broadcast_like, unbroadcast
+from ..runtime.core import broadcast_like, unbroadcast
 from .numpy_vjp import (
     clip_cotangent,
     clip_source,

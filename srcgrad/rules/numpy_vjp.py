@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from ..runtime import unbroadcast
+from ..runtime.core import unbroadcast
 from . import registry
 from .registry import complex_safe, internal, nondifferentiable
 

@@ -11,7 +11,7 @@ import operator
 
 import numpy as np
 
-from ..runtime import broadcast_like
+from ..runtime.core import broadcast_like
 from .operators_vjp import unbroadcast_matmul
 from .registry import jvp_rule, vjp_rule
 

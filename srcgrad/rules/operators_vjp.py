@@ -8,7 +8,7 @@ import operator
 
 import numpy as np
 
-from ..runtime import unbroadcast
+from ..runtime.core import unbroadcast
 from . import registry
 from .registry import complex_safe, internal, nondifferentiable
 

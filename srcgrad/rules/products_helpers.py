@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..runtime import ListCotangent, TupleCotangent, is_zero, match, split, unbroadcast
+from ..runtime.core import ListCotangent, TupleCotangent, is_zero, match, split, unbroadcast
 from .products_vjp import (
     cross_adjoint,
     diagonal_adjoint,

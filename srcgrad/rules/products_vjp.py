@@ -11,7 +11,7 @@ import string
 
 import numpy as np
 
-from ..runtime import unbroadcast
+from ..runtime.core import unbroadcast
 from .registry import internal, vjp_rule
 
 # ---- products ------------------------------------------------------------------------------

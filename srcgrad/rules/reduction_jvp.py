@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..runtime import unbroadcast
+from ..runtime.core import unbroadcast
 from .numpy_vjp import div0
 from .reduction_vjp import (
     count_share,

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..guards import check_held_once, check_unshared
-from ..markers import stop_gradient
-from ..objects import child_cotangent, getattr_tangent, getattr_vjp
-from ..runtime import (
+from ..runtime.core import (
     ListCotangent,
     TupleCotangent,
     as_sequence,
@@ -43,6 +40,9 @@ from ..runtime import (
     zero_at,
     zero_tangent,
 )
+from ..runtime.guards import check_held_once, check_unshared
+from ..runtime.markers import stop_gradient
+from ..runtime.objects import child_cotangent, getattr_tangent, getattr_vjp
 from .registry import complex_safe, internal, jvp_rule, nondifferentiable, vjp_rule
 
 nondifferentiable(seed, is_zero, is_scalar, zero_tangent, is_absent, reason="bookkeeping: constant results")

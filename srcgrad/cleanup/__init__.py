@@ -1,0 +1,2 @@
+"""Clean-ups of generated code, each switchable (`optimize=`): peephole and dead code, float
+algebra, fusion, array bookkeeping, in-place accumulation."""

@@ -1,0 +1,1 @@
+"""Caches and dispatch: each derivative built once per function and request; run-time callees."""

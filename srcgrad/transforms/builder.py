@@ -1,0 +1,108 @@
+"""What the reverse and forward builders share: activity queries, call checks, constants."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from typing import Any
+
+from ..errors import SourceInfo, SrcGradError, calling, located_error
+from ..facts import is_pure as is_pure_helper
+from ..frontend.resolve import Callee, Resolver
+from ..lowering.normalize import Normalized
+from ..rules.registry import is_template_helper
+from ..syntax.emit import Namespace
+from ..syntax.fastast import fix_missing_locations, walk
+
+
+class Builder:
+    """Base of `ReverseBuilder` and `ForwardBuilder`; subclasses set the attributes below."""
+
+    norm: Normalized
+    info: SourceInfo
+    resolver: Resolver
+    namespace: Namespace
+    active: set[str]
+    scalars: set[str]
+    impure: tuple[str, ...] = ()  # namespace names of helpers that must run even if unused
+    rule_decorator = "srcgrad.adjoint"  # what the "no rule" error tells the user to use
+
+    def is_pure(self, call: ast.Call) -> bool:
+        """Calls a dead assignment may be dropped with: rules' primals and helpers."""
+        func = call.func
+        if isinstance(func, ast.Name) and func.id in self.namespace.values:
+            value = self.namespace.values[func.id]
+            pure = is_pure_helper(value) or is_template_helper(value) or _is_numpy_function(value)
+            return pure and func.id not in self.impure
+        return self.resolver.callee(call).kind in ("rule", "method")
+
+    def carries_derivative(self, stmt: ast.stmt) -> bool:
+        return id(stmt) not in self.norm.opaque and id(stmt) not in self.norm.constant
+
+    def _is_scalar(self, expr: ast.expr) -> bool:
+        if isinstance(expr, ast.Constant):
+            return isinstance(expr.value, (int, float)) and not isinstance(expr.value, bool)
+        return isinstance(expr, ast.Name) and expr.id in self.scalars
+
+    def _is_active(self, expr: ast.expr) -> bool:
+        kind = type(expr)
+        if kind is ast.Name:  # the usual operand of normalized code, answered without a walk
+            return expr.id in self.active  # type: ignore[attr-defined]
+        if kind is ast.Constant:
+            return False
+        return any(isinstance(n, ast.Name) and n.id in self.active for n in walk(expr))
+
+    def _any_active(self, exprs: list[ast.expr]) -> bool:
+        return any(self._is_active(e) for e in exprs)
+
+    def _check_callable(self, call: ast.Call) -> None:
+        callee = self.resolver.callee(call)
+        if callee.kind == "unknown" and self._any_active(list(call.args) + [k.value for k in call.keywords]):
+            raise self._no_rule(call, callee)
+
+    def located(self, node: ast.AST, message: str) -> SrcGradError:
+        """A NotDifferentiableError at `node` of the normalized code. The parts normalizing
+        made get their positions (their nearest positioned parent's) only now: the builder
+        needs them only for error messages, and placing every new part costs on every call."""
+        if isinstance(node, (ast.expr, ast.stmt)) and "lineno" not in node.__dict__:
+            fix_missing_locations(self.norm.node)
+        return located_error(self.info, node, message)
+
+    def calling(self, call: ast.Call, callee: Callee, forward: bool = False) -> Any:
+        """Around the transform of the callee of `call`: a refusal inside it names this call."""
+        if "lineno" not in call.__dict__:
+            fix_missing_locations(self.norm.node)
+        return calling(self.info, call, self.resolver.parsed.fn.__qualname__, callee.value, forward)
+
+    def _no_rule(self, call: ast.Call, callee: Callee) -> Exception:
+        return self.located(
+            call,
+            f"`{callee.name}` has no derivative rule and no Python source srcgrad can read; "
+            f"register one with @{self.rule_decorator}({callee.name})",
+        )
+
+    def _callee_positions(self, callee: Callee, call: ast.Call) -> list[int]:
+        """The parameter position each argument of `call` binds to (keywords by name)."""
+        params = list(inspect.signature(callee.value).parameters)
+        return list(range(len(call.args))) + [params.index(k.arg) for k in call.keywords]
+
+    def _constant(self, value: Any) -> ast.expr:
+        """A rule parameter's default value as an expression of the generated code."""
+        if not literal(value):
+            return ast.Name(self.namespace.bind("_default", value), ast.Load())
+        if isinstance(value, tuple):
+            return ast.Tuple([ast.Constant(v) for v in value], ast.Load())
+        return ast.Constant(value)
+
+
+def literal(value: Any) -> bool:
+    """Whether `Builder._constant` writes `value` as a literal, not as a name bound to it."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    return isinstance(value, tuple) and all(isinstance(v, (int, float, str, type(None))) for v in value)
+
+
+def _is_numpy_function(value: Any) -> bool:
+    """NumPy's functions and ufuncs: pure where generated code calls them by name (the
+    writing ones are rewritten or refused before code is generated, see `mutators.py`)."""
+    return (getattr(value, "__module__", "") or "").startswith("numpy")
