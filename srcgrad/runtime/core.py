@@ -3,7 +3,7 @@
 Everything here is array-library neutral: NumPy functions that dispatch through
 `__array_function__`, shapes read with `np.shape`, no in-place writes into inputs.
 Zero cotangents are the Python float `0.0`; container cotangents (for dict, list and
-tuple values) are the `*Cotangent` classes below, which add element by element.
+tuple values) are the `*Cotangent` classes of `cotangents.py`, which add element by element.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from .broadcast import ShapeOf as ShapeOf  # re-exported: helpers generated code
 from .broadcast import add_into as add_into
 from .broadcast import shape_of as shape_of
 from .broadcast import unbroadcast as unbroadcast
+from .cotangents import DictCotangent, ListCotangent, TupleCotangent, add, is_zero
 from .tree import flatten, is_node, misrouted, rebuild
 
 _SCALARS = (float, int, complex, np.floating, np.integer, np.complexfloating, np.bool_, bool)
@@ -66,63 +67,6 @@ def call_tangent(rule: Any, dots: tuple, ans: Any, *args: Any, **kwargs: Any) ->
     `srcgrad.tangent`); `None` (no tangent) becomes a zero of the result's shape."""
     result = rule(dots, ans, *args, **kwargs)
     return zero_tangent(ans) if result is None else result
-
-
-def is_zero(g: Any) -> bool:
-    """True for the symbolic zero cotangents: `None`, and a scalar zero (the Python `0.0` of
-    an initialisation, or NumPy's `float64` that arithmetic with a NumPy scalar makes of it)."""
-    return g is None or (type(g) in (float, int, np.float64) and g == 0)
-
-
-def add(a: Any, b: Any) -> Any:
-    """Sum two cotangents of any kind (scalars, arrays, container cotangents)."""
-    if is_zero(a):
-        return b
-    if is_zero(b):
-        return a
-    return a + b
-
-
-class DictCotangent(dict):
-    """Cotangent of a dict: holds entries only for keys that received a derivative."""
-
-    adds_entrywise = True  # `unbroadcast` passes a cotangent of `a + b` on to both
-
-    def __add__(self, other: Any) -> Any:
-        if is_zero(other):
-            return self
-        out = DictCotangent(self)
-        for key, value in other.items():
-            out[key] = add(out.get(key), value)
-        return out
-
-    __radd__ = __add__
-
-
-class ListCotangent(list):
-    """Cotangent of a list: one entry per element, `0.0` where there is none."""
-
-    adds_entrywise = True  # `unbroadcast` passes a cotangent of `a + b` on to both
-
-    def __add__(self, other: Any) -> Any:
-        if is_zero(other):
-            return self
-        return type(self)(add(a, b) for a, b in zip(self, other))
-
-    __radd__ = __add__
-
-
-class TupleCotangent(tuple):
-    """Cotangent of a tuple: one entry per element, `0.0` where there is none."""
-
-    adds_entrywise = True  # `unbroadcast` passes a cotangent of `a + b` on to both
-
-    def __add__(self, other: Any) -> Any:
-        if is_zero(other):
-            return self
-        return TupleCotangent(add(a, b) for a, b in zip(self, other))
-
-    __radd__ = __add__
 
 
 def getitem_vjp(g: Any, x: Any, index: Any) -> Any:
