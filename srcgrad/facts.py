@@ -19,10 +19,7 @@ def declare_pure(*helpers: Any) -> None:
 
 def is_pure(value: Any) -> bool:
     """Whether `value` was declared a pure helper."""
-    try:
-        return value in _PURE
-    except TypeError:  # unhashable: not a function
-        return False
+    return _declared(_PURE, value)
 
 
 def generated_filename(what: str) -> str:
@@ -46,7 +43,11 @@ def declare_machinery(*functions: Any) -> None:
 
 def is_machinery(value: Any) -> bool:
     """Whether `value` was declared part of srcgrad's machinery."""
+    return _declared(_MACHINERY, value)
+
+
+def _declared(table: set[Any], value: Any) -> bool:
     try:
-        return value in _MACHINERY
+        return value in table
     except TypeError:  # unhashable: not a function
         return False

@@ -6,7 +6,7 @@ import ast
 import inspect
 from typing import Any
 
-from ..errors import SourceInfo, SrcGradError, calling, located_error
+from ..errors import SourceInfo, SrcGradError, calling, located_error, plain_name
 from ..facts import is_pure as is_pure_helper
 from ..frontend.resolve import Callee, Resolver
 from ..lowering.normalize import Normalized
@@ -35,6 +35,17 @@ class Builder:
             pure = is_pure_helper(value) or is_template_helper(value) or _is_numpy_function(value)
             return pure and func.id not in self.impure
         return self.resolver.callee(call).kind in ("rule", "method")
+
+    def simple_statement(self, stmt: ast.stmt) -> Any:
+        """Differentiate an assignment, item assignment or expression statement of the normalized
+        form by the builder's own method for it; anything else cannot be here."""
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Subscript):
+            return self.setitem(stmt)  # type: ignore[attr-defined]
+        if isinstance(stmt, ast.Assign):
+            return self.assignment(stmt)  # type: ignore[attr-defined]
+        if isinstance(stmt, ast.Expr):
+            return self.expression_statement(stmt)  # type: ignore[attr-defined]
+        raise self.located(stmt, f"cannot differentiate {plain_name(stmt)} here")
 
     def carries_derivative(self, stmt: ast.stmt) -> bool:
         return id(stmt) not in self.norm.opaque and id(stmt) not in self.norm.constant

@@ -16,7 +16,7 @@ from typing import Any, Callable
 from ..analysis import activity as analysis
 from ..analysis.number_calls import NumberCalls
 from ..analysis.scalars import scalar_names
-from ..errors import SourceInfo, plain_name
+from ..errors import SourceInfo
 from ..failures import note_line
 from ..frontend.resolve import ATTRIBUTE_PRIMALS, PACKED_METHODS, Callee, Resolver
 from ..lowering.normalize import Normalized
@@ -100,13 +100,7 @@ class ForwardBuilder(Builder):
             return [ast.copy_location(ast.While(stmt.test, self.block(stmt.body) or [ast.Pass()], []), stmt)]
         if isinstance(stmt, (ast.Break, ast.Continue, ast.Pass)):
             return [stmt]
-        if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Subscript):
-            return self.setitem(stmt)
-        if isinstance(stmt, ast.Assign):
-            return self.assignment(stmt)
-        if isinstance(stmt, ast.Expr):
-            return self.expression_statement(stmt)
-        raise self.located(stmt, f"cannot differentiate {plain_name(stmt)} here")
+        return self.simple_statement(stmt)
 
     def assignment(self, stmt: ast.Assign) -> list[ast.stmt]:
         target = stmt.targets[0]

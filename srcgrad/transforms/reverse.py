@@ -22,7 +22,7 @@ from ..analysis import activity as analysis
 from ..analysis.invariance import shift_free
 from ..analysis.number_calls import NumberCalls
 from ..analysis.scalars import scalar_names
-from ..errors import SourceInfo, plain_name
+from ..errors import SourceInfo
 from ..failures import note_line, stage
 from ..frontend.resolve import MISSING, Resolver
 from ..lowering.normalize import Normalized
@@ -205,13 +205,7 @@ class ReverseBuilder(FlowMixin, StatementsMixin, CallsMixin, Builder):
             return [stmt], []  # jumps were lowered to flags: this is the loop's single exit
         if isinstance(stmt, ast.Pass):
             return [], []
-        if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Subscript):
-            return self.setitem(stmt)
-        if isinstance(stmt, ast.Assign):
-            return self.assignment(stmt)
-        if isinstance(stmt, ast.Expr):
-            return self.expression_statement(stmt)
-        raise self.located(stmt, f"cannot differentiate {plain_name(stmt)} here")
+        return self.simple_statement(stmt)
 
     def _rule_plan(self, rule: Any) -> tuple[ast.expr | None, dict[str, ast.expr], tuple, bool, bool]:
         """What applying `rule` takes that is the same every time: its template (None when it
