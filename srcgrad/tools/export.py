@@ -220,7 +220,7 @@ class _Exporter:
             statement = _assignment(lookup("__name__"), local)
             if statement is None:
                 raise ExportError(f"{self.name} reads {local!r}, a {type(obj).__name__}, which export cannot write out")
-            section = "helpers" if str(lookup("__name__")).startswith("srcgrad.") else "user"
+            section = "helpers" if _in_srcgrad(str(lookup("__name__"))) else "user"
             self._add(Chunk(statement, section), obj, lookup)
 
     def _generated_of(self, obj: Any) -> transform.Generated | None:
@@ -235,7 +235,7 @@ class _Exporter:
     def _add_source(self, obj: Any) -> None:
         """A function or class from its module's source: a srcgrad helper or the user's."""
         home = sys.modules.get(obj.__module__)
-        section = "helpers" if obj.__module__.startswith("srcgrad.") else "user"
+        section = "helpers" if _in_srcgrad(obj.__module__) else "user"
         if isinstance(obj, types.FunctionType):
             chunk, namespace = self._user_chunk(unwrap(obj)), obj.__globals__
             chunk.section = section
@@ -258,6 +258,11 @@ class _StandIn:
 
 def srcgrad_package() -> types.ModuleType:
     return sys.modules[__name__.partition(".")[0]]  # the package this module is part of
+
+
+def _in_srcgrad(module_name: str) -> bool:
+    """Whether a module is part of srcgrad itself (its helpers go under their own heading)."""
+    return module_name.partition(".")[0] == srcgrad_package().__name__ and "." in module_name
 
 
 def _lookup(*namespaces: dict[str, Any]) -> Callable[[str], Any]:
