@@ -18,7 +18,8 @@ import srcgrad
 from srcgrad.tools import cli
 from srcgrad.tools.testing import directional_fd
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1]  # the repository, for docs/ and pyproject.toml
+IMPORTED_FROM = str(Path(srcgrad.__file__).resolve().parents[1])  # subprocesses run the srcgrad imported here
 
 MODEL = '''
 import math
@@ -329,7 +330,10 @@ def test_debug_shows_the_exception(model):
 
 
 def test_python_dash_m_and_console_script(model):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": IMPORTED_FROM}
+    where = subprocess.run([sys.executable, "-c", "import srcgrad; print(srcgrad.__file__)"], capture_output=True,
+                           text=True, env=env, cwd=model.parent)
+    assert Path(where.stdout.strip()).resolve() == Path(srcgrad.__file__).resolve()  # the same srcgrad, installed or not
     ok = subprocess.run([sys.executable, "-m", "srcgrad", "eval", "-e", "3*x**2 + 2*x + 1", "--at", "x=2"],
                         capture_output=True, text=True, env=env, cwd=model.parent)
     assert (ok.returncode, ok.stdout) == (0, "f(2) = 17\ndf/dx = 14.0\n")
@@ -510,7 +514,7 @@ def test_committed_reference_is_up_to_date():
     if int(np.__version__.split(".")[0]) < 2:
         pytest.skip("docs/reference.md is generated with NumPy 2")
     fresh = subprocess.run([sys.executable, "-m", "srcgrad", "reference"], capture_output=True, text=True,
-                           env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT)
+                           env={**os.environ, "PYTHONPATH": IMPORTED_FROM}, cwd=ROOT)
     assert fresh.returncode == 0, fresh.stderr
     committed = (ROOT / "docs" / "reference.md").read_text()
 

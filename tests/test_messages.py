@@ -20,7 +20,8 @@ from srcgrad.frontend.parse import parse_function
 from srcgrad.rules import registry
 from srcgrad.tools import cli
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1]  # the repository, for docs/
+IMPORTED_FROM = str(Path(srcgrad.__file__).resolve().parents[1])  # subprocesses run the srcgrad imported here
 
 LIBRARY = """
 import numpy as np
@@ -250,7 +251,7 @@ def test_the_console_script_shows_it_too(tmp_path):
     import subprocess
 
     (tmp_path / "model.py").write_text("def f(x):\n    global y\n    y = x\n    return x\n")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": IMPORTED_FROM}
     done = subprocess.run([sys.executable, "-m", "srcgrad", "eval", "model.py:f", "--at", "x=1.0"],
                           capture_output=True, text=True, env=env, cwd=tmp_path)
     lines = done.stderr.splitlines()

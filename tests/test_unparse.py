@@ -18,8 +18,14 @@ from hypothesis import strategies as st
 import srcgrad
 from srcgrad.syntax.unparse import function_text, minus_signs
 
-ROOT = Path(__file__).resolve().parent.parent
-FILES = sorted((ROOT / "srcgrad").rglob("*.py")) + sorted((ROOT / "tests").glob("*.py")) + sorted((ROOT / "examples").rglob("*.py"))
+ROOT = Path(__file__).resolve().parent.parent  # the repository, for tests/ and examples/
+PACKAGE = Path(srcgrad.__file__).resolve().parent  # the imported package, wherever it is installed
+FILES = sorted(PACKAGE.rglob("*.py")) + sorted((ROOT / "tests").glob("*.py")) + sorted((ROOT / "examples").rglob("*.py"))
+
+
+def _label(path: Path) -> str:
+    """`srcgrad/...` for the package's files, the repository-relative path for the others."""
+    return str(path.relative_to(PACKAGE.parent if path.is_relative_to(PACKAGE) else ROOT))
 
 
 def _functions(path: Path) -> list[ast.FunctionDef]:
@@ -35,7 +41,7 @@ def _bare(node: ast.FunctionDef) -> ast.FunctionDef:
     return bare
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize("path", FILES, ids=_label)
 def test_same_text_as_ast_unparse_on_source_files(path: Path) -> None:
     for node in _functions(path):
         for variant in (node, _bare(node)):

@@ -10,12 +10,19 @@ from pathlib import Path
 
 import pytest
 
+import srcgrad
 from srcgrad.syntax.astquery import names
 from srcgrad.syntax.usage import usage
 from srcgrad.transforms import reverse
 
-ROOT = Path(__file__).resolve().parent.parent
-SOURCES = sorted((ROOT / "srcgrad").rglob("*.py")) + sorted((ROOT / "examples").rglob("*.py"))
+ROOT = Path(__file__).resolve().parent.parent  # the repository, for examples/
+PACKAGE = Path(srcgrad.__file__).resolve().parent  # the imported package, wherever it is installed
+SOURCES = sorted(PACKAGE.rglob("*.py")) + sorted((ROOT / "examples").rglob("*.py"))
+
+
+def _label(path: Path) -> str:
+    """`srcgrad/...` for the package's files, the repository-relative path for the others."""
+    return str(path.relative_to(PACKAGE.parent if path.is_relative_to(PACKAGE) else ROOT))
 
 MATCH = """
 def f(p, q):
@@ -60,7 +67,7 @@ def _found(stmt: ast.stmt) -> tuple:
     return set(found.loads), set(found.stores), set(found.ids), Counter(found.bound), Counter(found.read), found.foldable
 
 
-@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize("path", SOURCES, ids=_label)
 def test_usage_agrees_with_a_plain_walk_on_every_statement(path: Path) -> None:
     for stmt in ast.walk(ast.parse(path.read_text())):
         if isinstance(stmt, ast.stmt):
