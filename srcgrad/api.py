@@ -48,7 +48,7 @@ def _refuse_star_parameters(f: Callable[..., Any]) -> None:
     plain = unwrap(f)
     if isinstance(plain, types.FunctionType) and plain.__code__.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
         parsed = transform.parse_function(plain)
-        fence.check(parsed.node, parsed.info, lambda expr: False)
+        fence.check(parsed.node, parsed.info)
 
 
 def resolve_wrt(f: Callable[..., Any], wrt: Wrt) -> tuple[tuple[str, ...], bool]:

@@ -37,7 +37,6 @@ from .lowering.normalize import Normalized, Normalizer
 from .lowering.sharing import SharedWrites
 from .request import Callees, Request
 from .runtime import core as runtime
-from .runtime.markers import no_grad
 from .syntax.fastast import fix_missing_locations
 from .syntax.naming import Namer
 from .syntax.usage import UsageCache, usage
@@ -140,9 +139,9 @@ def _context(parsed: ParsedFunction, request: Request, callees: Callees, deps: D
 def _frontend(context: Context) -> Normalized:
     """Lowering, refusals and three-address form: the tree every transform starts from."""
     parsed, namer, resolver, injected = context.parsed, context.namer, context.resolver, context.injected
-    normalizer = Normalizer(parsed.info, namer, parsed.param_names, resolver.is_opaque_call)
+    normalizer = Normalizer(parsed.info, namer, parsed.param_names, resolver)
     injected[normalizer.sequence_name] = runtime.as_sequence
-    lowerer = statements.Lowerer(parsed.info, namer, resolver.static_value, normalizer.sequence_name)
+    lowerer = statements.Lowerer(parsed.info, namer, resolver, normalizer.sequence_name)
     injected[lowerer.throw_name] = runtime.throw
     with stage("statements", context) as left:
         node = lowerer.run(parsed.fresh_node(), parsed.globals)
@@ -152,7 +151,7 @@ def _frontend(context: Context) -> Normalized:
         node = SharedWrites(parsed.info, resolver, namer, injected).run(node, context.request.scalars)
         left.append(node)
     with stage("fence", context):
-        fence.check(node, parsed.info, lambda expr: _is_no_grad(resolver, expr))
+        fence.check(node, parsed.info, resolver)
     with stage("jumps", context) as left:
         node = jumps.lower(node, namer)
         left.append(node)
@@ -173,7 +172,7 @@ def _reverse(context: Context, norm: Normalized) -> Generated:
     runtime_names.update(context.callees.reverse_names)
     guards = dict(request.guards)
     # entry form: arithmetic on Python floats is simplified
-    simplifier = FloatSimplifier({n for n, kind in guards.items() if kind is float}, context.resolver.static_value) \
+    simplifier = FloatSimplifier({n for n, kind in guards.items() if kind is float}, context.resolver) \
         if guards else None
     builder = ReverseBuilder(norm, parsed.info, context.resolver, namer, request, context.callees, runtime_names,
                              context.seed_param)
@@ -199,30 +198,28 @@ def _reverse(context: Context, norm: Normalized) -> Generated:
 def _clean_reverse(context: Context, builder: ReverseBuilder, node: ast.FunctionDef,
                    simplifier: FloatSimplifier | None) -> ast.FunctionDef:
     """The clean-ups the request switches on, in order: peephole and dead code (with the float
-    algebra of the entry form), the array passes, in-place accumulation, tidied comments."""
+    algebra of the entry form), the array passes, in-place accumulation, tidied comments. The
+    builder says what the code's names refer to."""
     cleanups = context.request.cleanups
     simplifier = simplifier if "simplify" in cleanups else None
     if simplifier is not None:
         simplifier.prepare(node)
-    rewrite = simplifier.expression if simplifier is not None else None
-    floats = frozenset(simplifier.floats) if simplifier is not None else None
     cache = UsageCache()
     with stage("clean-up", context) as left:
-        node = clean_function(node, builder.is_pure, rewrite, cache, floats, cleanups)
+        node = clean_function(node, builder, cleanups, cache, simplifier)
         if simplifier is not None:
             simplifier.finish(node, cache)
         left.append(node)
-    bind = None if builder.higher_order else builder.namespace.bind  # code differentiated again: nothing in place
+    in_place = not builder.higher_order  # code differentiated again: nothing in place
     if "arrays" in cleanups:
         with stage("arrays", context) as left:
-            node = lighten(node, builder.scalars, builder.value_of, builder.is_pure, context.namer.adjoints,
-                           bind, cache, lambda helper: builder.namespace.by_id.get(id(helper)), cleanups)
+            node = lighten(node, builder, builder.scalars, context.namer.adjoints, cache, cleanups, in_place)
             left.append(node)
-    if bind is not None and "in_place" in cleanups:
+    if in_place and "in_place" in cleanups:
         adjoints = context.namer.adjoints
         numbers = builder.scalars | {adjoints[p] for p in builder.scalars if p in adjoints}
         with stage("in_place", context) as left:
-            accumulate_in_place(node, set(adjoints.values()), numbers.__contains__, builder.value_of, bind)
+            accumulate_in_place(node, builder, set(adjoints.values()), numbers)
             left.append(node)
     node.body = drop_empty(node.body, builder.comments)  # comments of removed code
     return node
@@ -240,7 +237,7 @@ def _forward(context: Context, norm: Normalized) -> Generated:
         node = builder.build(namer.reserve(f"jvp_{_identifier(parsed.name)}"))
         left.append(node)
     with stage("clean-up", context) as left:
-        node = fix_missing_locations(clean_function(node, builder.is_pure, passes=request.cleanups))
+        node = fix_missing_locations(clean_function(node, builder, request.cleanups))
         left.append(node)
     namespace = {**builder.namespace.values, **context.injected}
     function, source = _compile(context, node, {}, namespace)
@@ -253,11 +250,6 @@ def _compile(context: Context, node: ast.FunctionDef, comments: dict[str, str],
     with stage("compile", context):
         return build_function(node, comments, namespace, context.parsed.globals, context.parsed.closure,
                               fn.__defaults__, fn.__kwdefaults__, context.origin)
-
-
-def _is_no_grad(resolver: Resolver, expr: ast.expr) -> bool:
-    target = expr.func if isinstance(expr, ast.Call) else expr
-    return resolver.static_value(target) is no_grad
 
 
 def _identifier(name: str) -> str:

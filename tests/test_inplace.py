@@ -30,9 +30,18 @@ def _value_of(expr):
     return None
 
 
+class _Names:
+    """What the pass asks of the code's names: the objects of `_NAMES`, helpers bound as named."""
+
+    value_of = staticmethod(_value_of)
+
+    def bind(self, preferred, value):
+        return preferred
+
+
 def _rewrite(source, numbers=()):
     node = ast.parse(textwrap.dedent(source)).body[0]
-    accumulate_in_place(node, {"w_bar", "h_bar", "v_bar"}, set(numbers).__contains__, _value_of, lambda n, v: n)
+    accumulate_in_place(node, _Names(), {"w_bar", "h_bar", "v_bar"}, set(numbers))
     return ast.unparse(node)
 
 

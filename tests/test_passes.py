@@ -17,15 +17,29 @@ def _function(source: str) -> ast.FunctionDef:
     return ast.parse(textwrap.dedent(source)).body[0]
 
 
+class _Calls:
+    """What `Normalizer` asks of the resolver: which calls carry no derivative (here, by name)."""
+
+    def __init__(self, opaque: tuple[str, ...]) -> None:
+        self.opaque = opaque
+
+    def is_opaque_call(self, call: ast.Call) -> bool:
+        return isinstance(call.func, ast.Name) and call.func.id in self.opaque
+
+
+class _AllPure:
+    """What `clean_function` asks of the code's names: here every call may be dropped."""
+
+    def is_pure(self, call: ast.Call) -> bool:
+        return True
+
+
 def normalized(source: str, opaque_calls=("len", "range")):
     node = _function(source)
     info = SourceInfo("<test>", 1, tuple(textwrap.dedent(source).splitlines()))
     namer = Namer.for_tree(node)
     params = [a.arg for a in node.args.args]
-    normalizer = Normalizer(
-        info, namer, params,
-        lambda call: isinstance(call.func, ast.Name) and call.func.id in opaque_calls,
-    )
+    normalizer = Normalizer(info, namer, params, _Calls(opaque_calls))
     return normalizer.run(jumps.lower(node, namer))
 
 
@@ -161,7 +175,7 @@ def test_optimizer_folds_propagates_and_drops_dead_values():
             x_bar = x_bar + b_bar * x
             return (x_bar,)
     """)
-    out = ast.unparse(optimize.clean_function(node, lambda call: True))
+    out = ast.unparse(optimize.clean_function(node, _AllPure()))
     assert out == textwrap.dedent("""\
         def g(x):
             x_bar = 6.0 * x

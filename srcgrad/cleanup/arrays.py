@@ -30,6 +30,7 @@ from ..request import ALL
 from ..rules.reduction_vjp import expand_reduced, reduced_count
 from ..runtime.core import add_at, getitem_vjp, seed, unbroadcast
 from ..syntax.astquery import callee, loads
+from ..syntax.emit import CodeNames
 from ..syntax.fastast import walk
 from ..syntax.folding import fold_signs, fold_statement, without_unit_float
 from ..syntax.usage import UsageCache
@@ -287,25 +288,26 @@ def _is_getitem_vjp(term: ast.expr, value_of: Callable[[ast.expr], Any]) -> bool
 
 
 def lighten(
-    node: ast.FunctionDef, scalars: set[str], value_of: Callable[[ast.expr], Any],
-    is_pure: Callable[[ast.Call], bool], adjoints: dict[str, str], bind: Callable[[str, Any], str] | None,
-    usage: UsageCache, named: Callable[[Any], str | None], passes: frozenset[str] = ALL,
+    node: ast.FunctionDef, names: CodeNames, scalars: set[str], adjoints: dict[str, str], usage: UsageCache,
+    passes: frozenset[str] = ALL, in_place: bool = True,
 ) -> ast.FunctionDef:
     """The array passes on a cleaned derivative function: shape bookkeeping, then
     `clean_function` again for the values it left unread, then one buffer per sliced
     cotangent and fusion of single-use values into the backward sweep (the assignments to
-    the cotangents, the values of `adjoints`, which maps a name to its cotangent's). `bind` names a runtime helper in the
-    generated code; without it (code that is differentiated again) nothing is done in place.
-    `usage` knows what `node`'s statements read; `named(helper)` is the name the code has
-    for a runtime helper (None if it has none). `passes`: the clean-ups `clean_function` may run."""
-    called = _helpers_read(node, usage, named)
+    the cotangents, the values of `adjoints`, which maps a name to its cotangent's). `names`
+    says what the code's names refer to; without `in_place` (code that is differentiated
+    again) nothing is done in place. `usage` knows what `node`'s statements read. `passes`:
+    the clean-ups `clean_function` may run."""
+    value_of, is_pure = names.value_of, names.is_pure
+    bind = names.bind if in_place else None
+    called = _helpers_read(node, usage, names.name_of)
     if called & {id(unbroadcast), id(expand_reduced), id(reduced_count), id(seed)}:
         if drop_shape_bookkeeping(node, scalars, value_of, bind):
-            node = clean_function(node, is_pure, passes=passes)
+            node = clean_function(node, names, passes)
         for _ in range(3):  # each round can leave another value read only for its shape
             if not read_shapes_from_kept_values(node, scalars, value_of):
                 break
-            node = clean_function(node, is_pure, passes=passes)
+            node = clean_function(node, names, passes)
     if bind is not None and id(getitem_vjp) in called:
         scatter_into_one_buffer(node, value_of, bind("add_at", add_at))
     numbers = scalars | {adjoints[name] for name in scalars if name in adjoints}

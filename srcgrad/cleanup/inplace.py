@@ -30,6 +30,7 @@ from ..analysis.shapes import SHAPE_ONLY
 from ..rules.operators_vjp import unbroadcast_matmul
 from ..runtime.core import add_at, add_into, getitem_vjp, is_zero
 from ..syntax.astquery import callee
+from ..syntax.emit import CodeNames
 from ..syntax.fastast import walk
 
 _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
@@ -148,22 +149,20 @@ def assign_onto_zeros(body: list[ast.stmt], zeros: set[str], value_of: Callable[
     return zeros
 
 
-def accumulate_in_place(
-    node: ast.FunctionDef, adjoints: set[str], numbers: Callable[[str], bool],
-    value_of: Callable[[ast.expr], Any], bind: Callable[[str, Any], str],
-) -> bool:
+def accumulate_in_place(node: ast.FunctionDef, names: CodeNames, adjoints: set[str], numbers: set[str]) -> bool:
     """Rewrite the loop accumulations `a = a + e` of the adjoints whose arrays nothing else
-    holds into `a = add_into(a, e)`; `numbers(name)` says a name holds a Python number.
-    Returns whether anything changed."""
+    holds into `a = add_into(a, e)`; `numbers` are the names that hold Python numbers, `names`
+    says what the code's names refer to. Returns whether anything changed."""
+    value_of = names.value_of
     assign_onto_zeros(node.body, set(), value_of)
-    found = [s for s in _in_loops(node.body) if s.targets[0].id in adjoints and not numbers(s.targets[0].id)]  # type: ignore[attr-defined]
+    found = [s for s in _in_loops(node.body) if s.targets[0].id in adjoints and s.targets[0].id not in numbers]  # type: ignore[attr-defined]
     if not found or any(isinstance(n, _NESTED) for n in walk(node) if n is not node):
         return False
     owners = _Owners(node, value_of)
     chosen = [s for s in found if s.targets[0].id not in owners.bad]  # type: ignore[attr-defined]
     if not chosen:
         return False
-    helper = bind("add_into", add_into)
+    helper = names.bind("add_into", add_into)
     for stmt in chosen:
         total = stmt.value
         stmt.value = ast.copy_location(ast.Call(ast.Name(helper, ast.Load()), [total.left, total.right], []), total)  # type: ignore[attr-defined]

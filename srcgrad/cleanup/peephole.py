@@ -9,9 +9,11 @@ from typing import Any, Callable
 
 from ..request import ALL
 from ..syntax.astquery import count_statements, is_number, statements
+from ..syntax.emit import CodeNames
 from ..syntax.fastast import Transformer, walk
 from ..syntax.folding import equals_number, fold_statement
 from ..syntax.usage import UsageCache
+from .simplify import FloatSimplifier
 
 
 # ---- whole-function clean-up ------------------------------------------------------------
@@ -238,19 +240,21 @@ def _rewrite_values(
 
 
 def clean_function(
-    node: ast.FunctionDef, is_pure: Callable[[ast.Call], bool], rewrite: Callable[[ast.expr], ast.expr] | None = None,
-    cache: UsageCache | None = None, rewrite_reads: frozenset[str] | None = None, passes: frozenset[str] = ALL,
+    node: ast.FunctionDef, names: CodeNames, passes: frozenset[str] = ALL, cache: UsageCache | None = None,
+    simplifier: FloatSimplifier | None = None,
 ) -> ast.FunctionDef:
-    """Propagate constants and copies, fold, merge first accumulations, drop dead values;
-    `rewrite` is applied to the values of the statements that changed, after folding; it
-    must return a value it has nothing to change as it is, and build anew what it changes.
-    If `rewrite_reads` is given, `rewrite` changes only values that read one of those
-    names or hold numbers to fold (`Usage.foldable`), and is applied to no others.
+    """Propagate constants and copies, fold, merge first accumulations, drop dead values
+    (the calls `names` says are pure may go with them). The `simplifier`'s rewrite of float
+    arithmetic is applied to the values of the statements that changed, after folding, and
+    only to values that read one of its floats or hold numbers to fold (`Usage.foldable`).
     `cache` (the passes ask every round what each statement reads and writes) is right
     about the statements of the result, for a later pass to go on with. `passes` names the
     clean-ups to run (see `cleanups.CLEANUPS`: "propagate", "fold", "merge", "dead")."""
     if passes.isdisjoint(_OWN_PASSES):
         return node
+    is_pure = names.is_pure
+    rewrite = simplifier.expression if simplifier is not None else None
+    rewrite_reads = frozenset(simplifier.floats) if simplifier is not None else None
     merge = _merge_accumulations if "merge" in passes else _unchanged
     drop = _drop_dead if "dead" in passes else _unchanged
     drop_stores = _drop_dead_stores if "dead" in passes else _unchanged

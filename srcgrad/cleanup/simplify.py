@@ -20,6 +20,7 @@ import ast
 from typing import Any, Callable
 
 from ..analysis.scalars import is_float_expr, python_floats
+from ..frontend.resolve import Resolver
 from ..syntax.astquery import loads
 from ..syntax.folding import equals_number
 from ..syntax.usage import Usage, UsageCache
@@ -31,8 +32,8 @@ class FloatSimplifier:
     the clean-up changes, since unit factors appear as it propagates constants such as the
     seed `1.0`; `finish` reuses common subexpressions in the cleaned function."""
 
-    def __init__(self, float_params: set[str], static_value: Callable[[ast.expr], Any]) -> None:
-        self.float_params, self.static_value = float_params, static_value
+    def __init__(self, float_params: set[str], names: Resolver) -> None:
+        self.float_params, self.static_value = float_params, names.static_value
         self.floats: set[str] = set()
 
     def prepare(self, node: ast.FunctionDef) -> None:

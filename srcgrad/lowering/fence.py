@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ast
-from typing import Any, Callable
 
 from ..errors import SourceInfo, located_error
+from ..frontend.resolve import Resolver
+from ..runtime.markers import no_grad
 from ..syntax.astquery import statements
 from ..syntax.fastast import walk
 
@@ -34,19 +35,23 @@ if hasattr(ast, "TryStar"):
     _UNSUPPORTED[ast.TryStar] = _UNSUPPORTED[ast.Try]
 
 
-def check(
-    node: ast.FunctionDef, info: SourceInfo, is_no_grad: Callable[[ast.expr], bool]
-) -> None:
-    """Raise a located NotDifferentiableError at the first unsupported construct in `node`."""
+def check(node: ast.FunctionDef, info: SourceInfo, names: Resolver | None = None) -> None:
+    """Raise a located NotDifferentiableError at the first unsupported construct in `node`;
+    `names` tells a `with srcgrad.no_grad():` block (without it, every `with` is refused)."""
     if node.args.vararg or node.args.kwarg:
         star = node.args.vararg or node.args.kwarg
         raise located_error(info, star, "`*args`/`**kwargs` parameters are not supported; "
                             "list the parameters by name")
     sequences = _sequence_names(node)
     for child in _walk_body(node):
-        _check_node(child, info, is_no_grad)
+        _check_node(child, info, names)
         if isinstance(child, ast.BinOp):
             _check_sequence_arithmetic(child, info, sequences)
+
+
+def _is_no_grad(names: Resolver | None, expr: ast.expr) -> bool:
+    target = expr.func if isinstance(expr, ast.Call) else expr
+    return names is not None and names.static_value(target) is no_grad
 
 
 def _walk_body(node: ast.FunctionDef):
@@ -54,13 +59,13 @@ def _walk_body(node: ast.FunctionDef):
         yield from walk(stmt)
 
 
-def _check_node(child: ast.AST, info: SourceInfo, is_no_grad: Any) -> None:
+def _check_node(child: ast.AST, info: SourceInfo, names: Resolver | None) -> None:
     message = _UNSUPPORTED.get(type(child))
     if message:
         raise located_error(info, child, message)
     if isinstance(child, ast.With):
         for item in child.items:
-            if not is_no_grad(item.context_expr):
+            if not _is_no_grad(names, item.context_expr):
                 raise located_error(
                     info, item.context_expr,
                     "this `with` block is not supported inside a differentiated function (only "

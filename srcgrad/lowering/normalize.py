@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..errors import SourceInfo, located_error, plain_name
+from ..frontend.resolve import Resolver
 from ..syntax.fastast import fix_missing_locations, location, walk
 from ..syntax.folding import truth
 from ..syntax.naming import Namer
@@ -32,14 +33,14 @@ class Normalized:
 
 
 class Normalizer(ExpressionLowering):
-    """Rewrites one function body; `is_opaque_call` says which calls carry no derivative."""
+    """Rewrites one function body; `calls` says which calls carry no derivative."""
 
     def __init__(
         self,
         info: SourceInfo,
         namer: Namer,
         params: list[str],
-        is_opaque_call: Callable[[ast.Call], bool],
+        calls: Resolver,
     ) -> None:
         self.info = info
         self.namer = namer
@@ -49,7 +50,7 @@ class Normalizer(ExpressionLowering):
         self.current = {p: p for p in params}
         self.defined = set(params)
         self.depth = 0
-        self.is_opaque_call = is_opaque_call
+        self.calls = calls  # what each call refers to: which carry no derivative
         self.lambdas: dict[str, ast.Lambda] = {}
         self.result = Normalized(node=None)  # type: ignore[arg-type]
         self.in_no_grad = 0
@@ -158,7 +159,7 @@ class Normalizer(ExpressionLowering):
         value = stmt.value
         if isinstance(value, ast.Constant):
             return  # docstring or bare constant
-        if isinstance(value, ast.Call) and not self.is_opaque_call(value):
+        if isinstance(value, ast.Call) and not self.calls.is_opaque_call(value):
             self.emit(ast.Expr(self.call(value)))
         else:
             self.emit(ast.Expr(self.rename(value)), opaque=True)

@@ -21,7 +21,7 @@ class ExpressionLowering:
     """The expression methods of `Normalizer` (a base class of it, kept apart to be read on
     its own). They use the normalizer's names (`read`, `rename`, `walrus`), its emission
     (`fresh_assign`, `statement`, `_located`) and its state (`info`, `namer`, `current`,
-    `defined`, `lambdas`, `origin`, `is_opaque_call`)."""
+    `defined`, `lambdas`, `origin`, `calls`)."""
 
     # ---- expressions --------------------------------------------------------------------
     def atom(self, expr: ast.expr) -> ast.expr:
@@ -60,7 +60,7 @@ class ExpressionLowering:
         if isinstance(expr, ast.UnaryOp):
             return ast.UnaryOp(expr.op, self.atom(expr.operand)), False
         if isinstance(expr, ast.Call):
-            if self.is_opaque_call(expr):
+            if self.calls.is_opaque_call(expr):
                 return self.rename(expr), True
             return self.call(expr), False
         if isinstance(expr, ast.Subscript):

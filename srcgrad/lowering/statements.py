@@ -12,11 +12,12 @@ from __future__ import annotations
 import ast
 import contextlib
 import warnings
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from ..errors import SourceInfo, located_error
+from ..frontend.resolve import Resolver
 from ..syntax.astquery import statements
 from ..syntax.fastast import walk
 from ..syntax.naming import Namer
@@ -29,11 +30,11 @@ _FILTERS = ("simplefilter", "filterwarnings")
 
 
 class Lowerer:
-    """Rewrites one function body; `static_value` resolves names to objects (or MISSING)."""
+    """Rewrites one function body; `names` resolves names to objects (or MISSING)."""
 
-    def __init__(self, info: SourceInfo, namer: Namer, static_value: Callable[[ast.expr], Any],
+    def __init__(self, info: SourceInfo, namer: Namer, names: Resolver,
                  sequence_name: str) -> None:
-        self.info, self.namer, self.static_value = info, namer, static_value
+        self.info, self.namer, self.names = info, namer, names
         self.sequence_name = sequence_name
         self.throw_name = namer.reserve("throw")
         self.node: ast.FunctionDef | None = None
@@ -91,7 +92,7 @@ class Lowerer:
 
     def _harmless(self, item: ast.withitem) -> bool:
         expr = item.context_expr
-        manager = self.static_value(expr.func if isinstance(expr, ast.Call) else expr)
+        manager = self.names.static_value(expr.func if isinstance(expr, ast.Call) else expr)
         if manager is contextlib.suppress:
             raise located_error(self.info, expr, "`contextlib.suppress` skips the rest of the block when the "
                                 "exception is raised, which srcgrad cannot follow; test for the case with `if` instead")
@@ -116,7 +117,7 @@ class Lowerer:
         call = stmt.value if isinstance(stmt, ast.Expr) else None
         if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute) or call.func.attr not in _FILTERS:
             return False
-        if self.static_value(call.func) is not getattr(warnings, call.func.attr):
+        if self.names.static_value(call.func) is not getattr(warnings, call.func.attr):
             return False
         action = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "action"), None)
         if not (isinstance(action, ast.Constant) and action.value != "error"):

@@ -5,12 +5,33 @@ from __future__ import annotations
 
 import ast
 import copy
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from ..facts import generated_filename
 from .fastast import CHILD_FIELDS, LEAVES, location
 from .folding import fold_constants
 from .naming import Namer
+
+
+class CodeNames(Protocol):
+    """What the names of a generated function refer to, as the clean-ups ask it (the builder
+    that wrote the function answers)."""
+
+    def value_of(self, expr: ast.expr) -> Any:
+        """The object a name or `module.attr` of the code refers to, or None."""
+        ...
+
+    def is_pure(self, call: ast.Call) -> bool:
+        """Whether an unread call may be dropped."""
+        ...
+
+    def bind(self, preferred: str, value: Any) -> str:
+        """The name under which the code may call `value` (a runtime helper)."""
+        ...
+
+    def name_of(self, helper: Any) -> str | None:
+        """The name the code already has for `helper`, if any."""
+        ...
 
 
 class Namespace:

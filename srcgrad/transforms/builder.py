@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import SourceInfo, SrcGradError, calling, located_error, plain_name
 from ..facts import is_pure as is_pure_helper
-from ..frontend.resolve import Callee, Resolver
+from ..frontend.resolve import MISSING, Callee, Resolver
 from ..lowering.normalize import Normalized
 from ..rules.registry import is_template_helper
 from ..syntax.emit import Namespace
@@ -46,6 +46,24 @@ class Builder:
         if isinstance(stmt, ast.Expr):
             return self.expression_statement(stmt)  # type: ignore[attr-defined]
         raise self.located(stmt, f"cannot differentiate {plain_name(stmt)} here")
+
+    def value_of(self, expr: ast.expr) -> Any:
+        """The object a name or `module.attr` of the generated code refers to, or None."""
+        if isinstance(expr, ast.Name) and expr.id in self.namespace.values:
+            return self.namespace.values[expr.id]
+        if isinstance(expr, ast.Attribute):
+            base = self.value_of(expr.value)
+            return None if base is None else getattr(base, expr.attr, None)
+        value = self.resolver.static_value(expr)
+        return None if value is MISSING else value
+
+    def bind(self, preferred: str, value: Any) -> str:
+        """The name under which the generated code calls `value` (a runtime helper)."""
+        return self.namespace.bind(preferred, value)
+
+    def name_of(self, helper: Any) -> str | None:
+        """The name the generated code already has for `helper`, if any."""
+        return self.namespace.by_id.get(id(helper))
 
     def carries_derivative(self, stmt: ast.stmt) -> bool:
         return id(stmt) not in self.norm.opaque and id(stmt) not in self.norm.constant

@@ -24,7 +24,7 @@ from ..analysis.number_calls import NumberCalls
 from ..analysis.scalars import scalar_names
 from ..errors import SourceInfo
 from ..failures import note_line, stage
-from ..frontend.resolve import MISSING, Resolver
+from ..frontend.resolve import Resolver
 from ..lowering.normalize import Normalized
 from ..request import Callees, Request
 from ..runtime import core as runtime
@@ -269,16 +269,6 @@ class ReverseBuilder(FlowMixin, StatementsMixin, CallsMixin, Builder):
         return drop_empty(out, self.comments)
 
     # ---- helpers -------------------------------------------------------------------------
-    def value_of(self, expr: ast.expr) -> Any:
-        """The object a name or `module.attr` of the generated code refers to, or None."""
-        if isinstance(expr, ast.Name) and expr.id in self.namespace.values:
-            return self.namespace.values[expr.id]
-        if isinstance(expr, ast.Attribute):
-            base = self.value_of(expr.value)
-            return None if base is None else getattr(base, expr.attr, None)
-        value = self.resolver.static_value(expr)
-        return None if value is MISSING else value
-
     def adjoint(self, name: str) -> str:
         return self.namer.adjoint(name)
 
