@@ -146,3 +146,38 @@ def test_the_checks_can_fail(tmp_path):
     imports = _imports("syntax.probe", path)
     assert [(t, top) for t, _, top in imports] == [("driver.derivatives", True), ("api", False)]
     assert LAYER[_room("driver.derivatives")] > LAYER[_room("syntax.probe")]
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _readme_pipeline() -> tuple[list[str], list[str]]:
+    """The stages README's Layout lists: (reverse modes, forward mode), in order."""
+    block = README.read_text().split("`srcgrad/pipeline.py` runs the stages")[1].split("```text\n")[1].split("```")[0]
+    lines = [[name.split("(")[0].strip() for name in line.split("->") if name.strip()] for line in block.splitlines()]
+    return lines[0] + lines[1], lines[0] + lines[2]
+
+
+def _stages_printed(fn, *args, derivative=None) -> list[str]:
+    import contextlib
+    import io
+
+    printed = io.StringIO()
+    with srcgrad.pipeline.verbose(), contextlib.redirect_stderr(printed):
+        derivative(fn)(*args) if derivative else srcgrad.jvp(fn, args, tuple(1.0 for _ in args))
+    return [line.split("after ")[1].rstrip(" -") for line in printed.getvalue().splitlines() if line.startswith("# ----")]
+
+
+def _cube(x):
+    return x * x * x
+
+
+def test_readme_shows_the_pipeline_as_it_runs():
+    reverse, forward = _readme_pipeline()
+    declared = {node.args[0].value for node in ast.walk(ast.parse((PACKAGE / "pipeline.py").read_text()))
+                if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "stage"}
+    assert declared | {"parse"} == set(reverse) | set(forward)
+    for ran, listed in ((_stages_printed(_cube, 2.0, derivative=srcgrad.grad), reverse),
+                        (_stages_printed(_cube, 2.0), forward)):
+        positions = [listed.index(name) for name in ran]
+        assert positions == sorted(positions) and len(ran) >= 5, (ran, listed)
