@@ -375,7 +375,8 @@ def _numpy_write(w: _Writer) -> str:
         return "numpy_write"
     w.lines(w.rng.choice([f"np.copyto({out}, {w.v()})", f"np.put({out}, [0, 2], {w.v()}[:2])",
                           f"np.add.at({out}, [0, 0, 2], {w.v()})", f"{out}.fill({w.s()})",
-                          f"{out}[[2, 2]] = {w.v()}[:2]", f"np.multiply({w.v()}, 2.0, out={out})"]))
+                          f"{out}[[2, 2]] = {w.v()}[:2]", f"np.multiply({w.v()}, 2.0, out={out})",
+                          f"np.copyto(dst={out}, src={w.v()})", f"np.put(a={out}, ind=[0, 2], v={w.v()}[:2])"]))
     w.keep(f"np.sum({out} * {w.v()})")
     return "numpy_write"
 

@@ -11,7 +11,7 @@ from generated import assert_hessian_matches_fd, load_function
 
 import srcgrad
 from srcgrad.frontend.parse import MISSING
-from srcgrad.lowering.mutators import functional_form, mutates, written_names
+from srcgrad.lowering.mutators import functional_form, mutates, written_into, written_names
 from srcgrad.rules import mutation_helpers as rules
 from srcgrad.runtime import writes
 from srcgrad.tools.testing import check_grad, check_jvp, check_jvp_rule, check_vjp_rule, directional_fd
@@ -239,6 +239,18 @@ def test_mutates_names_the_written_local(statement, names):
     assert mutates(call, _static_value) == (names[0] if names else None)
 
 
+@pytest.mark.parametrize("statement, written", [
+    *((statement, names[0]) for statement, names in WRITES if len(names) == 1),
+    ("np.divmod(x, 2.0, out=(q, r))", "(q, r)"), ("np.put(self.out, [0], v)", "self.out"),
+    ("np.fill_diagonal(x.T, 0.0)", "x.T"), ("xs.append(v)", "xs"), ("d.update(e)", "d"), ("np.sin(x)", None),
+    ("print(out)", None),
+])
+def test_written_into_is_what_the_alias_stage_sees_written(statement, written):
+    call = ast.parse(statement).body[0].value
+    found = written_into(call, _static_value)
+    assert (None if found is None else ast.unparse(found)) == written
+
+
 # ---- end to end: the alias stage rewrites the writing statements of a differentiated function -------
 
 PROGRAMS = {
@@ -246,6 +258,10 @@ PROGRAMS = {
     "put_wrap_cyclic": "out = w[:4] * 1.0\n    np.put(out, [1, 5, 9, 0], w[4:], mode='wrap')\n    return np.sum(out ** 2 * w[:4])",
     "put_method": "out = np.zeros(4)\n    out.put([3, 1], w[2] * w[:2])\n    return np.sum(out * w[:4])",
     "copyto": "out = np.zeros((2, 4))\n    np.copyto(out, w[:4] * w[1])\n    return np.sum(out * w[1:5])",
+    # the written array passed by NumPy's keyword: it was not seen as written, and the derivative lost the write
+    "copyto_keywords": "out = np.zeros(4)\n    np.copyto(dst=out, src=w[:4] * w[1])\n    return np.sum(out * w[1:5])",
+    "put_keywords": "out = np.zeros(4)\n    np.put(a=out, ind=[0, 2], v=w[:2] * w[3])\n    return np.sum(out * w[:4])",
+    "place_keywords": "out = np.ones(6)\n    np.place(arr=out, mask=w > 0, vals=w[:2] ** 2)\n    return np.sum(out * w)",
     "place": "out = np.ones(6)\n    np.place(out, w > 0, w[:2] ** 2)\n    return np.sum(out * w)",
     "fill_diagonal": ("out = np.outer(w[:3], w[3:])\n    np.fill_diagonal(out, w[:2] * w[3])\n"
                       "    return np.sum(out * np.outer(w[3:], w[:3]))"),
@@ -299,6 +315,7 @@ REFUSED = [
     ("out = np.zeros(3)\n    np.copyto(out, w, where=w > 0)", "np.copyto(...)` writes values into `out`"),
     ("np.put(w, [0], w[1])", "writes in place into the argument `w`"),
     ("out = np.zeros(3)\n    view = out\n    out.fill(w[0])\n    w = w * view", "`view`"),
+    ("out = np.zeros(3)\n    view = out\n    np.copyto(dst=out, src=w)\n    w = w * view", "`view`"),
 ]
 
 

@@ -49,6 +49,9 @@ METHODS: dict[str, Mutator] = {
     **{name: Mutator(f"ndarray.{name}", None) for name in ("sort", "resize", "partition", "itemset", "setfield")},
     "put": Mutator("ndarray.put", writes.put_into),
 }
+# list, dict and set methods that change their receiver: the reverse pass follows them itself
+CONTAINER_METHODS = frozenset({"append", "pop", "extend", "insert", "remove", "clear", "reverse", "sort", "update",
+                               "setdefault", "popitem", "discard", "add"})
 OUT_FORM = writes.copied_into  # `f(x, out=out)` as a statement: `out = copied_into(out, f(x))`
 
 Rewrite = tuple[ast.Assign, dict[str, Any]]
@@ -88,6 +91,26 @@ def written_names(call: ast.Call, static_value: Callable[[ast.expr], Any]) -> li
         return [out.id for out in outs if isinstance(out, ast.Name)]
     found = _mutator(call, static_value)
     return [found[1].id] if found is not None and isinstance(found[1], ast.Name) else []
+
+
+def written_into(call: ast.Call, static_value: Callable[[ast.expr], Any]) -> ast.expr | None:
+    """What `call` writes into in place, as written: its `out=` argument, a ufunc's first
+    positional output, the array a NumPy writing function or a ufunc's `.at` is given (by
+    position or by NumPy's keyword), the receiver of an array's or a container's mutating
+    method; None for other calls."""
+    for keyword in call.keywords:
+        if keyword.arg == "out":
+            return keyword.value
+    outs = _out_targets(call, static_value)
+    if outs:
+        return outs[0]
+    found = _mutator(call, static_value)
+    if found is not None:
+        return found[1]
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr in CONTAINER_METHODS and static_value(func.value) is MISSING:
+        return func.value
+    return None
 
 
 def mutates(call: ast.Call, static_value: Callable[[ast.expr], Any]) -> str | None:

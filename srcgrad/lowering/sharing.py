@@ -17,15 +17,13 @@ import ast
 import copy
 from typing import Any
 
-import numpy as np
-
 from ..analysis import aliasing
 from ..analysis.liveness import live_after
 from ..errors import SourceInfo, located_error, located_message
 from ..facts import is_generated
 from ..frontend.resolve import MISSING, Resolver
 from ..runtime.guards import check_held_once, check_unshared
-from .mutators import functional_form
+from .mutators import CONTAINER_METHODS, functional_form, written_into
 
 _OPERATORS = {
     ast.Add: ("+", "add"), ast.Sub: ("-", "sub"), ast.Mult: ("*", "mul"), ast.Div: ("/", "truediv"),
@@ -33,14 +31,6 @@ _OPERATORS = {
     ast.BitAnd: ("&", "and"), ast.BitOr: ("|", "or"), ast.BitXor: ("^", "xor"),
     ast.LShift: ("<<", "lshift"), ast.RShift: (">>", "rshift"),
 }
-MUTATING_METHODS = frozenset({
-    "append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "update", "setdefault",
-    "popitem", "fill", "resize", "put", "itemset", "setfield", "partition", "discard", "add",
-})
-# list and dict methods the reverse pass follows itself (or refuses when a derivative passes through)
-_ENGINE_METHODS = frozenset({"append", "pop", "extend", "insert", "remove", "clear", "reverse", "sort", "update",
-                             "setdefault", "popitem", "discard", "add"})
-_WRITING_FUNCTIONS = ("copyto", "put", "place", "putmask", "fill_diagonal")
 
 
 class SharedWrites:
@@ -51,7 +41,6 @@ class SharedWrites:
         self.resolver = resolver
         self.namer = namer
         self.injected = injected
-        self.writing = _writing_functions()
 
     def run(self, node: ast.FunctionDef, numbers: frozenset[str]) -> ast.FunctionDef:
         if is_generated(self.info.filename):
@@ -95,7 +84,7 @@ class SharedWrites:
                 return rewrite[0]
         if write.kind != "call" or not write.sources - {aliasing.NUMBER}:
             return None
-        if isinstance(call.func, ast.Attribute) and call.func.attr in _ENGINE_METHODS:  # type: ignore[attr-defined]
+        if isinstance(call.func, ast.Attribute) and call.func.attr in CONTAINER_METHODS:  # type: ignore[attr-defined]
             return None
         raise located_error(self.info, call, f"{_describe(write)} writes values into `{write.root}` in place, and "
                             "srcgrad has no derivative for that write; build a new array instead (e.g. "
@@ -109,21 +98,8 @@ class SharedWrites:
         return self.resolver.callee(call).kind, value
 
     def mutated(self, call: ast.Call) -> ast.expr | None:
-        """What `call` writes into: the receiver of a mutating method, the array a NumPy writing
-        function or a ufunc's `.at` is given, an `out=` argument; None for other calls."""
-        for keyword in call.keywords:
-            if keyword.arg == "out":
-                return keyword.value
-        func = call.func
-        if isinstance(func, ast.Attribute) and func.attr in MUTATING_METHODS \
-                and self.resolver.static_value(func.value) is MISSING:
-            return func.value
-        value = self.resolver.static_value(func)
-        if call.args and (id(value) in self.writing or _is_ufunc_at(func, self.resolver)):
-            return call.args[0]
-        if isinstance(value, np.ufunc) and len(call.args) > value.nin:  # `np.sin(x, out)`: a positional output
-            return call.args[value.nin]
-        return None
+        """What `call` writes into (`mutators.written_into`), for the analysis."""
+        return written_into(call, self.resolver.static_value)
 
     # ---- refusals -----------------------------------------------------------------------
     def message(self, write: aliasing.Write, inputs: list[str], sharers: list[str]) -> str:
@@ -220,16 +196,6 @@ def _advice(write: aliasing.Write, name: str) -> str:
         symbol = _OPERATORS[type(node.op)][0]
         return f"write `{name} = {name} {symbol} ...` (a new value), or copy first: `{name} = {name}.copy()`"
     return f"copy first, e.g. `{name} = {name}.copy()`, and write into the copy"
-
-
-def _writing_functions() -> frozenset[int]:
-    return frozenset(id(getattr(np, name)) for name in _WRITING_FUNCTIONS)
-
-
-def _is_ufunc_at(func: ast.expr, resolver: Resolver) -> bool:
-    """`np.add.at(...)` and the like: a ufunc's unbuffered in-place method."""
-    return isinstance(func, ast.Attribute) and func.attr == "at" \
-        and isinstance(resolver.static_value(func.value), np.ufunc)
 
 
 def _load(expr: ast.expr) -> ast.expr:
