@@ -448,3 +448,19 @@ def test_second_order(f, x):
     want = _fd2(f, x)
     _close(srcgrad.grad(srcgrad.grad(f))(x), want, rtol=1e-4, atol=1e-4)
     _close(np.asarray(srcgrad.hessian(f)(x)).ravel()[0], want, rtol=1e-4, atol=1e-4)
+
+
+def test_a_helpers_own_calls_are_read_in_its_own_module(tmp_path, monkeypatch):
+    """A helper from another module calling its `sq` (an array) was judged to return a number
+    because `sq` was looked up in the caller's module (whose `sq` returns a float): the
+    caller's derivative then dropped the sum back to a float's shape (an InternalError)."""
+    (tmp_path / "helper_module_sq.py").write_text(
+        "import numpy as np\n\n\ndef sq(x):\n    return np.ones(3) * x\n\n\ndef h(x):\n    return sq(x)\n")
+    (tmp_path / "caller_module_sq.py").write_text(
+        "import numpy as np\nfrom helper_module_sq import h\n\n\ndef sq(x):\n    return x * x\n\n\n"
+        "def f(x, y):\n    z = h(x)\n    return np.sum(z * y)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from caller_module_sq import f
+
+    got = srcgrad.grad(f, wrt=(0, 1))(0.7, 1.3)
+    np.testing.assert_allclose(got, (3 * 1.3, 3 * 0.7), rtol=1e-12)  # d/dx, d/dy of 3 x y

@@ -29,9 +29,9 @@ class NumberCalls:
     `resolver` its resolver (what each call is; the helpers' names are recorded in its
     dependencies); each helper is read at most once."""
 
-    def __init__(self, resolver: Resolver) -> None:
+    def __init__(self, resolver: Resolver, known: dict[tuple[Any, int], str | None] | None = None) -> None:
         self.resolver = resolver
-        self.known: dict[tuple[Any, int], str | None] = {}
+        self.known = {} if known is None else known  # per (helper, arity): shared with the helpers' own readers
 
     def result(self, call: ast.Call) -> str | None:
         """`NUMBER` or `NUMBERS` (a tuple of numbers) if the user function `call` calls
@@ -59,8 +59,9 @@ class NumberCalls:
         params = [a.arg for a in node.args.posonlyargs + node.args.args]
         local = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)} | set(params)
         resolver = Resolver(parsed, {}, local, self.resolver.deps)
+        inner = NumberCalls(resolver, self.known)  # the helper's own calls mean what its module says
         body = _returns_as_assignments(node.body)
-        facts = number_facts(body, set(params), resolver.static_value, set(params), self.result)
+        facts = number_facts(body, set(params), resolver.static_value, set(params), inner.result)
         if _RESULT in facts:
             return NUMBER
         return NUMBERS if _RESULT + TUPLE in facts else None
