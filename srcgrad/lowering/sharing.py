@@ -59,7 +59,7 @@ class SharedWrites:
                 held_once = self.held_once(write, found)
                 if held_once is not None:
                     guards.setdefault(id(write.statement), []).append(held_once)
-                rewrite = self.refuse_untracked(write)
+                rewrite = self.rewritten_or_refused(write)
                 if rewrite is not None:
                     rewrites[id(write.statement)] = rewrite
                 continue
@@ -72,7 +72,7 @@ class SharedWrites:
             _splice(node, guards, rewrites)
         return node
 
-    def refuse_untracked(self, write: aliasing.Write) -> ast.stmt | None:
+    def rewritten_or_refused(self, write: aliasing.Write) -> ast.stmt | None:
         """A NumPy call that writes into an array nothing else shares becomes its functional form
         (`out = put_into(out, i, w)`, returned: `mutators.py`); one with no derivative for the write
         (`np.putmask(out, m, w)`) is refused: run as it is, its derivative would be lost."""
